@@ -1,0 +1,169 @@
+//! An in-memory cluster behind [`Admin`], for fast tests of planning and apply. It follows Kafka's rules
+//! for what it models (no shrinking, no duplicate creates, overrides fall back to defaults when
+//! deleted) and can be told to refuse changes to chosen topics.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Admin, Broker, ConfigSource, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+use crate::plan::Change;
+
+/// Kafka's defaults for a few topic configs, enough for tests.
+pub const DEFAULTS: [(&str, &str); 4] = [
+    ("cleanup.policy", "delete"),
+    ("min.insync.replicas", "1"),
+    ("retention.ms", "604800000"),
+    ("segment.ms", "604800000"),
+];
+
+/// An in-memory cluster of `brokers` brokers.
+pub struct FakeCluster {
+    state: Mutex<Live>,
+    refuse: Mutex<BTreeSet<String>>,
+    requests: AtomicUsize,
+}
+
+impl FakeCluster {
+    /// An empty cluster with brokers 1..=`brokers`.
+    pub fn new(brokers: i32) -> Self {
+        let brokers =
+            (1..=brokers).map(|id| (id, Broker { id, host: "127.0.0.1".into(), port: 9091 + id as u16 })).collect();
+        FakeCluster {
+            state: Mutex::new(Live { brokers, topics: BTreeMap::new() }),
+            refuse: Mutex::new(BTreeSet::new()),
+            requests: AtomicUsize::new(0),
+        }
+    }
+
+    /// Makes every later change to `topic` fail with `POLICY_VIOLATION`.
+    pub fn refuse(&self, topic: &str) {
+        self.refuse.lock().unwrap().insert(topic.to_owned());
+    }
+
+    /// Requests served so far; a batched call counts once.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Everything the cluster holds.
+    pub fn snapshot(&self) -> Live {
+        self.state.lock().unwrap().clone()
+    }
+
+    /// Sets a topic override directly, as another tool would.
+    pub fn set_override(&self, topic: &str, key: &str, value: &str) {
+        let mut state = self.state.lock().unwrap();
+        let t = state.topics.get_mut(topic).expect("topic exists");
+        t.configs.insert(key.into(), config(value, ConfigSource::TopicOverride));
+    }
+
+    fn apply(&self, state: &mut Live, change: &Change) -> Result<(), Error> {
+        let refused = |op: &'static str, topic: &str, code: &str| Error::Topic {
+            operation: op,
+            topic: topic.to_owned(),
+            code: code.to_owned(),
+            message: String::new(),
+        };
+        if self.refuse.lock().unwrap().contains(change.topic()) {
+            return Err(refused("Change", change.topic(), "POLICY_VIOLATION"));
+        }
+        let brokers: Vec<i32> = state.brokers.keys().copied().collect();
+        match change {
+            Change::CreateTopic { topic, partitions, replication_factor, configs } => {
+                if state.topics.contains_key(topic) {
+                    return Err(refused("CreateTopics", topic, "TOPIC_ALREADY_EXISTS"));
+                }
+                let rf = usize::from(replication_factor.unwrap_or(1));
+                if rf > brokers.len() {
+                    return Err(refused("CreateTopics", topic, "INVALID_REPLICATION_FACTOR"));
+                }
+                let mut t = LiveTopic {
+                    partitions: (0..*partitions as i32).map(|id| partition(id, rf, &brokers)).collect(),
+                    configs: DEFAULTS.iter().map(|(k, v)| (k.to_string(), config(v, ConfigSource::Default))).collect(),
+                };
+                for (k, v) in configs {
+                    t.configs.insert(k.clone(), config(v, ConfigSource::TopicOverride));
+                }
+                state.topics.insert(topic.clone(), t);
+            }
+            Change::AddPartitions { topic, to, .. } => {
+                let t = state
+                    .topics
+                    .get_mut(topic)
+                    .ok_or_else(|| refused("CreatePartitions", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
+                if *to as usize <= t.partitions.len() {
+                    return Err(refused("CreatePartitions", topic, "INVALID_PARTITIONS"));
+                }
+                let rf = t.replication_factor();
+                for id in t.partitions.len() as i32..*to as i32 {
+                    t.partitions.push(partition(id, rf, &brokers));
+                }
+            }
+            Change::SetConfig { topic, key, after, .. } => {
+                let t = state
+                    .topics
+                    .get_mut(topic)
+                    .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
+                t.configs.insert(key.clone(), config(after, ConfigSource::TopicOverride));
+            }
+            Change::UnsetConfig { topic, key, .. } => {
+                let t = state
+                    .topics
+                    .get_mut(topic)
+                    .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
+                match DEFAULTS.iter().find(|(k, _)| k == key) {
+                    Some((_, v)) => t.configs.insert(key.clone(), config(v, ConfigSource::Default)),
+                    None => t.configs.remove(key),
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+fn config(value: &str, source: ConfigSource) -> LiveConfig {
+    LiveConfig { value: Some(value.to_owned()), source, read_only: false, sensitive: false }
+}
+
+fn partition(id: i32, rf: usize, brokers: &[i32]) -> LivePartition {
+    let replicas: Vec<i32> = (0..rf).map(|r| brokers[(id as usize + r) % brokers.len()]).collect();
+    LivePartition { id, leader: replicas.first().copied(), isr: replicas.clone(), replicas }
+}
+
+impl Admin for FakeCluster {
+    async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
+        // One Metadata request and one DescribeConfigs request, like the real adapter for small scopes.
+        self.requests.fetch_add(2, Ordering::Relaxed);
+        let state = self.state.lock().unwrap();
+        Ok(Live {
+            brokers: state.brokers.clone(),
+            topics: state
+                .topics
+                .iter()
+                .filter(|(n, _)| scope.contains(n))
+                .map(|(n, t)| (n.clone(), t.clone()))
+                .collect(),
+        })
+    }
+
+    async fn execute(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
+        // Same order and batching as the real adapter: creates, then partitions, then configs, one
+        // request per kind.
+        let rank = |c: &Change| match c {
+            Change::CreateTopic { .. } => 0,
+            Change::AddPartitions { .. } => 1,
+            Change::SetConfig { .. } | Change::UnsetConfig { .. } => 2,
+        };
+        let kinds: BTreeSet<u8> = changes.iter().map(rank).collect();
+        self.requests.fetch_add(kinds.len(), Ordering::Relaxed);
+        let mut state = self.state.lock().unwrap();
+        let mut order: Vec<usize> = (0..changes.len()).collect();
+        order.sort_by_key(|&i| rank(&changes[i]));
+        let mut results: Vec<Result<(), Error>> = vec![Ok(()); changes.len()];
+        for i in order {
+            results[i] = self.apply(&mut state, &changes[i]);
+        }
+        results
+    }
+}

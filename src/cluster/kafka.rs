@@ -1,0 +1,331 @@
+//! The real [`Admin`]: librdkafka through rdkafka, plus [`super::native`] for what rdkafka lacks.
+//! This is the only module that uses a Kafka client.
+//!
+//! Round trips: `describe` is one Metadata request plus one DescribeConfigs request per
+//! [`DESCRIBE_CHUNK`] topics; `execute` is at most one CreateTopics, one CreatePartitions and one
+//! IncrementalAlterConfigs request per [`CHANGE_CHUNK`] topics.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+use super::native::{self, ConfigOp, NewTopic};
+use super::{Admin, Broker, ConfigSource, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+use crate::plan::Change;
+use crate::spec::ClusterConfig;
+
+/// Topics per DescribeConfigs request. Brokers answer large batches quickly; this bounds response size.
+pub const DESCRIBE_CHUNK: usize = 1000;
+/// Topics per CreateTopics / CreatePartitions / IncrementalAlterConfigs request.
+pub const CHANGE_CHUNK: usize = 500;
+
+/// A connection to one cluster.
+pub struct KafkaAdmin {
+    client: Arc<native::Client>,
+    timeout: Duration,
+    /// Client property values that must never appear in a message (passwords, keys).
+    secrets: Arc<Vec<String>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl KafkaAdmin {
+    /// Sets up a client for `cluster`. No connection is made until the first request.
+    pub fn connect(cluster: &ClusterConfig, timeout: Duration) -> Result<Self, Error> {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &cluster.bootstrap);
+        config.set("client.id", "topicform");
+        let ms = timeout.as_millis().to_string();
+        config.set("socket.timeout.ms", &ms);
+        let mut secrets = Vec::new();
+        for (key, value) in cluster.client.expose() {
+            config.set(key, value);
+            // Short values (`SSL`, `true`) are not secrets, and redacting them would garble messages.
+            if value.len() >= 4 {
+                secrets.push(value.to_owned());
+            }
+        }
+        let secrets = Arc::new(secrets);
+        let client =
+            config.create::<native::Client>().map_err(|e| Error::Config(redact(&client_error(&e), &secrets)))?;
+        Ok(KafkaAdmin { client: Arc::new(client), timeout, secrets, requests: Arc::new(AtomicUsize::new(0)) })
+    }
+
+    /// Admin requests sent so far (Metadata, DescribeConfigs, CreateTopics, ...), for batching tests and
+    /// benchmarks.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Runs a blocking librdkafka call on a blocking thread and counts it as one request.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&native::Client, Duration) -> T + Send + 'static,
+    ) -> T {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let client = self.client.clone();
+        let timeout = self.timeout;
+        tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
+    }
+
+    fn request_error(&self, operation: &'static str, e: native::KafkaError) -> Error {
+        Error::Request { operation, code: Some(e.code), message: redact(&e.message, &self.secrets) }
+    }
+
+    fn topic_error(&self, operation: &'static str, topic: &str, e: native::KafkaError) -> Error {
+        Error::Topic { operation, topic: topic.to_owned(), code: e.code, message: redact(&e.message, &self.secrets) }
+    }
+}
+
+/// librdkafka's configuration errors can quote property values, so they are scrubbed.
+fn redact(message: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(message.to_owned(), |m, s| m.replace(s.as_str(), "<redacted>"))
+}
+
+fn client_error(e: &KafkaError) -> String {
+    match e {
+        KafkaError::ClientCreation(msg) => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn config_source(raw: i32) -> ConfigSource {
+    // librdkafka's rd_kafka_ConfigSource_t, which mirrors the DescribeConfigs ConfigSource field.
+    match raw {
+        1 => ConfigSource::TopicOverride,
+        2 => ConfigSource::DynamicBroker,
+        3 => ConfigSource::DynamicDefaultBroker,
+        4 => ConfigSource::StaticBroker,
+        5 => ConfigSource::Default,
+        _ => ConfigSource::Unknown,
+    }
+}
+
+impl Admin for KafkaAdmin {
+    async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
+        let metadata =
+            self.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout)).await.map_err(|e| {
+                Error::Request {
+                    operation: "Metadata",
+                    code: e.rdkafka_error_code().map(|c| format!("{c:?}")),
+                    message: redact(&e.to_string(), &self.secrets),
+                }
+            })?;
+
+        let mut live = Live::default();
+        for b in metadata.brokers() {
+            live.brokers.insert(
+                b.id(),
+                Broker { id: b.id(), host: b.host().to_owned(), port: u16::try_from(b.port()).unwrap_or(0) },
+            );
+        }
+        for t in metadata.topics() {
+            if !scope.contains(t.name()) {
+                continue;
+            }
+            match t.error().map(RDKafkaErrorCode::from) {
+                // Deleted between listing and describing, or not yet known to this broker.
+                Some(RDKafkaErrorCode::UnknownTopicOrPartition) => continue,
+                Some(RDKafkaErrorCode::TopicAuthorizationFailed) => {
+                    return Err(Error::Topic {
+                        operation: "Metadata",
+                        topic: t.name().to_owned(),
+                        code: "TOPIC_AUTHORIZATION_FAILED".into(),
+                        message: "the client may not describe this topic".into(),
+                    });
+                }
+                _ => {}
+            }
+            let mut partitions: Vec<LivePartition> = t
+                .partitions()
+                .iter()
+                .map(|p| LivePartition {
+                    id: p.id(),
+                    leader: (p.leader() >= 0).then_some(p.leader()),
+                    replicas: p.replicas().to_vec(),
+                    isr: p.isr().to_vec(),
+                })
+                .collect();
+            partitions.sort_by_key(|p| p.id);
+            live.topics.insert(t.name().to_owned(), LiveTopic { partitions, configs: BTreeMap::new() });
+        }
+
+        let names: Vec<String> = live.topics.keys().cloned().collect();
+        for chunk in names.chunks(DESCRIBE_CHUNK) {
+            let chunk = chunk.to_vec();
+            let results = self
+                .blocking(move |client, timeout| {
+                    let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                    native::describe_configs(client, &refs, timeout)
+                })
+                .await
+                .map_err(|e| self.request_error("DescribeConfigs", e))?;
+            for (topic, result) in results {
+                match result {
+                    Ok(entries) => {
+                        let Some(t) = live.topics.get_mut(&topic) else { continue };
+                        t.configs = entries
+                            .into_iter()
+                            .map(|e| {
+                                let config = LiveConfig {
+                                    value: if e.sensitive { None } else { e.value },
+                                    source: config_source(e.source),
+                                    read_only: e.read_only,
+                                    sensitive: e.sensitive,
+                                };
+                                (e.name, config)
+                            })
+                            .collect();
+                    }
+                    // Deleted since the Metadata request: it is simply not there.
+                    Err(e) if e.raw == native::UNKNOWN_TOPIC_OR_PART => {
+                        live.topics.remove(&topic);
+                    }
+                    Err(e) => return Err(self.topic_error("DescribeConfigs", &topic, e)),
+                }
+            }
+        }
+        Ok(live)
+    }
+
+    async fn execute(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
+        let mut results: Vec<Result<(), Error>> = vec![Ok(()); changes.len()];
+
+        // Creates first, so that later changes to the same topics find them.
+        let creates: Vec<usize> =
+            (0..changes.len()).filter(|&i| matches!(changes[i], Change::CreateTopic { .. })).collect();
+        for chunk in creates.chunks(CHANGE_CHUNK) {
+            let batch: Vec<Change> = chunk.iter().map(|&i| changes[i].clone()).collect();
+            let outcome = self
+                .blocking(move |client, timeout| {
+                    let topics: Vec<NewTopic<'_>> = batch.iter().filter_map(new_topic).collect();
+                    native::create_topics(client, &topics, false, timeout)
+                })
+                .await;
+            self.record("CreateTopics", outcome, chunk, changes, &mut results);
+        }
+
+        let grows: Vec<usize> =
+            (0..changes.len()).filter(|&i| matches!(changes[i], Change::AddPartitions { .. })).collect();
+        for chunk in grows.chunks(CHANGE_CHUNK) {
+            let batch: Vec<(String, usize)> = chunk
+                .iter()
+                .filter_map(|&i| match &changes[i] {
+                    Change::AddPartitions { topic, to, .. } => Some((topic.clone(), *to as usize)),
+                    _ => None,
+                })
+                .collect();
+            let outcome = self
+                .blocking(move |client, timeout| {
+                    let refs: Vec<(&str, usize)> = batch.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+                    native::create_partitions(client, &refs, false, timeout)
+                })
+                .await;
+            self.record("CreatePartitions", outcome, chunk, changes, &mut results);
+        }
+
+        // One resource per topic carrying all of its SET and DELETE operations.
+        let mut by_topic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            if matches!(c, Change::SetConfig { .. } | Change::UnsetConfig { .. }) {
+                by_topic.entry(c.topic()).or_default().push(i);
+            }
+        }
+        let topics: Vec<(&str, Vec<usize>)> = by_topic.into_iter().collect();
+        for chunk in topics.chunks(CHANGE_CHUNK) {
+            let batch: Vec<(String, Vec<Change>)> = chunk
+                .iter()
+                .map(|(t, idx)| (t.to_string(), idx.iter().map(|&i| changes[i].clone()).collect()))
+                .collect();
+            let outcome = self
+                .blocking(move |client, timeout| {
+                    let ops: Vec<(&str, Vec<ConfigOp<'_>>)> =
+                        batch.iter().map(|(t, cs)| (t.as_str(), cs.iter().filter_map(config_op).collect())).collect();
+                    native::incremental_alter_configs(client, &ops, false, timeout)
+                })
+                .await;
+            let indices: Vec<usize> = chunk.iter().flat_map(|(_, idx)| idx.iter().copied()).collect();
+            self.record("IncrementalAlterConfigs", outcome, &indices, changes, &mut results);
+        }
+        results
+    }
+}
+
+impl KafkaAdmin {
+    /// Spreads a batched call's outcome over the changes it carried, matching per-topic results by name.
+    fn record(
+        &self,
+        operation: &'static str,
+        outcome: Result<native::Results<()>, native::KafkaError>,
+        indices: &[usize],
+        changes: &[Change],
+        results: &mut [Result<(), Error>],
+    ) {
+        match outcome {
+            Err(e) => {
+                let err = self.request_error(operation, e);
+                for &i in indices {
+                    results[i] = Err(err.clone());
+                }
+            }
+            Ok(per_topic) => {
+                let by_name: BTreeMap<String, Result<(), native::KafkaError>> = per_topic.into_iter().collect();
+                for &i in indices {
+                    let topic = changes[i].topic();
+                    results[i] = match by_name.get(topic) {
+                        Some(Ok(())) => Ok(()),
+                        Some(Err(e)) => Err(self.topic_error(operation, topic, e.clone())),
+                        None => Err(Error::Topic {
+                            operation,
+                            topic: topic.to_owned(),
+                            code: "NO_RESULT".into(),
+                            message: "the broker's answer did not mention this topic".into(),
+                        }),
+                    };
+                }
+            }
+        }
+    }
+}
+
+fn new_topic(change: &Change) -> Option<NewTopic<'_>> {
+    match change {
+        Change::CreateTopic { topic, partitions, replication_factor, configs } => Some(NewTopic {
+            name: topic,
+            partitions: i32::try_from(*partitions).unwrap_or(i32::MAX),
+            replication_factor: replication_factor.map_or(-1, i32::from),
+            configs: configs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        }),
+        _ => None,
+    }
+}
+
+fn config_op(change: &Change) -> Option<ConfigOp<'_>> {
+    match change {
+        Change::SetConfig { key, after, .. } => Some(ConfigOp::Set(key, after)),
+        Change::UnsetConfig { key, .. } => Some(ConfigOp::Delete(key)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction() {
+        let secrets = vec!["hunter22".to_owned()];
+        assert_eq!(redact("bad value hunter22 for x", &secrets), "bad value <redacted> for x");
+    }
+
+    #[test]
+    fn config_sources() {
+        assert_eq!(config_source(1), ConfigSource::TopicOverride);
+        assert_eq!(config_source(5), ConfigSource::Default);
+        assert_eq!(config_source(6), ConfigSource::Unknown);
+        assert_eq!(config_source(-1), ConfigSource::Unknown);
+    }
+}

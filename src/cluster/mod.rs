@@ -1,0 +1,171 @@
+//! Observed state: what the cluster holds, and the [`Admin`] interface through which topicform reads
+//! and changes it.
+//!
+//! [`kafka`] is the only code that uses a Kafka client; [`fake`] is an in-memory cluster for fast tests
+//! of the apply engine.
+
+pub mod fake;
+pub mod kafka;
+mod native;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use crate::plan::Change;
+
+/// A snapshot of the cluster: its brokers and the topics in scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Live {
+    /// Brokers, by id.
+    pub brokers: BTreeMap<i32, Broker>,
+    /// Topics in scope, by name. Internal topics (`__*`) are never here.
+    pub topics: BTreeMap<String, LiveTopic>,
+}
+
+/// A broker as Metadata describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broker {
+    /// `node.id`.
+    pub id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: u16,
+}
+
+/// One topic as the cluster has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LiveTopic {
+    /// Partitions, by id.
+    pub partitions: Vec<LivePartition>,
+    /// Every config the broker describes for the topic, by name.
+    pub configs: BTreeMap<String, LiveConfig>,
+}
+
+impl LiveTopic {
+    /// The replication factor: the replica count of the first partition (Kafka keeps them equal unless
+    /// a reassignment is under way, when the largest is the one that matters).
+    pub fn replication_factor(&self) -> usize {
+        self.partitions.iter().map(|p| p.replicas.len()).max().unwrap_or(0)
+    }
+
+    /// The topic's own overrides (configs whose source is the topic), by name.
+    pub fn overrides(&self) -> impl Iterator<Item = (&String, &LiveConfig)> {
+        self.configs.iter().filter(|(_, c)| c.source == ConfigSource::TopicOverride)
+    }
+}
+
+/// One partition's placement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivePartition {
+    /// Partition id.
+    pub id: i32,
+    /// Leader broker id, if the partition has a leader.
+    pub leader: Option<i32>,
+    /// Replica broker ids, preferred leader first.
+    pub replicas: Vec<i32>,
+    /// In-sync replica broker ids.
+    pub isr: Vec<i32>,
+}
+
+/// One described config entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveConfig {
+    /// Its value; `None` for sensitive values (the broker does not return them) or unset ones.
+    pub value: Option<String>,
+    /// Where the value comes from.
+    pub source: ConfigSource,
+    /// Whether it cannot be changed on a topic.
+    pub read_only: bool,
+    /// Whether its value is secret.
+    pub sensitive: bool,
+}
+
+/// Where a config value comes from, most specific first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    /// Set on the topic itself.
+    TopicOverride,
+    /// A broker's dynamic per-broker config.
+    DynamicBroker,
+    /// The cluster-wide dynamic broker default.
+    DynamicDefaultBroker,
+    /// The broker's `server.properties`.
+    StaticBroker,
+    /// Kafka's built-in default.
+    Default,
+    /// A source this version of topicform does not know.
+    Unknown,
+}
+
+/// Which live topics a run may see and change: exact names and glob patterns. Internal topics
+/// (names starting `__`) are outside every scope.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    names: BTreeSet<String>,
+    patterns: GlobSet,
+}
+
+impl Scope {
+    /// A scope of exact names and glob patterns (`payments.*`).
+    pub fn new(names: impl IntoIterator<Item = String>, patterns: &[String]) -> Result<Self, globset::Error> {
+        let mut builder = GlobSetBuilder::new();
+        for p in patterns {
+            builder.add(Glob::new(p)?);
+        }
+        Ok(Scope { names: names.into_iter().collect(), patterns: builder.build()? })
+    }
+
+    /// Whether the topic is in scope.
+    pub fn contains(&self, topic: &str) -> bool {
+        !topic.starts_with("__") && (self.names.contains(topic) || self.patterns.is_match(topic))
+    }
+}
+
+/// What can go wrong talking to a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The client could not be set up (bad property, unknown mechanism).
+    #[error("cannot configure the Kafka client: {0}")]
+    Config(String),
+    /// A request as a whole failed (no connection, timeout, authentication).
+    #[error("{operation} failed: {message}")]
+    Request {
+        /// The admin operation (`Metadata`, `DescribeConfigs`, ...).
+        operation: &'static str,
+        /// Kafka's error name, when there is one (`REQUEST_TIMED_OUT`).
+        code: Option<String>,
+        /// What Kafka or librdkafka said.
+        message: String,
+    },
+    /// The broker refused a change to one topic.
+    #[error("{operation} `{topic}` refused: {code}{}", detail(.message))]
+    Topic {
+        /// The admin operation.
+        operation: &'static str,
+        /// The topic.
+        topic: String,
+        /// Kafka's error name (`POLICY_VIOLATION`, `INVALID_CONFIG`, ...).
+        code: String,
+        /// Kafka's message, if any.
+        message: String,
+    },
+}
+
+fn detail(message: &str) -> String {
+    if message.is_empty() { String::new() } else { format!(": {message}") }
+}
+
+/// The operations topicform needs from a cluster. Implementations batch: one request per kind of
+/// operation, not one per topic.
+pub trait Admin {
+    /// Describes the brokers and every topic in `scope`: partitions, replicas and configs.
+    fn describe(&self, scope: &Scope) -> impl Future<Output = Result<Live, Error>> + Send;
+
+    /// Carries out `changes`, batched per kind, and returns one result per change, in order.
+    fn execute(&self, changes: &[Change]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+}

@@ -1,0 +1,7 @@
+//! Pure: desired state x live state -> [`Plan`]. No I/O, no clock, no environment.
+
+mod diff;
+mod model;
+
+pub use diff::diff;
+pub use model::{Blocked, BlockedReason, Change, ExitStatus, FORMAT_VERSION, Plan, Summary};

@@ -1,0 +1,23 @@
+//! Renderers: a [`Plan`](crate::plan::Plan) or an apply report into text, and problems in the files into
+//! located diagnostics. A renderer writes only to the writer it is given: it reads no environment and
+//! chooses no exit code.
+
+mod diagnostics;
+mod text;
+
+pub use diagnostics::diagnostics;
+pub use text::{apply_report, text};
+
+/// How to draw output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+impl Style {
+    /// Wraps `text` in the ANSI colour `code` when colour is on.
+    pub(crate) fn paint(self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}

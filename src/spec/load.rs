@@ -1,0 +1,251 @@
+//! The only code that reads files: the project file and the topic files, parsed into [`super::model`]
+//! documents and handed to [`super::validate`]. Every problem carries its file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::model::TopicFile;
+use super::project::{Project, ProjectDoc};
+use super::{Desired, Error, ErrorKind, Location, validate};
+
+/// The text of every file read, so that diagnostics can show source snippets.
+#[derive(Debug, Default, Clone)]
+pub struct Sources(BTreeMap<Arc<PathBuf>, Arc<str>>);
+
+impl Sources {
+    /// The text of `file`, if it was read.
+    pub fn get(&self, file: &Path) -> Option<&Arc<str>> {
+        self.0.get(&file.to_path_buf())
+    }
+
+    fn insert(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
+        self.0.insert(file, text);
+    }
+}
+
+/// Reads and parses the project file.
+pub fn load_project(path: &Path, sources: &mut Sources) -> Result<Project, Vec<Error>> {
+    let file = Arc::new(path.to_path_buf());
+    let text = read(&file, sources).map_err(|e| vec![e])?;
+    let doc: ProjectDoc = parse(&file, &text).map_err(|e| vec![e])?;
+    let origin = Location { file, line: 1, column: 1, offset: Some(0) };
+    Ok(Project { path: path.to_path_buf(), doc, origin })
+}
+
+/// Reads every topic file under `paths` (files, or directories searched recursively for `.yaml` and
+/// `.yml`, in name order), validates them together and returns the desired state, or every problem.
+pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Desired, Vec<Error>> {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        match topic_files(path) {
+            Ok(found) if found.is_empty() => {
+                errors.push(Error { kind: ErrorKind::NoTopicFiles { path: path.display().to_string() }, at: None })
+            }
+            Ok(found) => files.extend(found),
+            Err(reason) => errors.push(Error::at(ErrorKind::Read { reason }, whole_file(path))),
+        }
+    }
+    files.sort();
+    files.dedup();
+
+    let mut parsed = Vec::with_capacity(files.len());
+    for path in files {
+        let file = Arc::new(path);
+        let result = read(&file, sources).and_then(|text| parse::<TopicFile>(&file, &text));
+        match result {
+            Ok(doc) => parsed.push((file, doc)),
+            Err(e) => errors.push(e),
+        }
+    }
+    match validate::topics(&parsed) {
+        Ok(desired) if errors.is_empty() => Ok(desired),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
+fn topic_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let p = entry.path();
+            let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn whole_file(path: &Path) -> Location {
+    Location { file: Arc::new(path.to_path_buf()), line: 1, column: 1, offset: None }
+}
+
+fn read(file: &Arc<PathBuf>, sources: &mut Sources) -> Result<Arc<str>, Error> {
+    let bytes = std::fs::read(file.as_path())
+        .map_err(|e| Error::at(ErrorKind::Read { reason: e.to_string() }, whole_file(file)))?;
+    let text: Arc<str> = match String::from_utf8(bytes) {
+        Ok(s) => s.into(),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+            let at = position(file, &valid, offset);
+            sources.insert(file.clone(), valid.into());
+            return Err(Error::at(ErrorKind::NotUtf8 { offset }, at));
+        }
+    };
+    sources.insert(file.clone(), text.clone());
+    Ok(text)
+}
+
+/// The location of byte `offset` of `text`, which must be on a character boundary.
+fn position(file: &Arc<PathBuf>, text: &str, offset: usize) -> Location {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u64 + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() as u64 + 1;
+    Location { file: file.clone(), line, column, offset: Some(offset) }
+}
+
+fn parse<T: DeserializeOwned>(file: &Arc<PathBuf>, text: &str) -> Result<T, Error> {
+    // An empty file (or one holding only comments) is an empty document, not an error.
+    let text = if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        "{}"
+    } else {
+        text
+    };
+    serde_saphyr::from_str::<T>(text).map_err(|e| from_yaml_error(file, &e))
+}
+
+/// Converts a parser error into ours: the location separately, the message without it.
+fn from_yaml_error(file: &Arc<PathBuf>, err: &serde_saphyr::Error) -> Error {
+    let at = err.location().map(|l| location(file, &l)).unwrap_or_else(|| whole_file(file));
+    Error::at(classify(&yaml_message(err)), at)
+}
+
+/// The parser's message with no location suffix and no snippet.
+fn yaml_message(err: &serde_saphyr::Error) -> String {
+    let full = err.without_snippet().to_string();
+    let first = full.lines().next().unwrap_or_default();
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].to_owned(),
+        None => first.to_owned(),
+    }
+}
+
+/// Turns the parser's wording into ours where we know it better.
+fn classify(message: &str) -> ErrorKind {
+    if let Some((key, expected)) = unknown_key(message) {
+        let suggestion = closest(&key, &expected);
+        return ErrorKind::UnknownKey { key, expected, suggestion };
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        return ErrorKind::DuplicateKey { key: key.to_owned() };
+    }
+    let message = match message {
+        "invalid i64" | "invalid u64" | "invalid i32" | "invalid u32" => {
+            "expected a whole number that fits in 64 bits".to_owned()
+        }
+        other => other.to_owned(),
+    };
+    ErrorKind::Syntax { message }
+}
+
+/// Recognises serde's ``unknown field `x`, expected one of a, b`` message (with or without backticks
+/// around the expected names).
+fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let end = rest.find('`')?;
+    let key = rest[..end].to_owned();
+    let list = rest[end + 1..].trim_start_matches(", ");
+    let list = list.strip_prefix("expected one of ").or_else(|| list.strip_prefix("expected ")).unwrap_or("");
+    let expected = list
+        .split(", ")
+        .flat_map(|part| part.split(" or "))
+        .map(|name| name.trim().trim_matches('`').to_owned())
+        .filter(|name| !name.is_empty() && name != "there are no fields")
+        .collect();
+    Some((key, expected))
+}
+
+/// The allowed key closest to `key`, when the two are close enough to be a typo.
+fn closest(key: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&key.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Our location for a parser location in `file`.
+pub(crate) fn location(file: &Arc<PathBuf>, at: &serde_saphyr::Location) -> Location {
+    Location {
+        file: file.clone(),
+        line: at.line(),
+        column: at.column(),
+        offset: at.span().byte_offset().and_then(|o| usize::try_from(o).ok()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_key() {
+        let keys: Vec<String> = ["name", "partitions", "replicationFactor", "config"].map(String::from).into();
+        assert_eq!(closest("partitons", &keys).as_deref(), Some("partitions"));
+        assert_eq!(closest("replicationfactor", &keys).as_deref(), Some("replicationFactor"));
+        assert_eq!(closest("configs", &keys).as_deref(), Some("config"));
+        assert_eq!(closest("owner", &keys), None);
+    }
+
+    #[test]
+    fn unknown_key_message() {
+        let want = Some(("partitons".to_owned(), vec!["name".to_owned(), "partitions".to_owned()]));
+        for msg in [
+            "unknown field `partitons`, expected one of `name`, `partitions`",
+            "unknown field `partitons`, expected one of name, partitions",
+            "unknown field `partitons`, expected `name` or `partitions`",
+        ] {
+            assert_eq!(unknown_key(msg), want, "{msg}");
+        }
+        assert_eq!(unknown_key("invalid type: string"), None);
+    }
+}

@@ -1,0 +1,63 @@
+//! Desired state: what the YAML files in git declare.
+//!
+//! [`load`] is the only code that reads files; [`validate`] turns the parsed documents into a [`Desired`]
+//! value or a list of every problem found. Nothing here talks to Kafka or reads the environment: the
+//! project file's `${VAR}` references are resolved through a lookup function passed in by the caller.
+
+mod error;
+pub mod load;
+pub mod model;
+pub mod project;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use error::{Error, ErrorKind, Severity};
+pub use load::{Sources, load_topics};
+pub use project::{ClientProperties, ClusterConfig, Project};
+
+/// Where something was written: a file, and a 1-based line and column in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Location {
+    /// The file, as the user named it (relative paths stay relative).
+    pub file: Arc<PathBuf>,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// Byte offset from the start of the file, when known; used for source snippets.
+    #[serde(skip)]
+    pub offset: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// The validated desired state of every topic the files declare, keyed by topic name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Desired {
+    /// Declared topics, sorted by name.
+    pub topics: BTreeMap<String, DesiredTopic>,
+}
+
+/// One declared topic, with file defaults already applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredTopic {
+    /// The topic name; a legal Kafka topic name.
+    pub name: String,
+    /// Partition count, at least 1.
+    pub partitions: u32,
+    /// Replication factor; `None` leaves it to the broker's `default.replication.factor` at creation and
+    /// never reports drift on it.
+    pub replication_factor: Option<u16>,
+    /// Declared topic configs (pinned as topic overrides), as the strings Kafka stores.
+    pub configs: BTreeMap<String, String>,
+    /// Where the topic is declared (its `name:` entry).
+    pub origin: Option<Location>,
+}

@@ -1,0 +1,204 @@
+//! The YAML documents as written, before validation: every field that validation checks keeps its
+//! source location (`Spanned`), and unknown keys are refused by serde.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A topic file: optional `defaults` for its topics, and the topics.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopicFile {
+    /// Values every topic of this file inherits unless it sets its own.
+    #[serde(default)]
+    pub defaults: Option<TopicDefaults>,
+    /// The topics.
+    #[serde(default)]
+    pub topics: Vec<TopicDoc>,
+}
+
+/// `defaults:` of a topic file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopicDefaults {
+    /// Default partition count.
+    pub partitions: Option<Spanned<i64>>,
+    /// Default replication factor.
+    pub replication_factor: Option<Spanned<i64>>,
+    /// Configs every topic of the file gets; a topic's own `config` wins key by key.
+    #[serde(default)]
+    pub config: ConfigMap,
+}
+
+/// One entry of `topics:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopicDoc {
+    /// The topic name.
+    pub name: Spanned<String>,
+    /// Partition count.
+    pub partitions: Option<Spanned<i64>>,
+    /// Replication factor.
+    pub replication_factor: Option<Spanned<i64>>,
+    /// Topic configs, pinned as topic overrides.
+    #[serde(default)]
+    pub config: ConfigMap,
+}
+
+/// A `config:` mapping in the order written, with the location of every key and value. Duplicate keys
+/// never reach it: the YAML parser refuses them.
+#[derive(Debug, Default)]
+pub struct ConfigMap(pub Vec<(Spanned<String>, Spanned<ConfigValue>)>);
+
+impl<'de> Deserialize<'de> for ConfigMap {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = ConfigMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of Kafka config names to values")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ConfigMap, E> {
+                Ok(ConfigMap::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ConfigMap, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(ConfigMap(entries))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor)
+    }
+}
+
+/// A config value as YAML gives it. Numbers, booleans and lists are all accepted and turned into the
+/// string Kafka stores by [`ConfigValue::to_kafka_string`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigValue {
+    /// A string scalar.
+    String(String),
+    /// An integer scalar.
+    Integer(i128),
+    /// A floating-point scalar.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A sequence of scalars, for list-typed configs such as `cleanup.policy`.
+    List(Vec<ConfigValue>),
+    /// `~`, `null` or nothing.
+    Null,
+}
+
+impl ConfigValue {
+    /// The string Kafka stores for this value, or why there is none.
+    pub fn to_kafka_string(&self) -> Result<String, String> {
+        match self {
+            ConfigValue::String(s) => Ok(s.clone()),
+            ConfigValue::Integer(i) => Ok(i.to_string()),
+            ConfigValue::Float(x) if x.is_finite() => Ok(format_double(*x)),
+            ConfigValue::Float(_) => Err("a number that is not finite".into()),
+            ConfigValue::Bool(b) => Ok(b.to_string()),
+            ConfigValue::Null => Err("nothing (null); remove the key to leave it unset".into()),
+            ConfigValue::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        ConfigValue::List(_) => return Err("a nested list".into()),
+                        ConfigValue::Null => return Err("a list with an empty item".into()),
+                        other => out.push(other.to_kafka_string()?),
+                    }
+                }
+                Ok(out.join(","))
+            }
+        }
+    }
+}
+
+/// Kafka prints doubles the way Java's `Double.toString` does: `0.5`, `1.0`, never `1`.
+fn format_double(x: f64) -> String {
+    let s = x.to_string();
+    if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") }
+}
+
+impl<'de> Deserialize<'de> for ConfigValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = ConfigValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::String(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::String(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Integer(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Integer(v.into()))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Integer(v))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<ConfigValue, E> {
+                i128::try_from(v).map(ConfigValue::Integer).map_err(|_| E::custom("integer too large"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Float(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Null)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ConfigValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(ConfigValue::List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<ConfigValue, A::Error> {
+                Err(de::Error::custom("a config value is a string, number, boolean or list, not a mapping"))
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_strings() {
+        let cases = [
+            (ConfigValue::String("compact".into()), Ok("compact")),
+            (ConfigValue::Integer(604800000), Ok("604800000")),
+            (ConfigValue::Integer(-1), Ok("-1")),
+            (ConfigValue::Float(0.5), Ok("0.5")),
+            (ConfigValue::Float(1.0), Ok("1.0")),
+            (ConfigValue::Bool(true), Ok("true")),
+            (
+                ConfigValue::List(vec![ConfigValue::String("compact".into()), ConfigValue::String("delete".into())]),
+                Ok("compact,delete"),
+            ),
+            (ConfigValue::List(vec![ConfigValue::List(vec![])]), Err("a nested list")),
+        ];
+        for (value, want) in cases {
+            let got = value.to_kafka_string();
+            assert_eq!(got.as_deref(), want.map_err(String::from).as_deref(), "{value:?}");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The project file, `topicform.yaml`: which clusters there are and how to reach them.
+//!
+//! Client properties go to librdkafka as they are, after `${VAR}` interpolation. Their values can be
+//! credentials, so [`ClientProperties`] never prints them, not even in `Debug` output.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::model::ConfigMap;
+use super::{Error, ErrorKind, Location};
+
+/// The project file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProjectDoc {
+    /// Clusters by name.
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterDoc>,
+    /// Files and directories holding topic files, relative to the project file. Default: `topics`.
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
+}
+
+/// One entry of `clusters:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterDoc {
+    /// Bootstrap servers, `host:port[,host:port...]`.
+    pub bootstrap: Spanned<String>,
+    /// librdkafka client properties (`security.protocol`, `sasl.username`, ...).
+    #[serde(default)]
+    pub client: ConfigMap,
+}
+
+/// A loaded project file.
+#[derive(Debug)]
+pub struct Project {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The parsed document.
+    pub doc: ProjectDoc,
+    /// Location of the document's start, to which whole-file problems point.
+    pub(crate) origin: Location,
+}
+
+/// Everything needed to connect to one cluster, with every `${VAR}` resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// The cluster's name in the project file.
+    pub name: String,
+    /// Bootstrap servers.
+    pub bootstrap: String,
+    /// librdkafka properties.
+    pub client: ClientProperties,
+}
+
+/// librdkafka properties. Values may be secrets: `Debug` shows keys only, and there is no `Display`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClientProperties(BTreeMap<String, String>);
+
+impl ClientProperties {
+    /// Wraps properties.
+    pub fn new(map: BTreeMap<String, String>) -> Self {
+        ClientProperties(map)
+    }
+
+    /// Every property, for handing to the Kafka client. Never print what this returns.
+    pub fn expose(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The property names, which are safe to show.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for ClientProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.keys().map(|k| (k, "<redacted>"))).finish()
+    }
+}
+
+impl Project {
+    /// The topic paths the project names, relative to the current directory.
+    pub fn topic_paths(&self) -> Vec<PathBuf> {
+        let base = self.path.parent().map(PathBuf::from).unwrap_or_default();
+        match &self.doc.topics {
+            Some(paths) => paths.iter().map(|p| base.join(p)).collect(),
+            None => vec![base.join("topics")],
+        }
+    }
+
+    /// The cluster `name`, or the only cluster when `name` is `None`, with `${VAR}`s resolved by `env`.
+    pub fn cluster(
+        &self,
+        name: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ClusterConfig, Vec<Error>> {
+        let known: Vec<String> = self.doc.clusters.keys().cloned().collect();
+        let name = match (name, known.as_slice()) {
+            (Some(n), _) => n.to_owned(),
+            (None, [only]) => only.clone(),
+            (None, _) => {
+                return Err(vec![Error::at(
+                    ErrorKind::UnknownCluster { name: String::new(), known },
+                    self.origin.clone(),
+                )]);
+            }
+        };
+        let Some(doc) = self.doc.clusters.get(&name) else {
+            return Err(vec![Error::at(ErrorKind::UnknownCluster { name, known }, self.origin.clone())]);
+        };
+
+        let mut errors = Vec::new();
+        let resolve = |value: &str, at: Location, errors: &mut Vec<Error>| match interpolate(value, env) {
+            Ok(v) => Some(v),
+            Err(kind) => {
+                errors.push(Error::at(kind, at));
+                None
+            }
+        };
+        let bootstrap = resolve(&doc.bootstrap.value, self.locate(&doc.bootstrap.referenced), &mut errors);
+        let mut client = BTreeMap::new();
+        for (key, value) in &doc.client.0 {
+            let at = self.locate(&value.referenced);
+            match value.value.to_kafka_string() {
+                Ok(raw) => {
+                    if let Some(v) = resolve(&raw, at, &mut errors) {
+                        client.insert(key.value.clone(), v);
+                    }
+                }
+                // The reason describes the value's shape, never the value itself.
+                Err(reason) => errors.push(Error::at(
+                    ErrorKind::InvalidConfigValue { topic: String::new(), key: key.value.clone(), reason },
+                    at,
+                )),
+            }
+        }
+        if let Some(b) = &bootstrap
+            && b.trim().is_empty()
+        {
+            errors.push(Error::at(
+                ErrorKind::Empty { key: format!("clusters.{name}.bootstrap") },
+                self.locate(&doc.bootstrap.referenced),
+            ));
+        }
+        match bootstrap {
+            Some(bootstrap) if errors.is_empty() => {
+                Ok(ClusterConfig { name, bootstrap, client: ClientProperties(client) })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    fn locate(&self, at: &serde_saphyr::Location) -> Location {
+        super::load::location(&self.origin.file, at)
+    }
+}
+
+/// Replaces every `${NAME}` in `text` with the variable's value. `$${` stands for a literal `${`.
+pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ErrorKind> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("${") {
+            let Some(end) = after.find('}') else {
+                return Err(ErrorKind::BadVariable { text: rest.chars().take(40).collect() });
+            };
+            let name = &after[..end];
+            let legal = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !legal {
+                return Err(ErrorKind::BadVariable { text: format!("${{{name}}}") });
+            }
+            match env(name) {
+                Some(value) => out.push_str(&value),
+                None => return Err(ErrorKind::UnsetVariable { name: name.to_owned() }),
+            }
+            rest = &after[end + 1..];
+        } else {
+            out.push('$');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "USER" => Some("alice".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn interpolation() {
+        let cases: [(&str, Result<&str, ErrorKind>); 8] = [
+            ("plain", Ok("plain")),
+            ("${USER}", Ok("alice")),
+            ("a-${USER}-b", Ok("a-alice-b")),
+            ("${EMPTY}x", Ok("x")),
+            ("cost $5", Ok("cost $5")),
+            ("$${USER}", Ok("${USER}")),
+            ("${MISSING}", Err(ErrorKind::UnsetVariable { name: "MISSING".into() })),
+            ("${USER", Err(ErrorKind::BadVariable { text: "${USER".into() })),
+        ];
+        for (input, want) in cases {
+            assert_eq!(interpolate(input, &env), want.map(String::from), "{input}");
+        }
+        assert_eq!(interpolate("${1X}", &env), Err(ErrorKind::BadVariable { text: "${1X}".into() }));
+    }
+
+    #[test]
+    fn client_properties_debug_hides_values() {
+        let props = ClientProperties::new(BTreeMap::from([("sasl.password".into(), "hunter2".into())]));
+        let shown = format!("{props:?}");
+        assert!(shown.contains("sasl.password"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,0 +1,297 @@
+//! End-to-end tests of `plan` and `apply` against a real Kafka cluster (see `common` for which one).
+//! Each test declares topics under its own prefix, runs the `topicform` binary, and checks both its
+//! output and what the cluster then holds.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Workspace, cluster_available};
+use topicform::cluster::{Admin, ConfigSource, Scope};
+use topicform::plan::Change;
+
+macro_rules! require_cluster {
+    ($name:expr) => {
+        if !cluster_available($name) {
+            return;
+        }
+    };
+}
+
+/// A declared topic: name, partitions, replication factor, configs.
+type Declared<'a> = (&'a str, u32, u16, &'a [(&'a str, &'a str)]);
+
+fn topics_yaml(entries: &[Declared<'_>]) -> String {
+    let mut out = String::from("topics:\n");
+    for (name, partitions, rf, configs) in entries {
+        out += &format!("  - name: {name}\n    partitions: {partitions}\n    replicationFactor: {rf}\n");
+        if !configs.is_empty() {
+            out += "    config:\n";
+            for (k, v) in *configs {
+                out += &format!("      {k}: {v}\n");
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn create_then_plan_is_empty() {
+    require_cluster!("create_then_plan_is_empty");
+    let ws = Workspace::new("create");
+    let (a, b) = (ws.topic("a"), ws.topic("b"));
+    ws.write(
+        "topics/t.yaml",
+        &topics_yaml(&[(&a, 3, 3, &[("retention.ms", "3600000"), ("cleanup.policy", "compact")]), (&b, 1, 1, &[])]),
+    );
+
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.starts_with("Plan: 2 to create, 0 to change, 0 to delete."), "{}", plan.stdout);
+
+    let apply = ws.run(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(apply.stdout.contains("Applied 2 of 2 change(s)."), "{}", apply.stdout);
+    assert!(apply.stdout.contains("Verified: the cluster matches the files."), "{}", apply.stdout);
+
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    let live = ws.live().await;
+    let topic = &live.topics[&a];
+    assert_eq!(topic.partitions.len(), 3);
+    assert_eq!(topic.replication_factor(), 3);
+    for p in &topic.partitions {
+        let mut replicas = p.replicas.clone();
+        replicas.sort();
+        assert_eq!(replicas, [1, 2, 3], "RF 3 on 3 brokers puts a replica on each");
+    }
+    let overrides: Vec<(&str, Option<&str>)> =
+        topic.overrides().map(|(k, c)| (k.as_str(), c.value.as_deref())).collect();
+    assert_eq!(overrides, [("cleanup.policy", Some("compact")), ("retention.ms", Some("3600000"))]);
+    assert_eq!(live.topics[&b].replication_factor(), 1);
+}
+
+#[tokio::test]
+async fn partitions_grow() {
+    require_cluster!("partitions_grow");
+    let ws = Workspace::new("grow");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 3, 1, &[])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 6, 1, &[])]));
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.contains("~ partitions: 3 -> 6"), "{}", plan.stdout);
+
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(ws.live().await.topics[&t].partitions.len(), 6);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn config_change() {
+    require_cluster!("config_change");
+    let ws = Workspace::new("config");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 1, &[("retention.ms", "3600000")])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    ws.write(
+        "topics/t.yaml",
+        &topics_yaml(&[(&t, 1, 1, &[("retention.ms", "7200000"), ("max.message.bytes", "2097152")])]),
+    );
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.contains("~ config retention.ms: 3600000 -> 7200000"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("+ config max.message.bytes: 2097152"), "{}", plan.stdout);
+
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let live = ws.live().await;
+    let configs = &live.topics[&t].configs;
+    assert_eq!(configs["retention.ms"].value.as_deref(), Some("7200000"));
+    assert_eq!(configs["retention.ms"].source, ConfigSource::TopicOverride);
+    assert_eq!(configs["max.message.bytes"].value.as_deref(), Some("2097152"));
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn undeclared_override_is_unset() {
+    require_cluster!("undeclared_override_is_unset");
+    let ws = Workspace::new("unset");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 1, &[("retention.ms", "3600000")])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    // Someone changes the topic by hand.
+    let hand_made =
+        Change::SetConfig { topic: t.clone(), key: "segment.ms".into(), before: None, after: "600000".into() };
+    let results = ws.admin().execute(&[hand_made]).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.contains("- config segment.ms: 600000 (override removed"), "{}", plan.stdout);
+
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let live = ws.live().await;
+    let segment = &live.topics[&t].configs["segment.ms"];
+    assert_ne!(segment.source, ConfigSource::TopicOverride, "the override is gone");
+    assert_eq!(live.topics[&t].configs["retention.ms"].value.as_deref(), Some("3600000"), "declared one stays");
+}
+
+#[tokio::test]
+async fn partition_decrease_is_refused_and_nothing_changes() {
+    require_cluster!("partition_decrease_is_refused_and_nothing_changes");
+    let ws = Workspace::new("shrink");
+    let (t, other) = (ws.topic("t"), ws.topic("other"));
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 6, 1, &[]), (&other, 1, 1, &[])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let before = ws.live().await;
+
+    // A decrease, next to changes that would be fine on their own.
+    ws.write(
+        "topics/t.yaml",
+        &topics_yaml(&[(&t, 3, 1, &[("retention.ms", "1000")]), (&other, 2, 1, &[]), (&ws.topic("new"), 1, 1, &[])]),
+    );
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(1);
+    assert!(plan.stdout.contains("declares 3 partitions but the topic has 6"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Kafka cannot remove partitions"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("topics/t.yaml:2:11"), "names where the topic is declared: {}", plan.stdout);
+
+    let apply = ws.run(&["apply", "--auto-approve"]);
+    apply.expect_code(1);
+    assert!(!apply.stdout.contains("Applied"), "{}", apply.stdout);
+    assert_eq!(ws.live().await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn apply_twice_is_a_no_op() {
+    require_cluster!("apply_twice_is_a_no_op");
+    let ws = Workspace::new("twice");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 2, 3, &[("min.insync.replicas", "2")])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let after_first = ws.live().await;
+
+    let second = ws.run(&["apply", "--auto-approve"]);
+    second.expect_code(0);
+    assert_eq!(second.stdout.trim(), "No changes. The cluster matches the files.");
+    assert_eq!(ws.live().await.topics[&t].configs, after_first.topics[&t].configs);
+}
+
+#[tokio::test]
+async fn detailed_exitcode() {
+    require_cluster!("detailed_exitcode");
+    let ws = Workspace::new("exitcode");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 1, &[])]));
+
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    ws.run(&["plan"]).expect_code(0);
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // Errors are 1 with or without the flag: invalid files, and a blocked plan.
+    ws.write("topics/bad.yaml", "topics:\n  - name: x\n    partitions: 0\n");
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(1);
+    std::fs::remove_file(ws.path().join("topics/bad.yaml")).unwrap();
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 2, &[])]));
+    let blocked = ws.run(&["plan", "--detailed-exitcode"]);
+    blocked.expect_code(1);
+    assert!(blocked.stdout.contains("declares replication factor 2 but the topic has 1"), "{}", blocked.stdout);
+}
+
+#[tokio::test]
+async fn apply_without_a_terminal_needs_auto_approve() {
+    require_cluster!("apply_without_a_terminal_needs_auto_approve");
+    let ws = Workspace::new("approve");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 1, &[])]));
+
+    let started = Instant::now();
+    let run = ws.run(&["apply"]);
+    run.expect_code(1);
+    assert!(started.elapsed() < Duration::from_secs(20), "fails at once, never waits for input");
+    assert!(run.stderr.contains("refusing to apply without --auto-approve"), "{}", run.stderr);
+    assert!(ws.live().await.topics.is_empty(), "nothing was created");
+}
+
+#[tokio::test]
+async fn broker_refusal_is_reported_and_other_changes_go_on() {
+    require_cluster!("broker_refusal_is_reported_and_other_changes_go_on");
+    let ws = Workspace::new("refusal");
+    let (bad, good) = (ws.topic("bad"), ws.topic("good"));
+    ws.write("topics/t.yaml", &topics_yaml(&[(&bad, 1, 4, &[]), (&good, 1, 1, &[])]));
+
+    let run = ws.run(&["apply", "--auto-approve"]);
+    run.expect_code(1);
+    assert!(run.stdout.contains("Applied 1 of 2 change(s)."), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("failed: create topic {bad}: CreateTopics `{bad}` refused: INVALID_REPLICATION_FACTOR")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Not converged"), "{}", run.stdout);
+    let live = ws.live().await;
+    assert!(live.topics.contains_key(&good) && !live.topics.contains_key(&bad));
+}
+
+#[tokio::test]
+async fn invalid_files_never_reach_the_cluster() {
+    // No cluster needed: the project points at a port where nothing listens.
+    let ws = Workspace::new("invalid");
+    ws.write("topicform.yaml", "clusters:\n  test:\n    bootstrap: 127.0.0.1:1\n");
+    ws.write("topics/t.yaml", "topics:\n  - name: ok\n    partitons: 3\n");
+    for command in ["plan", "apply"] {
+        let run = ws.run(&[command, "--auto-approve"][..if command == "plan" { 1 } else { 2 }]);
+        run.expect_code(1);
+        assert!(run.stderr.contains("topics/t.yaml:3:5: unknown key `partitons`"), "{}", run.stderr);
+        assert!(run.stderr.contains("did you mean `partitions`?"), "{}", run.stderr);
+        assert!(!run.stderr.contains("Describing"), "the cluster was never contacted: {}", run.stderr);
+    }
+}
+
+#[tokio::test]
+async fn unreachable_cluster_fails_within_the_timeout() {
+    let ws = Workspace::new("unreachable");
+    ws.write("topicform.yaml", "clusters:\n  test:\n    bootstrap: 127.0.0.1:1\n");
+    ws.write("topics/t.yaml", "topics:\n  - name: t\n    partitions: 1\n");
+    let started = Instant::now();
+    let run = ws.run(&["plan", "--timeout", "3"]);
+    run.expect_code(1);
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert!(run.stderr.contains("cannot describe cluster `test` at 127.0.0.1:1"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn describe_and_execute_are_batched() {
+    require_cluster!("describe_and_execute_are_batched");
+    let ws = Workspace::new("batch");
+    let changes: Vec<Change> = (0..40)
+        .map(|i| Change::CreateTopic {
+            topic: ws.topic(&format!("t{i:02}")),
+            partitions: 1,
+            replication_factor: Some(1),
+            configs: [("retention.ms".to_owned(), "3600000".to_owned())].into(),
+        })
+        .collect();
+    let admin = ws.admin();
+    let results = admin.execute(&changes).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(admin.requests(), 1, "40 creates are one CreateTopics request");
+
+    // Metadata reaches every broker shortly after the create: wait for it, then measure a fresh client.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ws.live().await.topics.len() < 40 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let admin = ws.admin();
+    let scope = Scope::new([], &[format!("{}.*", ws.prefix)]).unwrap();
+    let live = admin.describe(&scope).await.unwrap();
+    assert_eq!(live.topics.len(), 40);
+    assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));
+    assert_eq!(admin.requests(), 2, "one Metadata and one DescribeConfigs for 40 topics");
+}

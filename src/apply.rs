@@ -107,6 +107,8 @@ mod tests {
             replication_factor: Some(1),
             configs: configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             origin: None,
+            locations: Default::default(),
+            config_mode: None,
         }
     }
 
@@ -115,7 +117,7 @@ mod tests {
     }
 
     fn scope(d: &Desired) -> Scope {
-        Scope::new(d.topics.keys().cloned(), &[]).unwrap()
+        Scope::new(d.topics.keys().cloned(), &[], &[]).unwrap()
     }
 
     async fn plan_for(d: &Desired, admin: &FakeCluster) -> Plan {

@@ -14,7 +14,7 @@ use crate::cluster::kafka::KafkaAdmin;
 use crate::cluster::{Admin, Scope};
 use crate::plan::{self, ExitStatus};
 use crate::render::{self, Style};
-use crate::spec::{self, Desired, Project, Sources};
+use crate::spec::{self, Desired, Project, Severity, Sources};
 
 /// Declarative, GitOps-style reconciler for Apache Kafka topics.
 ///
@@ -48,6 +48,9 @@ pub enum Command {
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
     /// Topic files or directories (default: the project's `topics`, else `topics/`).
     pub paths: Vec<PathBuf>,
 }
@@ -120,7 +123,7 @@ impl Context_ {
         if !required && !self.project.exists() {
             return Loaded::Ok(None);
         }
-        match spec::load::load_project(&self.project, sources) {
+        match spec::load_project(&self.project, sources) {
             Ok(p) => Loaded::Ok(Some(p)),
             Err(errors) => {
                 self.report(&errors, sources);
@@ -129,18 +132,49 @@ impl Context_ {
         }
     }
 
-    fn topics(&self, paths: Vec<PathBuf>, project: Option<&Project>, sources: &mut Sources) -> Loaded<Desired> {
+    /// Loads and validates the topic files as they apply to each of `clusters` (or to no cluster when
+    /// the list is empty), reports every problem, and returns the desired state of the first cluster.
+    fn desired(
+        &self,
+        paths: Vec<PathBuf>,
+        project: Option<&Project>,
+        clusters: &[Option<&str>],
+        strict: bool,
+        sources: &mut Sources,
+    ) -> Loaded<Desired> {
         let paths = match (paths.is_empty(), project) {
             (false, _) => paths,
             (true, Some(p)) => p.topic_paths(),
             (true, None) => vec![PathBuf::from("topics")],
         };
-        match spec::load_topics(&paths, sources) {
-            Ok(d) => Loaded::Ok(d),
-            Err(errors) => {
-                self.report(&errors, sources);
-                Loaded::Invalid
+        let checked = match spec::load_topics(&paths, sources) {
+            Ok(c) => c,
+            Err(problems) => {
+                self.report(&problems, sources);
+                return Loaded::Invalid;
             }
+        };
+        let mut problems = checked.warnings;
+        let mut first = None;
+        for cluster in clusters {
+            let (desired, more) = match project {
+                Some(p) => p.desired_for(*cluster, &checked.desired),
+                None => (checked.desired.clone(), Vec::new()),
+            };
+            for p in more {
+                if !problems.contains(&p) {
+                    problems.push(p);
+                }
+            }
+            first.get_or_insert(desired);
+        }
+        let failed = problems.iter().any(|p| strict || p.severity() == Severity::Error);
+        if !problems.is_empty() {
+            self.report(&problems, sources);
+        }
+        match first {
+            Some(desired) if !failed => Loaded::Ok(desired),
+            _ => Loaded::Invalid,
         }
     }
 }
@@ -148,14 +182,19 @@ impl Context_ {
 fn validate(ctx: &Context_, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     let mut sources = Sources::default();
     let Loaded::Ok(project) = ctx.project(&mut sources, false) else { return Ok(ExitStatus::Failure) };
-    let Loaded::Ok(desired) = ctx.topics(args.paths, project.as_ref(), &mut sources) else {
+    // The files must hold for every cluster: each cluster's overrides can break a rule.
+    let mut clusters: Vec<Option<&str>> = project.iter().flat_map(|p| p.cluster_names().map(Some)).collect();
+    if clusters.is_empty() {
+        clusters.push(None);
+    }
+    let Loaded::Ok(desired) = ctx.desired(args.paths, project.as_ref(), &clusters, args.strict, &mut sources) else {
         return Ok(ExitStatus::Failure);
     };
     eprintln!("{} topic(s) valid.", desired.topics.len());
     Ok(ExitStatus::Success)
 }
 
-/// Everything a plan needs: the desired state, a connection, the scope, and the live state.
+/// Everything a plan needs: the desired state, a connection, the scope, and the plan.
 struct Planned {
     desired: Desired,
     admin: KafkaAdmin,
@@ -173,9 +212,13 @@ async fn make_plan(ctx: &Context_, target: TargetArgs) -> anyhow::Result<Option<
             return Ok(None);
         }
     };
-    let Loaded::Ok(desired) = ctx.topics(target.paths, Some(&project), &mut sources) else { return Ok(None) };
+    let clusters = [Some(cluster.name.as_str())];
+    let Loaded::Ok(desired) = ctx.desired(target.paths, Some(&project), &clusters, false, &mut sources) else {
+        return Ok(None);
+    };
 
-    let scope = Scope::new(desired.topics.keys().cloned(), &[]).context("building the topic scope")?;
+    let scope = Scope::new(desired.topics.keys().cloned(), project.owns(), project.ignore())
+        .context("reading the project's `owns` and `ignore` patterns")?;
     let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(target.timeout))?;
     eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
     let live = admin

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+pub mod catalog;
 pub mod cli;
 pub mod cluster;
 pub mod plan;

@@ -82,7 +82,8 @@ async fn partitions_grow() {
     ws.write("topics/t.yaml", &topics_yaml(&[(&t, 6, 1, &[])]));
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("~ partitions: 3 -> 6"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("  - partitions: 3\n  + partitions: 6\n"), "{}", plan.stdout);
+    assert!(plan.stdout.contains(&format!("~ topic {t} (change, caution)")), "{}", plan.stdout);
 
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(ws.live().await.topics[&t].partitions.len(), 6);
@@ -103,8 +104,12 @@ async fn config_change() {
     );
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("~ config retention.ms: 3600000 -> 7200000"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("+ config max.message.bytes: 2097152"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("  -   retention.ms: 3600000\n  +   retention.ms: 7200000\n"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("  +   max.message.bytes: 2097152  # was 1048588, inherited from the Kafka default"),
+        "{}",
+        plan.stdout
+    );
 
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     let live = ws.live().await;
@@ -131,7 +136,11 @@ async fn undeclared_override_is_unset() {
 
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("- config segment.ms: 600000 (override removed"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("  -   segment.ms: 600000  # unset: falls back to 604800000 from the Kafka default"),
+        "{}",
+        plan.stdout
+    );
 
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     let live = ws.live().await;
@@ -289,7 +298,7 @@ async fn describe_and_execute_are_batched() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let admin = ws.admin();
-    let scope = Scope::new([], &[format!("{}.*", ws.prefix)]).unwrap();
+    let scope = Scope::new([], &[format!("{}.*", ws.prefix)], &[]).unwrap();
     let live = admin.describe(&scope).await.unwrap();
     assert_eq!(live.topics.len(), 40);
     assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));

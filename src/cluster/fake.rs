@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Admin, Broker, ConfigSource, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+use super::{Admin, Broker, ConfigSource, Effective, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 use crate::plan::Change;
 
 /// Kafka's defaults for a few topic configs, enough for tests.
@@ -55,7 +55,7 @@ impl FakeCluster {
     pub fn set_override(&self, topic: &str, key: &str, value: &str) {
         let mut state = self.state.lock().unwrap();
         let t = state.topics.get_mut(topic).expect("topic exists");
-        t.configs.insert(key.into(), config(value, ConfigSource::TopicOverride));
+        t.configs.insert(key.into(), config(key, value, ConfigSource::TopicOverride));
     }
 
     fn apply(&self, state: &mut Live, change: &Change) -> Result<(), Error> {
@@ -80,10 +80,13 @@ impl FakeCluster {
                 }
                 let mut t = LiveTopic {
                     partitions: (0..*partitions as i32).map(|id| partition(id, rf, &brokers)).collect(),
-                    configs: DEFAULTS.iter().map(|(k, v)| (k.to_string(), config(v, ConfigSource::Default))).collect(),
+                    configs: DEFAULTS
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), config(k, v, ConfigSource::Default)))
+                        .collect(),
                 };
                 for (k, v) in configs {
-                    t.configs.insert(k.clone(), config(v, ConfigSource::TopicOverride));
+                    t.configs.insert(k.clone(), config(k, v, ConfigSource::TopicOverride));
                 }
                 state.topics.insert(topic.clone(), t);
             }
@@ -100,12 +103,12 @@ impl FakeCluster {
                     t.partitions.push(partition(id, rf, &brokers));
                 }
             }
-            Change::SetConfig { topic, key, after, .. } => {
+            Change::SetConfig { topic, key, after, .. } | Change::PinConfig { topic, key, value: after, .. } => {
                 let t = state
                     .topics
                     .get_mut(topic)
                     .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
-                t.configs.insert(key.clone(), config(after, ConfigSource::TopicOverride));
+                t.configs.insert(key.clone(), config(key, after, ConfigSource::TopicOverride));
             }
             Change::UnsetConfig { topic, key, .. } => {
                 let t = state
@@ -113,7 +116,7 @@ impl FakeCluster {
                     .get_mut(topic)
                     .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
                 match DEFAULTS.iter().find(|(k, _)| k == key) {
-                    Some((_, v)) => t.configs.insert(key.clone(), config(v, ConfigSource::Default)),
+                    Some((_, v)) => t.configs.insert(key.clone(), config(key, v, ConfigSource::Default)),
                     None => t.configs.remove(key),
                 };
             }
@@ -122,8 +125,16 @@ impl FakeCluster {
     }
 }
 
-fn config(value: &str, source: ConfigSource) -> LiveConfig {
-    LiveConfig { value: Some(value.to_owned()), source, read_only: false, sensitive: false }
+/// A config entry as the broker describes it, with the value it inherits when not overridden.
+fn config(key: &str, value: &str, source: ConfigSource) -> LiveConfig {
+    let default = DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let inherited = match source {
+        ConfigSource::TopicOverride => {
+            default.map(|v| Effective { value: Some(v.to_owned()), source: ConfigSource::Default })
+        }
+        other => Some(Effective { value: Some(value.to_owned()), source: other }),
+    };
+    LiveConfig { value: Some(value.to_owned()), source, read_only: false, sensitive: false, inherited }
 }
 
 fn partition(id: i32, rf: usize, brokers: &[i32]) -> LivePartition {
@@ -153,7 +164,7 @@ impl Admin for FakeCluster {
         let rank = |c: &Change| match c {
             Change::CreateTopic { .. } => 0,
             Change::AddPartitions { .. } => 1,
-            Change::SetConfig { .. } | Change::UnsetConfig { .. } => 2,
+            Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
         };
         let kinds: BTreeSet<u8> = changes.iter().map(rank).collect();
         self.requests.fetch_add(kinds.len(), Ordering::Relaxed);

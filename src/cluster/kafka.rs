@@ -14,7 +14,7 @@ use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::native::{self, ConfigOp, NewTopic};
-use super::{Admin, Broker, ConfigSource, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+use super::{Admin, Broker, ConfigSource, Effective, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 use crate::plan::Change;
 use crate::spec::ClusterConfig;
 
@@ -167,18 +167,7 @@ impl Admin for KafkaAdmin {
                 match result {
                     Ok(entries) => {
                         let Some(t) = live.topics.get_mut(&topic) else { continue };
-                        t.configs = entries
-                            .into_iter()
-                            .map(|e| {
-                                let config = LiveConfig {
-                                    value: if e.sensitive { None } else { e.value },
-                                    source: config_source(e.source),
-                                    read_only: e.read_only,
-                                    sensitive: e.sensitive,
-                                };
-                                (e.name, config)
-                            })
-                            .collect();
+                        t.configs = entries.into_iter().map(live_config).collect();
                     }
                     // Deleted since the Metadata request: it is simply not there.
                     Err(e) if e.raw == native::UNKNOWN_TOPIC_OR_PART => {
@@ -230,7 +219,7 @@ impl Admin for KafkaAdmin {
         // One resource per topic carrying all of its SET and DELETE operations.
         let mut by_topic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, c) in changes.iter().enumerate() {
-            if matches!(c, Change::SetConfig { .. } | Change::UnsetConfig { .. }) {
+            if matches!(c, Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. }) {
                 by_topic.entry(c.topic()).or_default().push(i);
             }
         }
@@ -291,6 +280,42 @@ impl KafkaAdmin {
     }
 }
 
+fn live_config(e: native::Entry) -> (String, LiveConfig) {
+    let source = config_source(e.source);
+    let hide = |v: Option<String>| if e.sensitive { None } else { v };
+    let inherited = if source == ConfigSource::TopicOverride {
+        e.synonyms.iter().find(|s| config_source(s.source) != ConfigSource::TopicOverride).map(|s| Effective {
+            value: hide(s.value.as_deref().map(|v| in_topic_units(&e.name, &s.name, v))),
+            source: config_source(s.source),
+        })
+    } else {
+        Some(Effective { value: hide(e.value.clone()), source })
+    };
+    let config = LiveConfig { value: hide(e.value), source, read_only: e.read_only, sensitive: e.sensitive, inherited };
+    (e.name, config)
+}
+
+/// A broker synonym's value in the topic config's unit: `retention.ms` falls back to
+/// `log.retention.hours` when no finer broker setting is given, so 168 hours is 604800000 ms.
+fn in_topic_units(topic_key: &str, synonym: &str, value: &str) -> String {
+    let factor = if !topic_key.ends_with(".ms") {
+        1
+    } else if synonym.ends_with(".hours") {
+        3_600_000
+    } else if synonym.ends_with(".minutes") {
+        60_000
+    } else if synonym.ends_with(".seconds") {
+        1_000
+    } else {
+        1
+    };
+    match value.parse::<i64>() {
+        // -1 means "no limit" in every unit.
+        Ok(n) if factor != 1 && n >= 0 => n.saturating_mul(factor).to_string(),
+        _ => value.to_owned(),
+    }
+}
+
 fn new_topic(change: &Change) -> Option<NewTopic<'_>> {
     match change {
         Change::CreateTopic { topic, partitions, replication_factor, configs } => Some(NewTopic {
@@ -305,7 +330,9 @@ fn new_topic(change: &Change) -> Option<NewTopic<'_>> {
 
 fn config_op(change: &Change) -> Option<ConfigOp<'_>> {
     match change {
-        Change::SetConfig { key, after, .. } => Some(ConfigOp::Set(key, after)),
+        Change::SetConfig { key, after, .. } | Change::PinConfig { key, value: after, .. } => {
+            Some(ConfigOp::Set(key, after))
+        }
         Change::UnsetConfig { key, .. } => Some(ConfigOp::Delete(key)),
         _ => None,
     }
@@ -319,6 +346,15 @@ mod tests {
     fn redaction() {
         let secrets = vec!["hunter22".to_owned()];
         assert_eq!(redact("bad value hunter22 for x", &secrets), "bad value <redacted> for x");
+    }
+
+    #[test]
+    fn synonym_units() {
+        assert_eq!(in_topic_units("retention.ms", "log.retention.hours", "168"), "604800000");
+        assert_eq!(in_topic_units("retention.ms", "log.retention.minutes", "2"), "120000");
+        assert_eq!(in_topic_units("retention.ms", "log.retention.ms", "5"), "5");
+        assert_eq!(in_topic_units("retention.ms", "log.retention.hours", "-1"), "-1");
+        assert_eq!(in_topic_units("segment.bytes", "log.segment.bytes", "1073741824"), "1073741824");
     }
 
     #[test]

@@ -82,10 +82,23 @@ pub struct LiveConfig {
     pub read_only: bool,
     /// Whether its value is secret.
     pub sensitive: bool,
+    /// The value the topic has without its own override, and where that comes from: for a config
+    /// the topic does not override, its current value; for an overridden one, the value removing the
+    /// override falls back to. `None` when the broker did not say.
+    pub inherited: Option<Effective>,
+}
+
+/// An effective config value and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Effective {
+    /// The value; `None` when sensitive or null.
+    pub value: Option<String>,
+    /// Where it comes from.
+    pub source: ConfigSource,
 }
 
 /// Where a config value comes from, most specific first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigSource {
     /// Set on the topic itself.
@@ -102,28 +115,52 @@ pub enum ConfigSource {
     Unknown,
 }
 
-/// Which live topics a run may see and change: exact names and glob patterns. Internal topics
-/// (names starting `__`) are outside every scope.
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConfigSource::TopicOverride => "topic override",
+            ConfigSource::DynamicBroker => "broker dynamic config",
+            ConfigSource::DynamicDefaultBroker => "cluster-wide dynamic default",
+            ConfigSource::StaticBroker => "broker static config",
+            ConfigSource::Default => "Kafka default",
+            ConfigSource::Unknown => "unknown source",
+        })
+    }
+}
+
+/// Which live topics a run may see and change: exact names and glob patterns, minus ignored patterns.
+/// Internal topics (names starting `__`) are outside every scope.
 #[derive(Debug, Clone)]
 pub struct Scope {
     names: BTreeSet<String>,
     patterns: GlobSet,
+    ignore: GlobSet,
 }
 
 impl Scope {
-    /// A scope of exact names and glob patterns (`payments.*`).
-    pub fn new(names: impl IntoIterator<Item = String>, patterns: &[String]) -> Result<Self, globset::Error> {
-        let mut builder = GlobSetBuilder::new();
-        for p in patterns {
-            builder.add(Glob::new(p)?);
-        }
-        Ok(Scope { names: names.into_iter().collect(), patterns: builder.build()? })
+    /// A scope of exact names and glob patterns (`payments.*`), less the `ignore` patterns.
+    pub fn new(
+        names: impl IntoIterator<Item = String>,
+        patterns: &[String],
+        ignore: &[String],
+    ) -> Result<Self, globset::Error> {
+        Ok(Scope { names: names.into_iter().collect(), patterns: glob_set(patterns)?, ignore: glob_set(ignore)? })
     }
 
     /// Whether the topic is in scope.
     pub fn contains(&self, topic: &str) -> bool {
-        !topic.starts_with("__") && (self.names.contains(topic) || self.patterns.is_match(topic))
+        !topic.starts_with("__")
+            && !self.ignore.is_match(topic)
+            && (self.names.contains(topic) || self.patterns.is_match(topic))
     }
+}
+
+fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(Glob::new(p)?);
+    }
+    builder.build()
 }
 
 /// What can go wrong talking to a cluster.
@@ -168,4 +205,19 @@ pub trait Admin {
 
     /// Carries out `changes`, batched per kind, and returns one result per change, in order.
     fn execute(&self, changes: &[Change]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope() {
+        let scope = Scope::new(["orders".to_owned()], &["payments.*".into()], &["payments.tmp*".into()]).unwrap();
+        assert!(scope.contains("orders"));
+        assert!(scope.contains("payments.ledger"));
+        assert!(!scope.contains("payments.tmp-1"), "ignored");
+        assert!(!scope.contains("billing"), "neither named nor matched");
+        assert!(!Scope::new([], &["*".into()], &[]).unwrap().contains("__consumer_offsets"), "internal");
+    }
 }

@@ -49,6 +49,19 @@ pub struct Entry {
     pub source: i32,
     pub read_only: bool,
     pub sensitive: bool,
+    /// The entries this one's value is taken from, most specific first (the topic override, then the
+    /// broker configs such as `log.retention.hours`, then Kafka's default); from DescribeConfigs v1's
+    /// synonyms, which librdkafka always requests.
+    pub synonyms: Vec<Synonym>,
+}
+
+/// One synonym of a config entry.
+#[derive(Debug, Clone)]
+pub struct Synonym {
+    pub name: String,
+    pub value: Option<String>,
+    /// As in [`Entry::source`].
+    pub source: i32,
 }
 
 /// One topic to create.
@@ -445,6 +458,20 @@ unsafe fn entry(e: *const rd::rd_kafka_ConfigEntry_t) -> Entry {
             source: rd_kafka_ConfigEntry_source(e),
             read_only: rd::rd_kafka_ConfigEntry_is_read_only(e) != 0,
             sensitive: rd::rd_kafka_ConfigEntry_is_sensitive(e) != 0,
+            synonyms: {
+                let mut n = 0;
+                let synonyms = rd::rd_kafka_ConfigEntry_synonyms(e, &mut n);
+                (0..n)
+                    .map(|i| {
+                        let s = *synonyms.add(i);
+                        Synonym {
+                            name: cstr(rd::rd_kafka_ConfigEntry_name(s)).unwrap_or_default(),
+                            value: cstr(rd::rd_kafka_ConfigEntry_value(s)),
+                            source: rd_kafka_ConfigEntry_source(s),
+                        }
+                    })
+                    .collect()
+            },
         }
     }
 }

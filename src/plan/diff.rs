@@ -1,17 +1,21 @@
 //! The diff: what must change so that the live topics match the declared ones.
 
-use crate::cluster::{ConfigSource, Live, LiveTopic};
-use crate::spec::{Desired, DesiredTopic};
+use crate::catalog;
+use crate::cluster::{ConfigSource, Effective, Live, LiveTopic};
+use crate::spec::{ConfigMode, Desired, DesiredTopic};
 
-use super::{Blocked, BlockedReason, Change, Plan};
+use super::{Blocked, BlockedReason, Change, Kept, Plan};
 
 /// Compares every declared topic with the live one of the same name.
 ///
-/// Declared configs are pinned as topic overrides; a live topic override that the files do not declare
-/// is planned for removal. Live topics that no file declares are left alone.
+/// Declared configs are pinned as topic overrides. A live topic override that the files do not declare
+/// is planned for removal, or kept and noted when the topic's config mode is `additive`. Live topics in
+/// scope that no file declares are listed as unmanaged and left alone. Values are compared in Kafka's
+/// canonical form (see [`catalog::canonical`]), so formatting never shows as drift.
 pub fn diff(desired: &Desired, live: &Live) -> Plan {
     let mut changes = Vec::new();
     let mut blocked = Vec::new();
+    let mut kept = Vec::new();
     for topic in desired.topics.values() {
         match live.topics.get(&topic.name) {
             None => changes.push(Change::CreateTopic {
@@ -20,18 +24,26 @@ pub fn diff(desired: &Desired, live: &Live) -> Plan {
                 replication_factor: topic.replication_factor,
                 configs: topic.configs.clone(),
             }),
-            Some(current) => diff_topic(topic, current, &mut changes, &mut blocked),
+            Some(current) => diff_topic(topic, current, &mut changes, &mut blocked, &mut kept),
         }
     }
-    Plan::new(changes, blocked)
+    let unmanaged = live.topics.keys().filter(|name| !desired.topics.contains_key(*name)).cloned().collect();
+    Plan::with_notes(changes, blocked, kept, unmanaged)
 }
 
-fn diff_topic(topic: &DesiredTopic, live: &LiveTopic, changes: &mut Vec<Change>, blocked: &mut Vec<Blocked>) {
+fn diff_topic(
+    topic: &DesiredTopic,
+    live: &LiveTopic,
+    changes: &mut Vec<Change>,
+    blocked: &mut Vec<Blocked>,
+    kept: &mut Vec<Kept>,
+) {
     let block = |reason| Blocked { topic: topic.name.clone(), reason, declared_at: topic.origin.clone() };
+    let name = || topic.name.clone();
 
     let live_partitions = u32::try_from(live.partitions.len()).unwrap_or(u32::MAX);
     if topic.partitions > live_partitions {
-        changes.push(Change::AddPartitions { topic: topic.name.clone(), from: live_partitions, to: topic.partitions });
+        changes.push(Change::AddPartitions { topic: name(), from: live_partitions, to: topic.partitions });
     } else if topic.partitions < live_partitions {
         // Kafka cannot shrink a topic. Block instead of planning delete+create, which loses data.
         blocked.push(block(BlockedReason::PartitionDecrease { declared: topic.partitions, live: live_partitions }));
@@ -46,29 +58,59 @@ fn diff_topic(topic: &DesiredTopic, live: &LiveTopic, changes: &mut Vec<Change>,
 
     for (key, value) in &topic.configs {
         let entry = live.configs.get(key);
-        if entry.is_some_and(|c| c.read_only) {
-            blocked.push(block(BlockedReason::ReadOnlyConfig { key: key.clone() }));
-            continue;
-        }
-        let current = entry.filter(|c| c.source == ConfigSource::TopicOverride);
-        match current {
-            Some(c) if c.value.as_deref() == Some(value.as_str()) => {}
-            _ => changes.push(Change::SetConfig {
-                topic: topic.name.clone(),
-                key: key.clone(),
-                before: current.and_then(|c| c.value.clone()),
-                after: value.clone(),
-            }),
+        let same = |live_value: Option<&str>| match (live_value, catalog::get(key)) {
+            (Some(v), Some(spec)) => catalog::canonical(spec, v) == *value,
+            (Some(v), None) => v == value,
+            (None, _) => false,
+        };
+        match entry {
+            Some(e) if e.source == ConfigSource::TopicOverride => {
+                if !same(e.value.as_deref()) {
+                    let before = Some(Effective { value: e.value.clone(), source: e.source });
+                    changes.push(Change::SetConfig { topic: name(), key: key.clone(), before, after: value.clone() });
+                }
+            }
+            Some(e) if e.read_only => blocked.push(block(BlockedReason::ReadOnlyConfig { key: key.clone() })),
+            Some(e) => {
+                let inherited = e.inherited.clone().unwrap_or(Effective { value: e.value.clone(), source: e.source });
+                if same(inherited.value.as_deref()) {
+                    changes.push(Change::PinConfig {
+                        topic: name(),
+                        key: key.clone(),
+                        value: value.clone(),
+                        inherited_from: inherited.source,
+                    });
+                } else {
+                    changes.push(Change::SetConfig {
+                        topic: name(),
+                        key: key.clone(),
+                        before: Some(inherited),
+                        after: value.clone(),
+                    });
+                }
+            }
+            // The broker did not describe the key at all (an older broker): set it, nothing to compare.
+            None => {
+                changes.push(Change::SetConfig { topic: name(), key: key.clone(), before: None, after: value.clone() })
+            }
         }
     }
 
     for (key, config) in live.overrides() {
-        if !topic.configs.contains_key(key) {
-            changes.push(Change::UnsetConfig {
-                topic: topic.name.clone(),
-                key: key.clone(),
-                before: if config.sensitive { None } else { config.value.clone() },
+        if topic.configs.contains_key(key) {
+            continue;
+        }
+        if topic.config_mode == Some(ConfigMode::Additive) {
+            kept.push(Kept { topic: name(), key: key.clone(), value: config.value.clone() });
+        } else {
+            // A broker lists a broker-level synonym only when a broker setting gives the value; with
+            // none, the topic falls back to Kafka's own default, which the catalog knows.
+            let after = config.inherited.clone().or_else(|| {
+                catalog::get(key)
+                    .filter(|spec| !spec.default.is_empty())
+                    .map(|spec| Effective { value: Some(spec.default.to_owned()), source: ConfigSource::Default })
             });
+            changes.push(Change::UnsetConfig { topic: name(), key: key.clone(), before: config.value.clone(), after });
         }
     }
 }
@@ -79,6 +121,8 @@ mod tests {
 
     use super::*;
     use crate::cluster::{LiveConfig, LivePartition};
+    use crate::plan::ExitStatus;
+    use crate::spec::Locations;
 
     fn declared(name: &str, partitions: u32, configs: &[(&str, &str)]) -> DesiredTopic {
         DesiredTopic {
@@ -87,6 +131,8 @@ mod tests {
             replication_factor: None,
             configs: configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             origin: None,
+            locations: Locations::default(),
+            config_mode: None,
         }
     }
 
@@ -94,17 +140,42 @@ mod tests {
         Desired { topics: topics.into_iter().map(|t| (t.name.clone(), t)).collect() }
     }
 
-    fn config(value: &str, source: ConfigSource) -> LiveConfig {
-        LiveConfig { value: Some(value.into()), source, read_only: false, sensitive: false }
+    fn effective(value: &str, source: ConfigSource) -> Option<Effective> {
+        Some(Effective { value: Some(value.into()), source })
+    }
+
+    /// An entry the topic inherits from `source`.
+    fn inherited(value: &str, source: ConfigSource) -> LiveConfig {
+        LiveConfig {
+            value: Some(value.into()),
+            source,
+            read_only: false,
+            sensitive: false,
+            inherited: effective(value, source),
+        }
+    }
+
+    /// A topic override that falls back to Kafka's default `default`.
+    fn overridden(value: &str, default: &str) -> LiveConfig {
+        LiveConfig {
+            value: Some(value.into()),
+            source: ConfigSource::TopicOverride,
+            read_only: false,
+            sensitive: false,
+            inherited: effective(default, ConfigSource::Default),
+        }
     }
 
     fn existing(partitions: i32, rf: i32, overrides: &[(&str, &str)]) -> LiveTopic {
         let mut configs: BTreeMap<String, LiveConfig> = BTreeMap::from([
-            ("retention.ms".into(), config("604800000", ConfigSource::Default)),
-            ("cleanup.policy".into(), config("delete", ConfigSource::Default)),
+            ("retention.ms".into(), inherited("604800000", ConfigSource::Default)),
+            ("cleanup.policy".into(), inherited("delete", ConfigSource::Default)),
+            ("segment.ms".into(), inherited("604800000", ConfigSource::Default)),
+            ("min.insync.replicas".into(), inherited("1", ConfigSource::DynamicDefaultBroker)),
         ]);
         for (k, v) in overrides {
-            configs.insert(k.to_string(), config(v, ConfigSource::TopicOverride));
+            let default = configs[*k].value.clone().unwrap();
+            configs.insert(k.to_string(), overridden(v, &default));
         }
         LiveTopic {
             partitions: (0..partitions)
@@ -120,10 +191,10 @@ mod tests {
 
     #[test]
     fn changes() {
-        let set = |key: &str, before: Option<&str>, after: &str| Change::SetConfig {
+        let set = |key: &str, before: Option<Effective>, after: &str| Change::SetConfig {
             topic: "a".into(),
             key: key.into(),
-            before: before.map(String::from),
+            before,
             after: after.into(),
         };
         let cases: Vec<(&str, Desired, Live, Vec<Change>)> = vec![
@@ -146,22 +217,38 @@ mod tests {
                 vec![Change::AddPartitions { topic: "a".into(), from: 3, to: 6 }],
             ),
             (
-                "declared config without override is set",
+                "a declared config that differs from the inherited value is set",
                 desired([declared("a", 3, &[("retention.ms", "1000")])]),
                 live([("a", existing(3, 1, &[]))]),
-                vec![set("retention.ms", None, "1000")],
+                vec![set("retention.ms", effective("604800000", ConfigSource::Default), "1000")],
             ),
             (
-                "declared config equal to the default is still pinned",
+                "a declared config equal to Kafka's default is a pin",
                 desired([declared("a", 3, &[("retention.ms", "604800000")])]),
                 live([("a", existing(3, 1, &[]))]),
-                vec![set("retention.ms", None, "604800000")],
+                vec![Change::PinConfig {
+                    topic: "a".into(),
+                    key: "retention.ms".into(),
+                    value: "604800000".into(),
+                    inherited_from: ConfigSource::Default,
+                }],
+            ),
+            (
+                "a declared config equal to a dynamic broker default is a pin from there",
+                desired([declared("a", 3, &[("min.insync.replicas", "1")])]),
+                live([("a", existing(3, 1, &[]))]),
+                vec![Change::PinConfig {
+                    topic: "a".into(),
+                    key: "min.insync.replicas".into(),
+                    value: "1".into(),
+                    inherited_from: ConfigSource::DynamicDefaultBroker,
+                }],
             ),
             (
                 "changed override",
                 desired([declared("a", 3, &[("retention.ms", "1000")])]),
                 live([("a", existing(3, 1, &[("retention.ms", "2000")]))]),
-                vec![set("retention.ms", Some("2000"), "1000")],
+                vec![set("retention.ms", effective("2000", ConfigSource::TopicOverride), "1000")],
             ),
             (
                 "equal override is a no-op",
@@ -170,27 +257,52 @@ mod tests {
                 vec![],
             ),
             (
-                "undeclared override is unset",
+                "an override written in another order is equal",
+                desired([declared("a", 3, &[("cleanup.policy", "compact,delete")])]),
+                live([("a", existing(3, 1, &[("cleanup.policy", "delete,compact")]))]),
+                vec![],
+            ),
+            (
+                "undeclared override is unset, falling back to the inherited value",
                 desired([declared("a", 3, &[])]),
                 live([("a", existing(3, 1, &[("segment.ms", "3600000")]))]),
                 vec![Change::UnsetConfig {
                     topic: "a".into(),
                     key: "segment.ms".into(),
                     before: Some("3600000".into()),
+                    after: effective("604800000", ConfigSource::Default),
                 }],
-            ),
-            (
-                "live topics that are not declared are left alone",
-                desired([]),
-                live([("other", existing(1, 1, &[("segment.ms", "1")]))]),
-                vec![],
             ),
         ];
         for (name, d, l, want) in cases {
             let plan = diff(&d, &l);
             assert_eq!(plan.changes, want, "{name}");
-            assert!(plan.blocked.is_empty(), "{name}: {:?}", plan.blocked);
+            assert!(plan.blocked.is_empty() && plan.kept.is_empty(), "{name}: {plan:?}");
         }
+    }
+
+    #[test]
+    fn additive_mode_keeps_undeclared_overrides() {
+        let mut topic = declared("a", 3, &[]);
+        topic.config_mode = Some(ConfigMode::Additive);
+        let plan = diff(&desired([topic]), &live([("a", existing(3, 1, &[("segment.ms", "3600000")]))]));
+        assert_eq!(plan.changes, vec![]);
+        assert_eq!(
+            plan.kept,
+            vec![Kept { topic: "a".into(), key: "segment.ms".into(), value: Some("3600000".into()) }]
+        );
+        assert_eq!(plan.exit_status(), ExitStatus::Success, "kept overrides are not drift");
+    }
+
+    #[test]
+    fn live_topics_that_are_not_declared_are_unmanaged_and_untouched() {
+        let plan = diff(
+            &desired([declared("a", 1, &[])]),
+            &live([("a", existing(1, 1, &[])), ("b", existing(1, 1, &[("segment.ms", "1")]))]),
+        );
+        assert_eq!(plan.changes, vec![]);
+        assert_eq!(plan.unmanaged, ["b"]);
+        assert!(plan.is_empty());
     }
 
     #[test]
@@ -200,7 +312,7 @@ mod tests {
         let mut read_only = existing(3, 1, &[]);
         read_only.configs.insert(
             "message.format.version".into(),
-            LiveConfig { value: Some("3.0".into()), source: ConfigSource::Default, read_only: true, sensitive: false },
+            LiveConfig { read_only: true, ..inherited("3.0", ConfigSource::Default) },
         );
         let cases: Vec<(&str, Desired, Live, BlockedReason)> = vec![
             (
@@ -226,13 +338,13 @@ mod tests {
             let plan = diff(&d, &l);
             assert_eq!(plan.blocked.iter().map(|b| &b.reason).collect::<Vec<_>>(), vec![&want], "{name}");
             assert_eq!(plan.changes, vec![], "{name}: a blocked topic gets no other change here");
-            assert_eq!(plan.exit_status(), super::super::ExitStatus::Failure, "{name}");
+            assert_eq!(plan.exit_status(), ExitStatus::Failure, "{name}");
         }
     }
 
     #[test]
     fn output_is_sorted_by_topic() {
-        let d = desired([declared("b", 1, &[]), declared("a", 1, &[("x.y", "1")])]);
+        let d = desired([declared("b", 1, &[]), declared("a", 1, &[("retention.ms", "1")])]);
         let plan = diff(&d, &live([]));
         let topics: Vec<&str> = plan.changes.iter().map(Change::topic).collect();
         assert_eq!(topics, ["a", "b"]);

@@ -4,4 +4,4 @@ mod diff;
 mod model;
 
 pub use diff::diff;
-pub use model::{Blocked, BlockedReason, Change, ExitStatus, FORMAT_VERSION, Plan, Summary};
+pub use model::{Blocked, BlockedReason, Change, ExitStatus, FORMAT_VERSION, Kept, Plan, Risk, Summary};

@@ -1,11 +1,16 @@
-//! Renderers: a [`Plan`](crate::plan::Plan) or an apply report into text, and problems in the files into
-//! located diagnostics. A renderer writes only to the writer it is given: it reads no environment and
-//! chooses no exit code.
+//! Renderers: a [`Plan`](crate::plan::Plan) or an apply report into text, Markdown or JSON, and problems
+//! in the files into located diagnostics. A renderer writes only to the writer it is given: it reads no
+//! environment and chooses no exit code.
 
 mod diagnostics;
+mod json;
+mod markdown;
+mod sections;
 mod text;
 
 pub use diagnostics::diagnostics;
+pub use json::json;
+pub use markdown::markdown;
 pub use text::{apply_report, text};
 
 /// How to draw output.

@@ -2,37 +2,64 @@
 
 use std::io::{self, Write};
 
-use crate::apply::{ApplyReport, Verify};
-use crate::plan::{Change, Plan};
-
 use super::Style;
+use super::sections::{Action, Tag, sections};
+use crate::apply::{ApplyReport, Verify};
+use crate::plan::{Change, Plan, Risk};
 
 const GREEN: &str = "32";
 const YELLOW: &str = "33";
 const RED: &str = "31";
 const BOLD_RED: &str = "1;31";
 
-/// Writes the plan: a summary line, then each topic's changes, then anything blocked.
+/// The summary line: `Plan: 1 to create, 2 to change, 0 to delete; 3 unmanaged.`
+pub(crate) fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut line = format!("Plan: {} to create, {} to change, {} to delete", s.create, s.change, s.delete);
+    if s.unmanaged > 0 {
+        line += &format!("; {} unmanaged", s.unmanaged);
+    }
+    if s.blocked > 0 {
+        line += &format!("; {} blocked", s.blocked);
+    }
+    line + "."
+}
+
+/// Writes the plan: a summary line, each topic's changes as a diff of its YAML form with its risk
+/// class, then anything blocked, kept or unmanaged.
 pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if plan.is_empty() {
-        return writeln!(out, "No changes. The cluster matches the files.");
+        writeln!(out, "No changes. The cluster matches the files.")?;
+    } else {
+        writeln!(out, "{}", summary_line(plan))?;
     }
-    let s = plan.summary();
-    writeln!(out, "Plan: {} to create, {} to change, {} to delete.", s.create, s.change, s.delete)?;
-
-    let mut current: Option<&str> = None;
-    for change in &plan.changes {
-        let topic = change.topic();
-        if current != Some(topic) {
-            current = Some(topic);
-            writeln!(out)?;
-            if !matches!(change, Change::CreateTopic { .. }) {
-                writeln!(out, "{} topic {topic}", style.paint(YELLOW, "~"))?;
+    for section in sections(plan) {
+        writeln!(out)?;
+        let (sign, color, verb) = match section.action {
+            Action::Create => ("+", GREEN, "create"),
+            Action::Change => ("~", YELLOW, "change"),
+        };
+        let risk = match section.risk {
+            Risk::Safe => style.paint(GREEN, "safe"),
+            Risk::Caution => style.paint(YELLOW, "caution"),
+            Risk::Destructive => style.paint(BOLD_RED, "destructive"),
+        };
+        writeln!(out, "{} topic {} ({verb}, {risk})", style.paint(color, sign), section.topic)?;
+        for line in &section.lines {
+            match line.tag {
+                Tag::Add => writeln!(out, "  {}", style.paint(GREEN, &format!("+ {}", line.text)))?,
+                Tag::Remove => writeln!(out, "  {}", style.paint(RED, &format!("- {}", line.text)))?,
+                Tag::Context => writeln!(out, "    {}", line.text)?,
             }
         }
-        change_lines(change, style, out)?;
+        for (what, why) in &section.cautions {
+            writeln!(out, "  {} {what}: {why}", style.paint(YELLOW, "caution:"))?;
+        }
     }
+    notes(plan, style, out)
+}
 
+fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if !plan.blocked.is_empty() {
         writeln!(out)?;
         writeln!(
@@ -45,41 +72,18 @@ pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{} topic {}{at}: {}", style.paint(BOLD_RED, "!"), b.topic, b.reason)?;
         }
     }
-    Ok(())
-}
-
-fn change_lines(change: &Change, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    match change {
-        Change::CreateTopic { topic, partitions, replication_factor, configs } => {
-            writeln!(out, "{} topic {topic}", style.paint(GREEN, "+"))?;
-            writeln!(out, "    partitions: {partitions}")?;
-            match replication_factor {
-                Some(rf) => writeln!(out, "    replicationFactor: {rf}")?,
-                None => writeln!(out, "    replicationFactor: (broker default)")?,
-            }
-            if !configs.is_empty() {
-                writeln!(out, "    config:")?;
-                for (k, v) in configs {
-                    writeln!(out, "      {k}: {v}")?;
-                }
-            }
+    if !plan.kept.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Warning: undeclared topic overrides kept (configMode: additive):")?;
+        for k in &plan.kept {
+            writeln!(out, "  topic {} keeps {} = {}", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
         }
-        Change::AddPartitions { from, to, .. } => {
-            writeln!(out, "    {} partitions: {from} -> {to}", style.paint(YELLOW, "~"))?;
-        }
-        Change::SetConfig { key, before: Some(before), after, .. } => {
-            writeln!(out, "    {} config {key}: {before} -> {after}", style.paint(YELLOW, "~"))?;
-        }
-        Change::SetConfig { key, before: None, after, .. } => {
-            writeln!(out, "    {} config {key}: {after}", style.paint(GREEN, "+"))?;
-        }
-        Change::UnsetConfig { key, before, .. } => {
-            let value = before.as_deref().unwrap_or("(sensitive)");
-            writeln!(
-                out,
-                "    {} config {key}: {value} (override removed; the broker's value applies)",
-                style.paint(RED, "-")
-            )?;
+    }
+    if !plan.unmanaged.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Unmanaged: inside `owns` but declared in no file; never changed:")?;
+        for t in &plan.unmanaged {
+            writeln!(out, "  {t}")?;
         }
     }
     Ok(())
@@ -105,113 +109,13 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
     }
 }
 
-fn describe(change: &Change) -> String {
+/// A change in a few words, for reports.
+pub(crate) fn describe(change: &Change) -> String {
     match change {
         Change::CreateTopic { topic, .. } => format!("create topic {topic}"),
         Change::AddPartitions { topic, from, to } => format!("add partitions to {topic} ({from} -> {to})"),
         Change::SetConfig { topic, key, .. } => format!("set {key} on {topic}"),
+        Change::PinConfig { topic, key, .. } => format!("pin {key} on {topic}"),
         Change::UnsetConfig { topic, key, .. } => format!("unset {key} on {topic}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use insta::assert_snapshot;
-
-    use super::*;
-    use crate::plan::{Blocked, BlockedReason};
-
-    fn render(plan: &Plan) -> String {
-        let mut out = Vec::new();
-        text(plan, Style::default(), &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    fn mixed() -> Plan {
-        Plan::new(
-            vec![
-                Change::CreateTopic {
-                    topic: "payments.transactions.v1".into(),
-                    partitions: 12,
-                    replication_factor: Some(3),
-                    configs: BTreeMap::from([
-                        ("cleanup.policy".into(), "delete".into()),
-                        ("retention.ms".into(), "604800000".into()),
-                    ]),
-                },
-                Change::AddPartitions { topic: "payments.ledger.v1".into(), from: 3, to: 6 },
-                Change::SetConfig {
-                    topic: "payments.ledger.v1".into(),
-                    key: "retention.ms".into(),
-                    before: Some("86400000".into()),
-                    after: "604800000".into(),
-                },
-                Change::SetConfig {
-                    topic: "payments.ledger.v1".into(),
-                    key: "max.message.bytes".into(),
-                    before: None,
-                    after: "2097152".into(),
-                },
-                Change::UnsetConfig {
-                    topic: "payments.ledger.v1".into(),
-                    key: "segment.ms".into(),
-                    before: Some("3600000".into()),
-                },
-            ],
-            vec![],
-        )
-    }
-
-    #[test]
-    fn empty_plan() {
-        assert_snapshot!(render(&Plan::new(vec![], vec![])), @"No changes. The cluster matches the files.");
-    }
-
-    #[test]
-    fn mixed_plan() {
-        assert_snapshot!(render(&mixed()), @r"
-        Plan: 1 to create, 1 to change, 0 to delete.
-
-        ~ topic payments.ledger.v1
-            ~ partitions: 3 -> 6
-            + config max.message.bytes: 2097152
-            ~ config retention.ms: 86400000 -> 604800000
-            - config segment.ms: 3600000 (override removed; the broker's value applies)
-
-        + topic payments.transactions.v1
-            partitions: 12
-            replicationFactor: 3
-            config:
-              cleanup.policy: delete
-              retention.ms: 604800000
-        ");
-    }
-
-    #[test]
-    fn blocked_plan() {
-        let plan = Plan::new(
-            vec![],
-            vec![Blocked {
-                topic: "orders".into(),
-                reason: BlockedReason::PartitionDecrease { declared: 3, live: 6 },
-                declared_at: None,
-            }],
-        );
-        assert_snapshot!(render(&plan), @r"
-        Plan: 0 to create, 0 to change, 0 to delete.
-
-        Blocked: these changes cannot be made, so nothing will be applied.
-        ! topic orders: declares 3 partitions but the topic has 6; Kafka cannot remove partitions, and topicform never deletes and recreates a topic to do it
-        ");
-    }
-
-    #[test]
-    fn color_only_when_asked() {
-        let mut out = Vec::new();
-        text(&mixed(), Style { color: true }, &mut out).unwrap();
-        assert!(String::from_utf8(out).unwrap().contains("\x1b[32m+\x1b[0m"));
-        assert!(!render(&mixed()).contains('\x1b'));
     }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 use super::Location;
 
 /// How bad a problem is: errors fail `validate`, `plan` and `apply`; warnings are reported only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Reported, does not fail the run.
     Warning,
@@ -30,7 +31,11 @@ impl Error {
 
     /// How bad the problem is.
     pub fn severity(&self) -> Severity {
-        Severity::Error
+        match &self.kind {
+            ErrorKind::NameCollision { .. } => Severity::Warning,
+            ErrorKind::Policy { severity, .. } => *severity,
+            _ => Severity::Error,
+        }
     }
 
     /// A suggestion for the fix, shown on its own `hint:` line.
@@ -53,6 +58,19 @@ impl Error {
             ErrorKind::UnknownCluster { known, .. } if !known.is_empty() => {
                 Some(format!("the project file names {}", backticked(known)))
             }
+            ErrorKind::UnknownConfig { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            ErrorKind::UnknownConfig { suggestion: None, .. } => {
+                Some("`topicform` knows every topic config of Apache Kafka 4.3; see docs/configs.md".into())
+            }
+            ErrorKind::InvalidConfigValue { hint, .. } => hint.clone(),
+            ErrorKind::MinInsyncAboveReplicationFactor { .. } => Some(
+                "with fewer in-sync replicas than `min.insync.replicas`, producers using `acks=all` cannot write"
+                    .into(),
+            ),
+            ErrorKind::NameCollision { other_at, .. } => Some(format!(
+                "Kafka replaces `.` with `_` in metric names, so the two topics' metrics collide; the other is at {other_at}"
+            )),
+            ErrorKind::Policy { hint, .. } => hint.clone(),
             ErrorKind::UnsetVariable { .. } => {
                 Some("export the variable, or write the value into the project file".into())
             }
@@ -153,7 +171,15 @@ pub enum ErrorKind {
         /// Where it was declared first.
         first: Location,
     },
-    /// A config value that cannot be turned into a Kafka config string.
+    /// A config key that Kafka does not have at topic level.
+    #[error("`{key}` is not a topic config of Apache Kafka")]
+    UnknownConfig {
+        /// The key as written.
+        key: String,
+        /// The closest known key, when one is close.
+        suggestion: Option<String>,
+    },
+    /// A config value of the wrong type, out of range, or not among the allowed values.
     #[error("topic `{topic}` sets `{key}` to {reason}")]
     InvalidConfigValue {
         /// The topic.
@@ -162,12 +188,50 @@ pub enum ErrorKind {
         key: String,
         /// What is wrong with the value.
         reason: String,
+        /// How to write it instead.
+        hint: Option<String>,
     },
-    /// A config key that is not a plausible Kafka config name.
-    #[error("`{key}` is not a Kafka config name")]
-    InvalidConfigKey {
-        /// The key as written.
+    /// `min.insync.replicas` greater than the replication factor: every `acks=all` write would fail.
+    #[error(
+        "topic `{topic}` sets `min.insync.replicas: {min_isr}`, more than its replication factor {replication_factor}"
+    )]
+    MinInsyncAboveReplicationFactor {
+        /// The topic.
+        topic: String,
+        /// `min.insync.replicas`.
+        min_isr: i64,
+        /// The replication factor.
+        replication_factor: u16,
+    },
+    /// Two topic names that differ only by `.` and `_`.
+    #[error("topic `{topic}` and topic `{other}` differ only by `.` and `_`")]
+    NameCollision {
+        /// This topic.
+        topic: String,
+        /// The other topic.
+        other: String,
+        /// Where the other is declared.
+        other_at: Location,
+    },
+    /// A rule of the project's policy is broken.
+    #[error("{message}")]
+    Policy {
+        /// The rule's name in the project file.
+        rule: String,
+        /// What is wrong.
+        message: String,
+        /// How the project rates this rule.
+        severity: Severity,
+        /// What the rule asks for.
+        hint: Option<String>,
+    },
+    /// A client property that is not a single value.
+    #[error("client property `{key}` is {reason}; it takes a single value")]
+    InvalidClientProperty {
+        /// The property.
         key: String,
+        /// What it is instead.
+        reason: String,
     },
     /// `--cluster NAME` names no cluster of the project file.
     #[error("the project file has no cluster `{name}`")]
@@ -188,6 +252,14 @@ pub enum ErrorKind {
     BadVariable {
         /// The text as written.
         text: String,
+    },
+    /// A glob pattern that does not compile.
+    #[error("`{pattern}` is not a valid glob pattern: {reason}")]
+    BadPattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: String,
     },
     /// A required value is empty.
     #[error("`{key}` must not be empty")]

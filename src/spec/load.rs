@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::model::TopicFile;
 use super::project::{Project, ProjectDoc};
-use super::{Desired, Error, ErrorKind, Location, validate};
+use super::validate::Checked;
+use super::{Error, ErrorKind, Location, validate};
 
 /// The text of every file read, so that diagnostics can show source snippets.
 #[derive(Debug, Default, Clone)]
@@ -36,17 +37,18 @@ pub fn load_project(path: &Path, sources: &mut Sources) -> Result<Project, Vec<E
 }
 
 /// Reads every topic file under `paths` (files, or directories searched recursively for `.yaml` and
-/// `.yml`, in name order), validates them together and returns the desired state, or every problem.
-pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Desired, Vec<Error>> {
-    let mut errors = Vec::new();
+/// `.yml`, in name order), validates them together and returns the desired state with its warnings, or
+/// every problem found.
+pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, Vec<Error>> {
+    let mut problems = Vec::new();
     let mut files = Vec::new();
     for path in paths {
         match topic_files(path) {
             Ok(found) if found.is_empty() => {
-                errors.push(Error { kind: ErrorKind::NoTopicFiles { path: path.display().to_string() }, at: None })
+                problems.push(Error { kind: ErrorKind::NoTopicFiles { path: path.display().to_string() }, at: None })
             }
             Ok(found) => files.extend(found),
-            Err(reason) => errors.push(Error::at(ErrorKind::Read { reason }, whole_file(path))),
+            Err(reason) => problems.push(Error::at(ErrorKind::Read { reason }, whole_file(path))),
         }
     }
     files.sort();
@@ -58,17 +60,12 @@ pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Desired, 
         let result = read(&file, sources).and_then(|text| parse::<TopicFile>(&file, &text));
         match result {
             Ok(doc) => parsed.push((file, doc)),
-            Err(e) => errors.push(e),
+            Err(e) => problems.push(e),
         }
     }
-    match validate::topics(&parsed) {
-        Ok(desired) if errors.is_empty() => Ok(desired),
-        Ok(_) => Err(errors),
-        Err(more) => {
-            errors.extend(more);
-            Err(errors)
-        }
-    }
+    let (desired, more) = validate::topics(&parsed);
+    problems.extend(more);
+    validate::split(desired, problems)
 }
 
 fn topic_files(path: &Path) -> Result<Vec<PathBuf>, String> {
@@ -190,7 +187,7 @@ fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
 }
 
 /// The allowed key closest to `key`, when the two are close enough to be a typo.
-fn closest(key: &str, candidates: &[String]) -> Option<String> {
+pub(crate) fn closest(key: &str, candidates: &[String]) -> Option<String> {
     candidates
         .iter()
         .map(|c| (edit_distance(&key.to_lowercase(), &c.to_lowercase()), c))

@@ -4,9 +4,14 @@
 //! value or a list of every problem found. Nothing here talks to Kafka or reads the environment: the
 //! project file's `${VAR}` references are resolved through a lookup function passed in by the caller.
 
+// Problems are collected on the cold path, once per run; their size does not matter, and boxing each
+// would only add noise to every constructor.
+#![allow(clippy::result_large_err)]
+
 mod error;
 pub mod load;
 pub mod model;
+pub mod policy;
 pub mod project;
 pub mod validate;
 
@@ -16,8 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use error::{Error, ErrorKind, Severity};
-pub use load::{Sources, load_topics};
-pub use project::{ClientProperties, ClusterConfig, Project};
+pub use load::{Sources, load_project, load_topics};
+pub use project::{ClientProperties, ClusterConfig, ConfigMode, Project};
 
 /// Where something was written: a file, and a 1-based line and column in it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -60,4 +65,19 @@ pub struct DesiredTopic {
     pub configs: BTreeMap<String, String>,
     /// Where the topic is declared (its `name:` entry).
     pub origin: Option<Location>,
+    /// Where its other values were written, for diagnostics about them.
+    pub locations: Locations,
+    /// What happens to undeclared overrides; `None` means the project's (or cluster's) mode, else strict.
+    pub config_mode: Option<ConfigMode>,
+}
+
+/// Where a topic's values were written: in its file, its file's `defaults`, or a cluster override.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Locations {
+    /// The `partitions` value.
+    pub partitions: Option<Location>,
+    /// The `replicationFactor` value.
+    pub replication_factor: Option<Location>,
+    /// Each config value, by key.
+    pub configs: BTreeMap<String, Location>,
 }

@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+pub use crate::catalog::Value as ConfigValue;
+
 /// A topic file: optional `defaults` for its topics, and the topics.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -17,6 +19,9 @@ pub struct TopicFile {
     /// The topics.
     #[serde(default)]
     pub topics: Vec<TopicDoc>,
+    /// This file's config mode: whether undeclared overrides of its topics are removed or kept.
+    #[serde(default)]
+    pub config_mode: Option<super::ConfigMode>,
 }
 
 /// `defaults:` of a topic file.
@@ -75,55 +80,8 @@ impl<'de> Deserialize<'de> for ConfigMap {
     }
 }
 
-/// A config value as YAML gives it. Numbers, booleans and lists are all accepted and turned into the
-/// string Kafka stores by [`ConfigValue::to_kafka_string`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConfigValue {
-    /// A string scalar.
-    String(String),
-    /// An integer scalar.
-    Integer(i128),
-    /// A floating-point scalar.
-    Float(f64),
-    /// `true` or `false`.
-    Bool(bool),
-    /// A sequence of scalars, for list-typed configs such as `cleanup.policy`.
-    List(Vec<ConfigValue>),
-    /// `~`, `null` or nothing.
-    Null,
-}
-
-impl ConfigValue {
-    /// The string Kafka stores for this value, or why there is none.
-    pub fn to_kafka_string(&self) -> Result<String, String> {
-        match self {
-            ConfigValue::String(s) => Ok(s.clone()),
-            ConfigValue::Integer(i) => Ok(i.to_string()),
-            ConfigValue::Float(x) if x.is_finite() => Ok(format_double(*x)),
-            ConfigValue::Float(_) => Err("a number that is not finite".into()),
-            ConfigValue::Bool(b) => Ok(b.to_string()),
-            ConfigValue::Null => Err("nothing (null); remove the key to leave it unset".into()),
-            ConfigValue::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        ConfigValue::List(_) => return Err("a nested list".into()),
-                        ConfigValue::Null => return Err("a list with an empty item".into()),
-                        other => out.push(other.to_kafka_string()?),
-                    }
-                }
-                Ok(out.join(","))
-            }
-        }
-    }
-}
-
-/// Kafka prints doubles the way Java's `Double.toString` does: `0.5`, `1.0`, never `1`.
-fn format_double(x: f64) -> String {
-    let s = x.to_string();
-    if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") }
-}
-
+/// Deserialized straight from YAML scalars and sequences, so that the value's own type (integer, string,
+/// ...) reaches normalisation and its location reaches diagnostics.
 impl<'de> Deserialize<'de> for ConfigValue {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ValueVisitor;
@@ -174,31 +132,5 @@ impl<'de> Deserialize<'de> for ConfigValue {
             }
         }
         deserializer.deserialize_any(ValueVisitor)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kafka_strings() {
-        let cases = [
-            (ConfigValue::String("compact".into()), Ok("compact")),
-            (ConfigValue::Integer(604800000), Ok("604800000")),
-            (ConfigValue::Integer(-1), Ok("-1")),
-            (ConfigValue::Float(0.5), Ok("0.5")),
-            (ConfigValue::Float(1.0), Ok("1.0")),
-            (ConfigValue::Bool(true), Ok("true")),
-            (
-                ConfigValue::List(vec![ConfigValue::String("compact".into()), ConfigValue::String("delete".into())]),
-                Ok("compact,delete"),
-            ),
-            (ConfigValue::List(vec![ConfigValue::List(vec![])]), Err("a nested list")),
-        ];
-        for (value, want) in cases {
-            let got = value.to_kafka_string();
-            assert_eq!(got.as_deref(), want.map_err(String::from).as_deref(), "{value:?}");
-        }
     }
 }

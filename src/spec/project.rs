@@ -10,8 +10,11 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use globset::Glob;
+
 use super::model::ConfigMap;
-use super::{Error, ErrorKind, Location};
+use super::policy::{Policy, PolicyDoc};
+use super::{Desired, Error, ErrorKind, Location, validate};
 
 /// The project file as written.
 #[derive(Debug, Deserialize)]
@@ -23,6 +26,46 @@ pub struct ProjectDoc {
     /// Files and directories holding topic files, relative to the project file. Default: `topics`.
     #[serde(default)]
     pub topics: Option<Vec<String>>,
+    /// Glob patterns of the topics this repository owns: live topics matching them that no file
+    /// declares are reported as unmanaged.
+    #[serde(default)]
+    pub owns: Vec<String>,
+    /// Glob patterns of topics that are never reported and never touched.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Whether undeclared topic overrides are removed (`strict`, the default) or kept (`additive`).
+    #[serde(default)]
+    pub config_mode: Option<ConfigMode>,
+    /// The project's own rules for topics.
+    #[serde(default)]
+    pub policy: Option<PolicyDoc>,
+}
+
+/// What happens to a live topic override that the files do not declare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigMode {
+    /// It is drift, and apply removes it.
+    #[default]
+    Strict,
+    /// It is kept, and the plan reports it as a warning.
+    Additive,
+}
+
+/// One entry of a cluster's `overrides:`: values that replace the files' for topics matching a glob.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OverrideDoc {
+    /// A glob over topic names (`*`, `payments.*`).
+    #[serde(rename = "match")]
+    pub pattern: Spanned<String>,
+    /// Partition count for matching topics.
+    pub partitions: Option<Spanned<i64>>,
+    /// Replication factor for matching topics.
+    pub replication_factor: Option<Spanned<i64>>,
+    /// Configs for matching topics; they replace the files' values key by key.
+    #[serde(default)]
+    pub config: ConfigMap,
 }
 
 /// One entry of `clusters:` as written.
@@ -34,6 +77,12 @@ pub struct ClusterDoc {
     /// librdkafka client properties (`security.protocol`, `sasl.username`, ...).
     #[serde(default)]
     pub client: ConfigMap,
+    /// Per-cluster adjustments of the declared topics, in order; a later match wins.
+    #[serde(default)]
+    pub overrides: Vec<OverrideDoc>,
+    /// This cluster's config mode; overrides the project's.
+    #[serde(default)]
+    pub config_mode: Option<ConfigMode>,
 }
 
 /// A loaded project file.
@@ -128,15 +177,15 @@ impl Project {
         let mut client = BTreeMap::new();
         for (key, value) in &doc.client.0 {
             let at = self.locate(&value.referenced);
-            match value.value.to_kafka_string() {
+            match value.value.as_text() {
                 Ok(raw) => {
                     if let Some(v) = resolve(&raw, at, &mut errors) {
                         client.insert(key.value.clone(), v);
                     }
                 }
-                // The reason describes the value's shape, never the value itself.
-                Err(reason) => errors.push(Error::at(
-                    ErrorKind::InvalidConfigValue { topic: String::new(), key: key.value.clone(), reason },
+                // The reason describes the value's shape (a list, null), never the value itself.
+                Err(invalid) => errors.push(Error::at(
+                    ErrorKind::InvalidClientProperty { key: key.value.clone(), reason: invalid.reason },
                     at,
                 )),
             }
@@ -155,6 +204,88 @@ impl Project {
             }
             _ => Err(errors),
         }
+    }
+
+    /// The desired state as it applies to cluster `name`: the cluster's `overrides` applied in order,
+    /// then the rules that span fields checked again, then the project's policy. Returns every problem;
+    /// the state is usable only when none is an error.
+    pub fn desired_for(&self, cluster: Option<&str>, desired: &Desired) -> (Desired, Vec<Error>) {
+        let mut out = desired.clone();
+        let mut problems = Vec::new();
+        let doc = cluster.and_then(|name| self.doc.clusters.get(name));
+        let mode = doc.and_then(|c| c.config_mode).or(self.doc.config_mode);
+        for topic in out.topics.values_mut() {
+            if topic.config_mode.is_none() {
+                topic.config_mode = mode;
+            }
+        }
+        for rule in doc.map(|c| c.overrides.as_slice()).unwrap_or_default() {
+            let matcher = match Glob::new(&rule.pattern.value) {
+                Ok(glob) => glob.compile_matcher(),
+                Err(e) => {
+                    problems.push(Error::at(
+                        ErrorKind::BadPattern { pattern: rule.pattern.value.clone(), reason: e.kind().to_string() },
+                        self.locate(&rule.pattern.referenced),
+                    ));
+                    continue;
+                }
+            };
+            for topic in out.topics.values_mut().filter(|t| matcher.is_match(&t.name)) {
+                if let Some(p) = &rule.partitions {
+                    match validate::partition_count(p.value) {
+                        Some(n) => topic.partitions = n,
+                        None => problems.push(Error::at(
+                            ErrorKind::PartitionsOutOfRange { topic: topic.name.clone(), value: p.value },
+                            self.locate(&p.referenced),
+                        )),
+                    }
+                    topic.locations.partitions = Some(self.locate(&p.referenced));
+                }
+                if let Some(r) = &rule.replication_factor {
+                    match validate::replication_factor(r.value) {
+                        Some(n) => topic.replication_factor = Some(n),
+                        None => problems.push(Error::at(
+                            ErrorKind::ReplicationFactorOutOfRange { topic: topic.name.clone(), value: r.value },
+                            self.locate(&r.referenced),
+                        )),
+                    }
+                    topic.locations.replication_factor = Some(self.locate(&r.referenced));
+                }
+                validate::configs_into(
+                    &topic.name,
+                    &rule.config,
+                    &|l| self.locate(l),
+                    &mut topic.configs,
+                    &mut topic.locations.configs,
+                    &mut problems,
+                );
+            }
+        }
+        // Overrides can break rules the files alone kept (`replicationFactor: 1` under
+        // `min.insync.replicas: 2`), so these run on the result. Collisions were reported already.
+        problems.extend(
+            validate::cross_checks(&out).into_iter().filter(|e| !matches!(e.kind, ErrorKind::NameCollision { .. })),
+        );
+        match Policy::new(self.doc.policy.as_ref(), &|l| self.locate(l)) {
+            Ok(policy) => problems.extend(policy.check(&out)),
+            Err(e) => problems.push(e),
+        }
+        (out, problems)
+    }
+
+    /// The clusters the project names.
+    pub fn cluster_names(&self) -> impl Iterator<Item = &str> {
+        self.doc.clusters.keys().map(String::as_str)
+    }
+
+    /// Glob patterns of the topics this repository owns.
+    pub fn owns(&self) -> &[String] {
+        &self.doc.owns
+    }
+
+    /// Glob patterns of the topics that are never reported or touched.
+    pub fn ignore(&self) -> &[String] {
+        &self.doc.ignore
     }
 
     fn locate(&self, at: &serde_saphyr::Location) -> Location {

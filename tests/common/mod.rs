@@ -112,7 +112,7 @@ impl Workspace {
 
     /// This test's topics as the cluster has them now.
     pub async fn live(&self) -> Live {
-        let scope = Scope::new([], &[format!("{}.*", self.prefix)]).unwrap();
+        let scope = Scope::new([], &[format!("{}.*", self.prefix)], &[]).unwrap();
         self.admin().describe(&scope).await.unwrap()
     }
 

@@ -1,0 +1,116 @@
+//! What topicform knows about Kafka's topic-level configs: each key's value type, range or allowed
+//! values, default, whether it can be changed on an existing topic, and since which Kafka version it
+//! exists. Pure data and pure functions: no I/O.
+
+mod table;
+mod value;
+
+pub use value::{Invalid, Value, canonical, java_double, normalise};
+
+/// How a config's value is written and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A Java `long` of milliseconds (`retention.ms`). Units are accepted in YAML: `500ms`, `30s`,
+    /// `15m`, `12h`, `7d`, `2w`.
+    Duration,
+    /// A Java `int` or `long` of bytes (`segment.bytes`, `retention.bytes`); the range says which.
+    /// Binary units are accepted in YAML: `512KiB`, `1MiB`, `1GiB`, `1TiB`.
+    Bytes,
+    /// A Java `int` that is neither a duration nor a size.
+    Int,
+    /// A Java `long` that is neither a duration nor a size.
+    Long,
+    /// A Java `double` (`min.cleanable.dirty.ratio`).
+    Double,
+    /// `true` or `false`.
+    Boolean,
+    /// One value of [`ConfigSpec::values`].
+    Enum,
+    /// A comma-separated list; its members are from [`ConfigSpec::values`] when that is non-empty.
+    List,
+    /// Free text.
+    String,
+    /// A Java class name.
+    Class,
+}
+
+/// A numeric bound of a config's range, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    /// For integer kinds.
+    Int(i64),
+    /// For [`Kind::Double`].
+    Float(f64),
+}
+
+/// One topic-level config of Apache Kafka.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigSpec {
+    /// The key, in Kafka's spelling.
+    pub name: &'static str,
+    /// Its value type.
+    pub kind: Kind,
+    /// The value a topic without an override has on a broker with stock settings, exactly as
+    /// DescribeConfigs shows it (`604800000`, `delete`, `producer`); empty when Kafka's default is null.
+    pub default: &'static str,
+    /// Smallest allowed value, for numeric kinds.
+    pub min: Option<Bound>,
+    /// Largest allowed value, for numeric kinds (`Int(i32::MAX as i64)` for a Java `int`).
+    pub max: Option<Bound>,
+    /// Allowed values of an [`Kind::Enum`], or allowed members of a [`Kind::List`] (empty: any).
+    pub values: &'static [&'static str],
+    /// Whether the order of a list's members has no meaning, so `[compact, delete]` equals
+    /// `delete,compact`.
+    pub unordered: bool,
+    /// Whether it can be changed on an existing topic.
+    pub alterable: bool,
+    /// The first Apache Kafka version with this topic config.
+    pub since: &'static str,
+    /// One line saying what it does.
+    pub doc: &'static str,
+}
+
+/// Every topic-level config of the pinned Apache Kafka release, sorted by name.
+pub fn all() -> &'static [ConfigSpec] {
+    table::TOPIC_CONFIGS
+}
+
+/// The config named `name`, if Kafka has it.
+pub fn get(name: &str) -> Option<&'static ConfigSpec> {
+    let table = all();
+    table.binary_search_by(|c| c.name.cmp(name)).ok().map(|i| &table[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for pair in all().windows(2) {
+            assert!(pair[0].name < pair[1].name, "{} must sort before {}", pair[0].name, pair[1].name);
+        }
+    }
+
+    #[test]
+    fn entries_are_consistent() {
+        for c in all() {
+            match c.kind {
+                Kind::Enum => assert!(!c.values.is_empty(), "{}: an enum lists its values", c.name),
+                Kind::List => {}
+                _ => assert!(c.values.is_empty(), "{}: only enums and lists have values", c.name),
+            }
+            if c.kind == Kind::Enum && !c.default.is_empty() {
+                assert!(c.values.contains(&c.default), "{}: default {} is allowed", c.name, c.default);
+            }
+            assert!(!c.since.is_empty() && !c.doc.is_empty(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn lookup() {
+        assert_eq!(get("retention.ms").map(|c| c.kind), Some(Kind::Duration));
+        assert_eq!(get("cleanup.policy").map(|c| c.kind), Some(Kind::List));
+        assert!(get("retention.msec").is_none());
+    }
+}

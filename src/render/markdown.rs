@@ -1,0 +1,89 @@
+//! Plans as Markdown for pull-request comments: a summary table, then one collapsible `<details>` per
+//! topic holding its diff. GitHub and GitLab render both.
+
+use std::io::{self, Write};
+
+use super::sections::{Action, Tag, sections};
+use super::text::summary_line;
+use crate::plan::{Plan, Risk};
+
+/// Writes the plan as Markdown.
+pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### topicform plan")?;
+    writeln!(out)?;
+    if plan.is_empty() {
+        writeln!(out, "No changes. The cluster matches the files.")?;
+    } else {
+        writeln!(out, "**{}**", summary_line(plan))?;
+    }
+    let sections = sections(plan);
+    if !sections.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "| | topic | action | risk |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for s in &sections {
+            let (sign, action) = match s.action {
+                Action::Create => ("➕", "create"),
+                Action::Change => ("✏️", "change"),
+            };
+            writeln!(out, "| {sign} | `{}` | {action} | {} |", s.topic, risk_badge(s.risk))?;
+        }
+    }
+    for s in &sections {
+        let verb = if s.action == Action::Create { "create" } else { "change" };
+        writeln!(out)?;
+        writeln!(out, "<details><summary><code>{}</code>: {verb}, {}</summary>", s.topic, risk_badge(s.risk))?;
+        writeln!(out)?;
+        writeln!(out, "```diff")?;
+        for line in &s.lines {
+            let sign = match line.tag {
+                Tag::Add => '+',
+                Tag::Remove => '-',
+                Tag::Context => ' ',
+            };
+            // A fence inside a value would end the code block early.
+            writeln!(out, "{sign} {}", line.text.replace("```", "'''"))?;
+        }
+        writeln!(out, "```")?;
+        for (what, why) in &s.cautions {
+            writeln!(out)?;
+            writeln!(out, "⚠️ **{what}**: {why}")?;
+        }
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    if !plan.blocked.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### ⛔ Blocked: nothing will be applied")?;
+        writeln!(out)?;
+        for b in &plan.blocked {
+            let at = b.declared_at.as_ref().map(|l| format!(" (`{l}`)")).unwrap_or_default();
+            writeln!(out, "- `{}`{at}: {}", b.topic, b.reason)?;
+        }
+    }
+    if !plan.kept.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Undeclared overrides kept (`configMode: additive`)")?;
+        writeln!(out)?;
+        for k in &plan.kept {
+            writeln!(out, "- `{}`: `{}` = `{}`", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Unmanaged topics (inside `owns`, in no file; never changed)")?;
+        writeln!(out)?;
+        for t in &plan.unmanaged {
+            writeln!(out, "- `{t}`")?;
+        }
+    }
+    Ok(())
+}
+
+fn risk_badge(risk: Risk) -> &'static str {
+    match risk {
+        Risk::Safe => "🟢 safe",
+        Risk::Caution => "🟡 caution",
+        Risk::Destructive => "🔴 destructive",
+    }
+}

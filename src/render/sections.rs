@@ -1,0 +1,182 @@
+//! The per-topic view shared by the text and Markdown renderers: each topic's changes as a diff of its
+//! YAML form, with notes on pins and fallbacks, and its risk.
+//!
+//! The diff is built per key rather than by a text diff of two documents: a key's old and new lines
+//! then always stand together (`- retention.ms: 1` above `+ retention.ms: 2`), which a line diff of
+//! whole documents does not promise.
+
+use crate::cluster::{ConfigSource, Effective};
+use crate::plan::{Change, Plan, Risk};
+
+/// What happens to a topic as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Create,
+    Change,
+}
+
+/// Whether a diff line is added, removed or context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tag {
+    Add,
+    Remove,
+    Context,
+}
+
+/// One line of a topic's diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub tag: Tag,
+    pub text: String,
+}
+
+impl Line {
+    fn new(tag: Tag, text: impl Into<String>) -> Self {
+        Line { tag, text: text.into() }
+    }
+}
+
+/// Everything the renderers show about one topic.
+#[derive(Debug, Clone)]
+pub(crate) struct Section<'a> {
+    pub topic: &'a str,
+    pub action: Action,
+    pub risk: Risk,
+    pub lines: Vec<Line>,
+    /// `(what, why)` for every change that is not safe.
+    pub cautions: Vec<(String, &'static str)>,
+}
+
+/// The plan's topics in order, each with its diff.
+pub(crate) fn sections(plan: &Plan) -> Vec<Section<'_>> {
+    let mut out: Vec<Section<'_>> = Vec::new();
+    // Changes are sorted by topic, so each topic's changes are adjacent.
+    for change in &plan.changes {
+        match out.last_mut() {
+            Some(section) if section.topic == change.topic() => add(section, change),
+            _ => {
+                let mut section = Section {
+                    topic: change.topic(),
+                    action: Action::Change,
+                    risk: Risk::Safe,
+                    lines: vec![Line::new(Tag::Context, format!("name: {}", change.topic()))],
+                    cautions: Vec::new(),
+                };
+                add(&mut section, change);
+                out.push(section);
+            }
+        }
+    }
+    out
+}
+
+fn add(section: &mut Section<'_>, change: &Change) {
+    let (risk, why) = change.risk();
+    section.risk = section.risk.max(risk);
+    let config_line = |section: &mut Section<'_>, tag: Tag, text: String| {
+        let header = section.lines.iter().any(|l| l.text == "config:");
+        if !header {
+            let tag = if section.action == Action::Create { Tag::Add } else { Tag::Context };
+            section.lines.push(Line::new(tag, "config:"));
+        }
+        section.lines.push(Line::new(tag, format!("  {text}")));
+    };
+    match change {
+        Change::CreateTopic { partitions, replication_factor, configs, .. } => {
+            section.action = Action::Create;
+            section.lines[0].tag = Tag::Add;
+            section.lines.push(Line::new(Tag::Add, format!("partitions: {partitions}")));
+            section.lines.push(Line::new(
+                Tag::Add,
+                match replication_factor {
+                    Some(rf) => format!("replicationFactor: {rf}"),
+                    None => "replicationFactor: null  # the broker's default.replication.factor".into(),
+                },
+            ));
+            for (k, v) in configs {
+                config_line(section, Tag::Add, format!("{k}: {}", yaml_scalar(v)));
+            }
+        }
+        Change::AddPartitions { from, to, .. } => {
+            section.lines.push(Line::new(Tag::Remove, format!("partitions: {from}")));
+            section.lines.push(Line::new(Tag::Add, format!("partitions: {to}")));
+            if let Some(why) = why {
+                section.cautions.push((format!("partitions {from} -> {to}"), why));
+            }
+        }
+        Change::SetConfig { key, before, after, .. } => {
+            match before {
+                Some(e) if e.source == ConfigSource::TopicOverride => {
+                    config_line(section, Tag::Remove, format!("{key}: {}", shown(e.value.as_deref())));
+                    config_line(section, Tag::Add, format!("{key}: {}", yaml_scalar(after)));
+                }
+                Some(e) => config_line(
+                    section,
+                    Tag::Add,
+                    format!(
+                        "{key}: {}  # was {}, inherited from the {}",
+                        yaml_scalar(after),
+                        shown(e.value.as_deref()),
+                        e.source
+                    ),
+                ),
+                None => config_line(section, Tag::Add, format!("{key}: {}", yaml_scalar(after))),
+            }
+            if let Some(why) = why {
+                section.cautions.push((key.clone(), why));
+            }
+        }
+        Change::PinConfig { key, value, inherited_from, .. } => config_line(
+            section,
+            Tag::Add,
+            format!("{key}: {}  # pin: the value it already inherits from the {inherited_from}", yaml_scalar(value)),
+        ),
+        Change::UnsetConfig { key, before, after, .. } => {
+            config_line(
+                section,
+                Tag::Remove,
+                format!("{key}: {}  # unset: {}", shown(before.as_deref()), fallback_note(after.as_ref())),
+            );
+            if let Some(why) = why {
+                section.cautions.push((key.clone(), why));
+            }
+        }
+    }
+}
+
+fn fallback_note(fallback: Option<&Effective>) -> String {
+    match fallback {
+        Some(Effective { value: Some(v), source }) => format!("falls back to {v} from the {source}"),
+        Some(Effective { value: None, source }) => format!("falls back to the {source}"),
+        None => "falls back to the broker's value".into(),
+    }
+}
+
+fn shown(value: Option<&str>) -> String {
+    value.map_or_else(|| "(sensitive)".to_owned(), yaml_scalar)
+}
+
+/// A value as a YAML scalar: quoted when YAML would read it as something else.
+pub(crate) fn yaml_scalar(value: &str) -> String {
+    let plain = !value.is_empty()
+        && !value.starts_with(|c: char| " -?:,[]{}#&*!|>'\"%@`".contains(c))
+        && !value.contains(": ")
+        && !value.contains(" #")
+        && !value.ends_with([' ', ':']);
+    if plain { value.to_owned() } else { format!("'{}'", value.replace('\'', "''")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_scalars() {
+        assert_eq!(yaml_scalar("delete"), "delete");
+        assert_eq!(yaml_scalar("compact,delete"), "compact,delete");
+        assert_eq!(yaml_scalar("*"), "'*'");
+        assert_eq!(yaml_scalar(""), "''");
+        assert_eq!(yaml_scalar("a: b"), "'a: b'");
+        assert_eq!(yaml_scalar("it's"), "it's");
+    }
+}

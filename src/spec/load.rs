@@ -68,6 +68,23 @@ pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, 
     validate::split(desired, problems)
 }
 
+/// Validates topic files given as text, as if read from disk under the names given: the same parse and
+/// checks as [`load_topics`], without the file system. For fuzzing, benchmarks and tests.
+pub fn check_texts(files: &[(&str, &str)]) -> Result<Checked, Vec<Error>> {
+    let mut problems = Vec::new();
+    let mut parsed = Vec::with_capacity(files.len());
+    for (name, text) in files {
+        let file = Arc::new(PathBuf::from(name));
+        match parse::<TopicFile>(&file, text) {
+            Ok(doc) => parsed.push((file, doc)),
+            Err(e) => problems.push(e),
+        }
+    }
+    let (desired, more) = validate::topics(&parsed);
+    problems.extend(more);
+    validate::split(desired, problems)
+}
+
 fn topic_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_dir() {

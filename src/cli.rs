@@ -11,8 +11,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::apply;
 use crate::cluster::kafka::KafkaAdmin;
-use crate::cluster::{Admin, Scope};
-use crate::plan::{self, ExitStatus};
+use crate::cluster::{Admin, Live, Scope};
+use crate::plan::{self, ExitStatus, SavedPlan};
 use crate::render::{self, Style};
 use crate::spec::{self, Desired, Project, Severity, Sources};
 
@@ -42,7 +42,44 @@ pub enum Command {
     /// Describe the cluster and show what apply would change.
     Plan(PlanArgs),
     /// Make the planned changes, then verify that the cluster matches the files.
+    ///
+    /// Given a saved plan (`apply plan.json`), apply exactly its changes, after checking that the cluster
+    /// still looks as it did when the plan was made.
     Apply(ApplyArgs),
+    /// Print the JSON Schema of a file format (also committed under `schemas/`).
+    Schema(SchemaArgs),
+}
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For terminals and logs.
+    Text,
+    /// For pull-request comments.
+    Markdown,
+    /// For tools; see `schemas/plan.schema.json`.
+    Json,
+}
+
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value = "topics")]
+    pub which: SchemaKind,
+}
+
+/// The schemas `schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    /// Topic files (`schemas/topicform.schema.json`).
+    Topics,
+    /// The project file (`schemas/project.schema.json`).
+    Project,
+    /// Plans printed with `--format json` (`schemas/plan.schema.json`).
+    Plan,
+    /// Plans saved with `--out` (`schemas/saved-plan.schema.json`).
+    SavedPlan,
 }
 
 /// Arguments of `validate`.
@@ -77,6 +114,12 @@ pub struct PlanArgs {
     /// Exit 0 when in sync, 2 when changes are pending, 1 on error (for drift checks).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// How to print the plan.
+    #[arg(long, visible_alias = "output", value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also save the plan to FILE, for `apply FILE` to apply exactly as reviewed.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `apply`.
@@ -99,6 +142,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => validate(&ctx, args),
         Command::Plan(args) => plan_command(&ctx, args).await,
         Command::Apply(args) => apply_command(&ctx, args).await,
+        Command::Schema(args) => {
+            let name = match args.which {
+                SchemaKind::Topics => "topicform.schema.json",
+                SchemaKind::Project => "project.schema.json",
+                SchemaKind::Plan => "plan.schema.json",
+                SchemaKind::SavedPlan => "saved-plan.schema.json",
+            };
+            let (_, text) =
+                crate::schema::all().into_iter().find(|(n, _)| *n == name).expect("every kind has a schema");
+            io::stdout().lock().write_all(text.as_bytes())?;
+            Ok(ExitStatus::Success)
+        }
     }
 }
 
@@ -196,7 +251,9 @@ fn validate(ctx: &Context_, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
 
 /// Everything a plan needs: the desired state, a connection, the scope, and the plan.
 struct Planned {
+    cluster: String,
     desired: Desired,
+    live: Live,
     admin: KafkaAdmin,
     scope: Scope,
     plan: plan::Plan,
@@ -226,12 +283,23 @@ async fn make_plan(ctx: &Context_, target: TargetArgs) -> anyhow::Result<Option<
         .await
         .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
     let plan = plan::diff(&desired, &live);
-    Ok(Some(Planned { desired, admin, scope, plan }))
+    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, scope, plan }))
 }
 
 async fn plan_command(ctx: &Context_, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let Some(planned) = make_plan(ctx, args.target).await? else { return Ok(ExitStatus::Failure) };
-    render::text(&planned.plan, ctx.style, &mut io::stdout().lock())?;
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        Format::Text => render::text(&planned.plan, ctx.style, &mut stdout)?,
+        Format::Markdown => render::markdown(&planned.plan, &mut stdout)?,
+        Format::Json => render::json(&planned.plan, &mut stdout)?,
+    }
+    if let Some(path) = &args.out {
+        let saved = SavedPlan::new(planned.plan.clone(), &planned.cluster, &planned.desired, &planned.live);
+        let text = serde_json::to_string_pretty(&saved)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing the plan to `{}`", path.display()))?;
+        eprintln!("Saved the plan to `{}`; apply it with `topicform apply {}`.", path.display(), path.display());
+    }
     Ok(match planned.plan.exit_status() {
         ExitStatus::ChangesPending if !args.detailed_exitcode => ExitStatus::Success,
         other => other,
@@ -243,20 +311,84 @@ async fn apply_command(ctx: &Context_, args: ApplyArgs) -> anyhow::Result<ExitSt
     if !args.auto_approve && !io::stdin().is_terminal() {
         bail!("refusing to apply without --auto-approve: standard input is not a terminal, so nobody can confirm");
     }
+    if let [path] = args.target.paths.as_slice()
+        && path.extension().is_some_and(|e| e == "json")
+    {
+        let path = path.clone();
+        return apply_saved(ctx, args, &path).await;
+    }
     let Some(planned) = make_plan(ctx, args.target).await? else { return Ok(ExitStatus::Failure) };
-    let mut stdout = io::stdout().lock();
-    render::text(&planned.plan, ctx.style, &mut stdout)?;
-    if !planned.plan.blocked.is_empty() {
+    run_apply(ctx, &planned.plan, &planned.desired, &planned.admin, &planned.scope, args.auto_approve).await
+}
+
+/// Applies a plan saved by `plan --out`: exactly its changes, and only if the topics it touches look as
+/// they did when it was made.
+async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the saved plan `{}`", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a plan saved by `topicform plan --out`", path.display()))?;
+    if saved.plan.format_version != plan::FORMAT_VERSION {
+        bail!(
+            "`{}` has plan format {}, this topicform reads format {}; make the plan again with this version",
+            path.display(),
+            saved.plan.format_version,
+            plan::FORMAT_VERSION
+        );
+    }
+    if let Some(name) = &args.target.cluster
+        && *name != saved.cluster
+    {
+        bail!("the plan was made for cluster `{}`, not `{name}`", saved.cluster);
+    }
+    let mut sources = Sources::default();
+    let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(ExitStatus::Failure) };
+    let cluster = match project.cluster(Some(&saved.cluster), &|name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(errors) => {
+            ctx.report(&errors, &sources);
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let scope = Scope::new(saved.topics().map(str::to_owned), &[], &[])?;
+    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(args.target.timeout))?;
+    eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
+    let live = admin
+        .describe(&scope)
+        .await
+        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
+    let stale = saved.staleness(&live);
+    if !stale.is_empty() {
+        eprintln!("The cluster changed since the plan was made, so it is not applied:");
+        for line in &stale {
+            eprintln!("  - {line}");
+        }
+        eprintln!("Make a new plan and review it.");
         return Ok(ExitStatus::Failure);
     }
-    if planned.plan.changes.is_empty() {
+    run_apply(ctx, &saved.plan, &saved.desired(), &admin, &scope, args.auto_approve).await
+}
+
+async fn run_apply(
+    ctx: &Context_,
+    plan: &plan::Plan,
+    desired: &Desired,
+    admin: &KafkaAdmin,
+    scope: &Scope,
+    auto_approve: bool,
+) -> anyhow::Result<ExitStatus> {
+    let mut stdout = io::stdout().lock();
+    render::text(plan, ctx.style, &mut stdout)?;
+    if !plan.blocked.is_empty() {
+        return Ok(ExitStatus::Failure);
+    }
+    if plan.changes.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    if !args.auto_approve && !confirm()? {
+    if !auto_approve && !confirm()? {
         eprintln!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
     }
-    let report = apply::run(&planned.plan, &planned.desired, &planned.admin, &planned.scope).await?;
+    let report = apply::run(plan, desired, admin, scope).await?;
     writeln!(stdout)?;
     render::apply_report(&report, ctx.style, &mut stdout)?;
     Ok(if report.is_success() { ExitStatus::Success } else { ExitStatus::Failure })

@@ -18,4 +18,5 @@ pub mod cli;
 pub mod cluster;
 pub mod plan;
 pub mod render;
+pub mod schema;
 pub mod spec;

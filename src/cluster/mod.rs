@@ -89,7 +89,7 @@ pub struct LiveConfig {
 }
 
 /// An effective config value and where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Effective {
     /// The value; `None` when sensitive or null.
     pub value: Option<String>,
@@ -98,7 +98,7 @@ pub struct Effective {
 }
 
 /// Where a config value comes from, most specific first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigSource {
     /// Set on the topic itself.

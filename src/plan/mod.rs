@@ -2,6 +2,8 @@
 
 mod diff;
 mod model;
+mod saved;
 
 pub use diff::diff;
-pub use model::{Blocked, BlockedReason, Change, ExitStatus, FORMAT_VERSION, Kept, Plan, Risk, Summary};
+pub use model::{Blocked, BlockedReason, Change, ExitStatus, FORMAT_VERSION, Kept, Plan, RatedChange, Risk, Summary};
+pub use saved::{Fingerprint, SavedPlan, SavedTopic};

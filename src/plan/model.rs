@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Serialize, Serializer};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::cluster::Effective;
 use crate::spec::Location;
@@ -12,13 +13,14 @@ use crate::spec::Location;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Everything apply will do. Apply decides nothing that is not written here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// See [`FORMAT_VERSION`].
     pub format_version: u32,
     /// Changes, sorted by topic and then by kind, so output is deterministic.
     #[serde(serialize_with = "with_risk")]
+    #[schemars(with = "Vec<RatedChange>")]
     pub changes: Vec<Change>,
     /// Changes that cannot or must not be made, each with its reason. Apply refuses a plan with any.
     pub blocked: Vec<Blocked>,
@@ -29,7 +31,7 @@ pub struct Plan {
 }
 
 /// One change to the cluster.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Change {
     /// Create a topic.
@@ -91,7 +93,7 @@ pub enum Change {
 }
 
 /// How much a change can hurt, shown on every change in every output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
     /// Adds something; nothing existing behaves differently.
@@ -194,24 +196,28 @@ fn value_change_risk(key: &str, before: Option<&str>, after: Option<&str>) -> (R
     }
 }
 
-/// JSON output carries each change's risk class next to it, so tools need not recompute it.
+/// A change as JSON carries it: with its risk class and reason, so tools need not recompute them.
+#[derive(Serialize, JsonSchema)]
+pub struct RatedChange<'a> {
+    /// The change.
+    #[serde(flatten)]
+    pub change: &'a Change,
+    /// Its risk class.
+    pub risk: Risk,
+    /// Why it is not safe.
+    #[serde(rename = "riskReason", skip_serializing_if = "Option::is_none")]
+    pub risk_reason: Option<&'static str>,
+}
+
 fn with_risk<S: Serializer>(changes: &[Change], serializer: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Rated<'a> {
-        #[serde(flatten)]
-        change: &'a Change,
-        risk: Risk,
-        #[serde(rename = "riskReason", skip_serializing_if = "Option::is_none")]
-        risk_reason: Option<&'static str>,
-    }
     serializer.collect_seq(changes.iter().map(|change| {
         let (risk, risk_reason) = change.risk();
-        Rated { change, risk, risk_reason }
+        RatedChange { change, risk, risk_reason }
     }))
 }
 
 /// A change the plan cannot make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Blocked {
     /// The topic.
@@ -223,7 +229,7 @@ pub struct Blocked {
 }
 
 /// Why a change is blocked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BlockedReason {
     /// Fewer partitions declared than the topic has.
@@ -257,7 +263,7 @@ pub enum BlockedReason {
 }
 
 /// An undeclared override kept because of `configMode: additive`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Kept {
     /// The topic.
     pub topic: String,

@@ -3,6 +3,8 @@
 //! environment and chooses no exit code.
 
 mod diagnostics;
+#[cfg(test)]
+mod golden;
 mod json;
 mod markdown;
 mod sections;

@@ -158,8 +158,11 @@ fn shown(value: Option<&str>) -> String {
 
 /// A value as a YAML scalar: quoted when YAML would read it as something else.
 pub(crate) fn yaml_scalar(value: &str) -> String {
+    // `-`, `?` and `:` start a plain scalar when a non-space follows (`-1`), and only then.
+    let indicator = value.starts_with(|c: char| " ,[]{}#&*!|>'\"%@`".contains(c))
+        || (value.starts_with(['-', '?', ':']) && !value[1..].starts_with(|c: char| !c.is_whitespace()));
     let plain = !value.is_empty()
-        && !value.starts_with(|c: char| " -?:,[]{}#&*!|>'\"%@`".contains(c))
+        && !indicator
         && !value.contains(": ")
         && !value.contains(" #")
         && !value.ends_with([' ', ':']);
@@ -178,5 +181,8 @@ mod tests {
         assert_eq!(yaml_scalar(""), "''");
         assert_eq!(yaml_scalar("a: b"), "'a: b'");
         assert_eq!(yaml_scalar("it's"), "it's");
+        assert_eq!(yaml_scalar("-1"), "-1");
+        assert_eq!(yaml_scalar("-"), "'-'");
+        assert_eq!(yaml_scalar("- a"), "'- a'");
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use super::Location;
 
 /// How bad a problem is: errors fail `validate`, `plan` and `apply`; warnings are reported only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Reported, does not fail the run.

@@ -25,7 +25,9 @@ pub use load::{Sources, load_project, load_topics};
 pub use project::{ClientProperties, ClusterConfig, ConfigMode, Project};
 
 /// Where something was written: a file, and a 1-based line and column in it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Location {
     /// The file, as the user named it (relative paths stay relative).
     pub file: Arc<PathBuf>,
@@ -35,6 +37,7 @@ pub struct Location {
     pub column: u64,
     /// Byte offset from the start of the file, when known; used for source snippets.
     #[serde(skip)]
+    #[schemars(skip)]
     pub offset: Option<usize>,
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -10,7 +11,8 @@ use serde_saphyr::Spanned;
 pub use crate::catalog::Value as ConfigValue;
 
 /// A topic file: optional `defaults` for its topics, and the topics.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(title = "topicform topic file")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicFile {
     /// Values every topic of this file inherits unless it sets its own.
@@ -25,12 +27,14 @@ pub struct TopicFile {
 }
 
 /// `defaults:` of a topic file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicDefaults {
     /// Default partition count.
+    #[schemars(with = "Option<u32>", range(min = 1))]
     pub partitions: Option<Spanned<i64>>,
     /// Default replication factor.
+    #[schemars(with = "Option<u16>", range(min = 1, max = 32767))]
     pub replication_factor: Option<Spanned<i64>>,
     /// Configs every topic of the file gets; a topic's own `config` wins key by key.
     #[serde(default)]
@@ -38,14 +42,17 @@ pub struct TopicDefaults {
 }
 
 /// One entry of `topics:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicDoc {
     /// The topic name.
+    #[schemars(with = "String", length(min = 1, max = 249), regex(pattern = r"^[a-zA-Z0-9._-]+$"))]
     pub name: Spanned<String>,
     /// Partition count.
+    #[schemars(with = "Option<u32>", range(min = 1))]
     pub partitions: Option<Spanned<i64>>,
     /// Replication factor.
+    #[schemars(with = "Option<u16>", range(min = 1, max = 32767))]
     pub replication_factor: Option<Spanned<i64>>,
     /// Topic configs, pinned as topic overrides.
     #[serde(default)]

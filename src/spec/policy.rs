@@ -2,13 +2,14 @@
 //! replication-factor bounds, required and forbidden configs. Each rule is an error or a warning.
 
 use regex::Regex;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::{Desired, Error, ErrorKind, Location, Severity};
 
 /// `policy:` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyDoc {
     /// Topic names must match a regular expression.
@@ -24,10 +25,11 @@ pub struct PolicyDoc {
 }
 
 /// `naming:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamingRule {
     /// A regular expression (Rust `regex` syntax) that the whole name must match.
+    #[schemars(with = "String")]
     pub pattern: Spanned<String>,
     /// Error (default) or warning.
     #[serde(default = "error")]
@@ -35,7 +37,7 @@ pub struct NamingRule {
 }
 
 /// A numeric range rule.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RangeRule {
     /// Smallest allowed value.
@@ -48,7 +50,7 @@ pub struct RangeRule {
 }
 
 /// A rule about config keys.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KeysRule {
     /// The config keys.

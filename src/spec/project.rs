@@ -11,13 +11,15 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use globset::Glob;
+use schemars::JsonSchema;
 
 use super::model::ConfigMap;
 use super::policy::{Policy, PolicyDoc};
 use super::{Desired, Error, ErrorKind, Location, validate};
 
 /// The project file as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(title = "topicform project file")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectDoc {
     /// Clusters by name.
@@ -42,7 +44,7 @@ pub struct ProjectDoc {
 }
 
 /// What happens to a live topic override that the files do not declare.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConfigMode {
     /// It is drift, and apply removes it.
@@ -53,15 +55,18 @@ pub enum ConfigMode {
 }
 
 /// One entry of a cluster's `overrides:`: values that replace the files' for topics matching a glob.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OverrideDoc {
     /// A glob over topic names (`*`, `payments.*`).
     #[serde(rename = "match")]
+    #[schemars(with = "String")]
     pub pattern: Spanned<String>,
     /// Partition count for matching topics.
+    #[schemars(with = "Option<u32>", range(min = 1))]
     pub partitions: Option<Spanned<i64>>,
     /// Replication factor for matching topics.
+    #[schemars(with = "Option<u16>", range(min = 1))]
     pub replication_factor: Option<Spanned<i64>>,
     /// Configs for matching topics; they replace the files' values key by key.
     #[serde(default)]
@@ -69,13 +74,16 @@ pub struct OverrideDoc {
 }
 
 /// One entry of `clusters:` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterDoc {
-    /// Bootstrap servers, `host:port[,host:port...]`.
+    /// Bootstrap servers, `host:port[,host:port...]`; `${VAR}` is replaced from the environment.
+    #[schemars(with = "String")]
     pub bootstrap: Spanned<String>,
-    /// librdkafka client properties (`security.protocol`, `sasl.username`, ...).
+    /// librdkafka client properties (`security.protocol`, `sasl.username`, ...), passed as they are;
+    /// `${VAR}` is replaced from the environment. Values are never printed.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, crate::schema::Scalar>")]
     pub client: ConfigMap,
     /// Per-cluster adjustments of the declared topics, in order; a later match wins.
     #[serde(default)]

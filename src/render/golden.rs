@@ -1,0 +1,158 @@
+//! Golden tests of the three renderers on one plan that has every kind of change, every risk class in
+//! use, every blocked reason, a kept override and an unmanaged topic; and on the empty plan.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use insta::assert_snapshot;
+
+use super::{Style, json, markdown, text};
+use crate::cluster::{ConfigSource, Effective};
+use crate::plan::{Blocked, BlockedReason, Change, Kept, Plan};
+use crate::spec::Location;
+
+fn effective(value: &str, source: ConfigSource) -> Option<Effective> {
+    Some(Effective { value: Some(value.into()), source })
+}
+
+fn every_kind() -> Plan {
+    let at = |line| Location { file: Arc::new(PathBuf::from("topics/payments.yaml")), line, column: 11, offset: None };
+    Plan::with_notes(
+        vec![
+            Change::CreateTopic {
+                topic: "payments.refunds.v1".into(),
+                partitions: 3,
+                replication_factor: Some(3),
+                configs: BTreeMap::from([
+                    ("cleanup.policy".into(), "compact,delete".into()),
+                    ("min.insync.replicas".into(), "2".into()),
+                ]),
+            },
+            Change::CreateTopic {
+                topic: "payments.scratch".into(),
+                partitions: 1,
+                replication_factor: None,
+                configs: BTreeMap::new(),
+            },
+            Change::AddPartitions { topic: "payments.ledger.v1".into(), from: 6, to: 12 },
+            Change::SetConfig {
+                topic: "payments.ledger.v1".into(),
+                key: "retention.ms".into(),
+                before: effective("604800000", ConfigSource::TopicOverride),
+                after: "86400000".into(),
+            },
+            Change::SetConfig {
+                topic: "payments.ledger.v1".into(),
+                key: "max.message.bytes".into(),
+                before: effective("1048588", ConfigSource::Default),
+                after: "2097152".into(),
+            },
+            Change::PinConfig {
+                topic: "payments.ledger.v1".into(),
+                key: "min.insync.replicas".into(),
+                value: "1".into(),
+                inherited_from: ConfigSource::DynamicDefaultBroker,
+            },
+            Change::UnsetConfig {
+                topic: "payments.ledger.v1".into(),
+                key: "segment.ms".into(),
+                before: Some("3600000".into()),
+                after: effective("604800000", ConfigSource::Default),
+            },
+            Change::UnsetConfig {
+                topic: "payments.audit.v1".into(),
+                key: "retention.ms".into(),
+                before: Some("-1".into()),
+                after: effective("172800000", ConfigSource::DynamicDefaultBroker),
+            },
+        ],
+        vec![
+            Blocked {
+                topic: "payments.events.v1".into(),
+                reason: BlockedReason::PartitionDecrease { declared: 3, live: 6 },
+                declared_at: Some(at(14)),
+            },
+            Blocked {
+                topic: "payments.fx.v1".into(),
+                reason: BlockedReason::ReplicationFactorChange { declared: 3, live: 1 },
+                declared_at: Some(at(20)),
+            },
+        ],
+        vec![Kept { topic: "payments.ledger.v1".into(), key: "segment.bytes".into(), value: Some("536870912".into()) }],
+        vec!["payments.legacy".into()],
+    )
+}
+
+fn render(f: impl Fn(&Plan, &mut Vec<u8>) -> std::io::Result<()>, plan: &Plan) -> String {
+    let mut out = Vec::new();
+    f(plan, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn as_text(plan: &Plan) -> String {
+    render(|p, out| text(p, Style::default(), out), plan)
+}
+
+#[test]
+fn text_every_kind() {
+    assert_snapshot!(as_text(&every_kind()));
+}
+
+#[test]
+fn text_empty() {
+    assert_snapshot!(as_text(&Plan::new(vec![], vec![])), @"No changes. The cluster matches the files.");
+}
+
+#[test]
+fn markdown_every_kind() {
+    assert_snapshot!(render(|p, out| markdown(p, out), &every_kind()));
+}
+
+#[test]
+fn markdown_empty() {
+    assert_snapshot!(render(|p, out| markdown(p, out), &Plan::new(vec![], vec![])), @r"
+    ### topicform plan
+
+    No changes. The cluster matches the files.
+    ");
+}
+
+#[test]
+fn json_every_kind() {
+    assert_snapshot!(render(|p, out| json(p, out), &every_kind()));
+}
+
+#[test]
+fn json_empty() {
+    assert_snapshot!(render(|p, out| json(p, out), &Plan::new(vec![], vec![])), @r#"
+    {
+      "formatVersion": 1,
+      "changes": [],
+      "blocked": [],
+      "kept": [],
+      "unmanaged": []
+    }
+    "#);
+}
+
+#[test]
+fn json_is_valid_against_its_schema_and_deterministic() {
+    let plan = every_kind();
+    let first = render(|p, out| json(p, out), &plan);
+    assert_eq!(first, render(|p, out| json(p, out), &plan.clone()));
+    let value: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let schema_text = crate::schema::all().into_iter().find(|(n, _)| *n == "plan.schema.json").unwrap().1;
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let mut out = Vec::new();
+    text(&every_kind(), Style { color: true }, &mut out).unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("\x1b[32m+"));
+    assert!(!as_text(&every_kind()).contains('\x1b'));
+}

@@ -204,7 +204,8 @@ impl Context_ {
         };
         let checked = match spec::load_topics(&paths, sources) {
             Ok(c) => c,
-            Err(problems) => {
+            Err(mut problems) => {
+                problems.sort_by(|a, b| a.at.is_none().cmp(&b.at.is_none()).then_with(|| a.at.cmp(&b.at)));
                 self.report(&problems, sources);
                 return Loaded::Invalid;
             }
@@ -223,9 +224,14 @@ impl Context_ {
             }
             first.get_or_insert(desired);
         }
-        let failed = problems.iter().any(|p| strict || p.severity() == Severity::Error);
+        problems.sort_by(|a, b| a.at.is_none().cmp(&b.at.is_none()).then_with(|| a.at.cmp(&b.at)));
+        let errors = problems.iter().any(|p| p.severity() == Severity::Error);
+        let failed = errors || (strict && !problems.is_empty());
         if !problems.is_empty() {
             self.report(&problems, sources);
+        }
+        if failed && !errors {
+            eprintln!("Failing because of --strict: warnings count as errors. Nothing was sent to any cluster.");
         }
         match first {
             Some(desired) if !failed => Loaded::Ok(desired),
@@ -237,6 +243,13 @@ impl Context_ {
 fn validate(ctx: &Context_, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     let mut sources = Sources::default();
     let Loaded::Ok(project) = ctx.project(&mut sources, false) else { return Ok(ExitStatus::Failure) };
+    if let Some(p) = &project {
+        let problems = p.check_references();
+        if !problems.is_empty() {
+            ctx.report(&problems, &sources);
+            return Ok(ExitStatus::Failure);
+        }
+    }
     // The files must hold for every cluster: each cluster's overrides can break a rule.
     let mut clusters: Vec<Option<&str>> = project.iter().flat_map(|p| p.cluster_names().map(Some)).collect();
     if clusters.is_empty() {

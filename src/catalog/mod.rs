@@ -81,9 +81,76 @@ pub fn get(name: &str) -> Option<&'static ConfigSpec> {
     table.binary_search_by(|c| c.name.cmp(name)).ok().map(|i| &table[i])
 }
 
+/// The reference of every topic config as Markdown: `docs/configs.md`, kept equal by a test.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Topic configs\n\n\
+         Every topic-level config of Apache Kafka 4.3, as topicform knows it. Generated from the catalog \
+         (`src/catalog/table.rs`); a test keeps this file current (`UPDATE_DOCS=1 cargo test catalog` rewrites it).\n\n\
+         Values are written in YAML as Kafka takes them, with these conveniences, all normalised to Kafka's \
+         own form before comparison, so they never show up as drift:\n\n\
+         - durations (`*.ms`): `500ms`, `30s`, `15m`, `12h`, `7d`, `2w`, or milliseconds; `-1` where Kafka \
+         means \"no limit\";\n\
+         - sizes (`*.bytes`): `512KiB`, `64MiB`, `1GiB`, `1TiB`, or bytes (`1GB` is refused: it is ambiguous);\n\
+         - numbers as YAML numbers or strings (`\"12\"`), doubles in any spelling (`0.50`);\n\
+         - booleans and enum values in any case (`True`, `zstd`, `logappendtime`);\n\
+         - lists as YAML lists or comma-separated strings; order does not matter where Kafka ignores it.\n\n\
+         | config | type | Kafka default | allowed | since | what it does |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for c in all() {
+        let kind = match c.kind {
+            Kind::Duration => "duration",
+            Kind::Bytes => "size",
+            Kind::Int => "int",
+            Kind::Long => "long",
+            Kind::Double => "double",
+            Kind::Boolean => "boolean",
+            Kind::Enum => "enum",
+            Kind::List => "list",
+            Kind::String => "string",
+            Kind::Class => "class",
+        };
+        let bound = |b: Option<Bound>| match b {
+            Some(Bound::Int(i)) => Some(i.to_string()),
+            Some(Bound::Float(f)) => Some(java_double(f)),
+            None => None,
+        };
+        let allowed = if !c.values.is_empty() {
+            c.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+        } else {
+            match (bound(c.min), bound(c.max)) {
+                (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+                (Some(lo), None) => format!("at least {lo}"),
+                (None, Some(hi)) => format!("at most {hi}"),
+                (None, None) => String::new(),
+            }
+        };
+        let default = if c.default.is_empty() { "(none)".to_owned() } else { format!("`{}`", c.default) };
+        out += &format!(
+            "| `{}` | {kind} | {default} | {allowed} | {} | {} |\n",
+            c.name,
+            c.since,
+            c.doc.replace('|', "\\|")
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_doc_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configs.md");
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, markdown()).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == markdown(), "docs/configs.md is stale; run `UPDATE_DOCS=1 cargo test catalog`");
+    }
 
     #[test]
     fn table_is_sorted_and_unique() {

@@ -60,6 +60,37 @@ impl KafkaAdmin {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// Sets (`Some`) or removes (`None`) dynamic broker configs: of broker `broker`, or the cluster-wide
+    /// default of every broker when `broker` is `None`. For replication throttles, and for tests that
+    /// need a broker-level default.
+    pub async fn alter_broker_configs(
+        &self,
+        broker: Option<i32>,
+        configs: &[(&str, Option<&str>)],
+    ) -> Result<(), Error> {
+        let name = broker.map(|b| b.to_string()).unwrap_or_default();
+        let configs: Vec<(String, Option<String>)> =
+            configs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_owned))).collect();
+        let resource = name.clone();
+        let results = self
+            .blocking(move |client, timeout| {
+                let ops = configs
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => ConfigOp::Set(k, v),
+                        None => ConfigOp::Delete(k),
+                    })
+                    .collect();
+                native::incremental_alter_configs(client, native::Resource::Broker, &[(&resource, ops)], false, timeout)
+            })
+            .await
+            .map_err(|e| self.request_error("IncrementalAlterConfigs", e))?;
+        match results.into_iter().next() {
+            Some((_, Err(e))) => Err(self.topic_error("IncrementalAlterConfigs", &format!("broker {name}"), e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Runs a blocking librdkafka call on a blocking thread and counts it as one request.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -233,7 +264,7 @@ impl Admin for KafkaAdmin {
                 .blocking(move |client, timeout| {
                     let ops: Vec<(&str, Vec<ConfigOp<'_>>)> =
                         batch.iter().map(|(t, cs)| (t.as_str(), cs.iter().filter_map(config_op).collect())).collect();
-                    native::incremental_alter_configs(client, &ops, false, timeout)
+                    native::incremental_alter_configs(client, native::Resource::Topic, &ops, false, timeout)
                 })
                 .await;
             let indices: Vec<usize> = chunk.iter().flat_map(|(_, idx)| idx.iter().copied()).collect();

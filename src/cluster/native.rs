@@ -326,18 +326,30 @@ pub fn create_partitions(
     }
 }
 
-/// Builds one topic config resource per entry of `resources`.
+/// The kind of a config resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A topic, by name.
+    Topic,
+    /// A broker, by id; the empty name is the cluster-wide default of every broker.
+    Broker,
+}
+
+/// Builds one config resource of `kind` per name.
 fn config_resources<'a>(
-    topics: impl Iterator<Item = &'a str>,
+    kind: Resource,
+    names: impl Iterator<Item = &'a str>,
 ) -> Result<Vec<Guard<rd::rd_kafka_ConfigResource_t>>, KafkaError> {
-    topics
+    let restype = match kind {
+        Resource::Topic => rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+        Resource::Broker => rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_BROKER,
+    };
+    names
         .map(|topic| {
             let name = c_string(topic)?;
             // SAFETY: name is NUL-terminated and copied; the handle is owned by the guard.
             let handle = Guard {
-                ptr: unsafe {
-                    rd::rd_kafka_ConfigResource_new(rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC, name.as_ptr())
-                },
+                ptr: unsafe { rd::rd_kafka_ConfigResource_new(restype, name.as_ptr()) },
                 free: rd::rd_kafka_ConfigResource_destroy,
             };
             if handle.ptr.is_null() {
@@ -361,9 +373,10 @@ unsafe fn resource_outcome(r: *const rd::rd_kafka_ConfigResource_t) -> (String, 
     }
 }
 
-/// IncrementalAlterConfigs for every topic's operations, in one request.
+/// IncrementalAlterConfigs for every resource's operations, in one request.
 pub fn incremental_alter_configs(
     client: &Client,
+    kind: Resource,
     topics: &[(&str, Vec<ConfigOp<'_>>)],
     validate_only: bool,
     timeout: Duration,
@@ -372,7 +385,7 @@ pub fn incremental_alter_configs(
     let call = unsafe {
         Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS, timeout, validate_only)
     }?;
-    let handles = config_resources(topics.iter().map(|(t, _)| *t))?;
+    let handles = config_resources(kind, topics.iter().map(|(t, _)| *t))?;
     for (handle, (topic, ops)) in handles.iter().zip(topics) {
         for op in ops {
             let (key, kind, value) = match op {
@@ -424,7 +437,7 @@ pub fn describe_configs(
 ) -> Result<Results<Vec<Entry>>, KafkaError> {
     let rk = client.inner().native_ptr();
     let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout, false) }?;
-    let handles = config_resources(topics.iter().copied())?;
+    let handles = config_resources(Resource::Topic, topics.iter().copied())?;
     let mut raw: Vec<*mut rd::rd_kafka_ConfigResource_t> = handles.iter().map(|h| h.ptr).collect();
     // SAFETY: as in incremental_alter_configs.
     unsafe { rd::rd_kafka_DescribeConfigs(rk, raw.as_mut_ptr(), raw.len(), call.options.ptr, call.queue.ptr) };

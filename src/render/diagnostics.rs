@@ -8,19 +8,35 @@ use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 use super::Style;
 use crate::spec::{Error, Location, Severity, Sources};
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 struct Report {
     message: String,
-    #[source_code]
     src: Option<NamedSource<String>>,
-    #[label("{label}")]
     span: Option<SourceSpan>,
-    label: String,
-    #[help]
     help: Option<String>,
-    #[diagnostic(severity)]
     severity: miette::Severity,
+}
+
+// By hand rather than derived: miette's derive takes one fixed severity per type, and a problem here
+// is an error or a warning depending on the rule and the project's policy.
+impl miette::Diagnostic for Report {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.span?;
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(Some("here".into()), span))))
+    }
 }
 
 /// Writes every problem, then a count.
@@ -35,8 +51,12 @@ pub fn diagnostics(errors: &[Error], sources: &Sources, style: Style, out: &mut 
         writeln!(out)?;
     }
     let n = errors.iter().filter(|e| e.severity() == Severity::Error).count();
-    if n > 0 {
-        writeln!(out, "{n} error(s); nothing was sent to any cluster.")?;
+    let w = errors.len() - n;
+    match (n, w) {
+        (0, 0) => {}
+        (0, w) => writeln!(out, "{w} warning(s).")?,
+        (n, 0) => writeln!(out, "{n} error(s); nothing was sent to any cluster.")?,
+        (n, w) => writeln!(out, "{n} error(s) and {w} warning(s); nothing was sent to any cluster.")?,
     }
     Ok(())
 }
@@ -60,7 +80,7 @@ fn report(error: &Error, sources: &Sources) -> Report {
         Some(at) => format!("{}: {}", short(at), error.kind),
         None => error.kind.to_string(),
     };
-    Report { message, src, span, label: "here".into(), help: error.hint(), severity }
+    Report { message, src, span, help: error.hint(), severity }
 }
 
 fn short(at: &Location) -> String {

@@ -45,11 +45,11 @@ impl Error {
             ErrorKind::UnknownKey { expected, .. } if !expected.is_empty() => {
                 Some(format!("expected one of {}", backticked(expected)))
             }
-            ErrorKind::PartitionsOutOfRange { .. } => {
-                Some("a topic needs at least 1 partition; Kafka allows at most 2147483647".into())
+            ErrorKind::InvalidReplicationFactor { .. } => {
+                Some("a replication factor is at least 1 and at most the number of brokers".into())
             }
-            ErrorKind::ReplicationFactorOutOfRange { .. } => {
-                Some("the replication factor is at least 1 and at most the number of brokers".into())
+            ErrorKind::PartitionsMissing { .. } => {
+                Some("add `partitions: N` to the topic, or to the file's `defaults`".into())
             }
             ErrorKind::DuplicateTopic { first, .. } => Some(format!("first declared at {first}")),
             ErrorKind::InvalidTopicName { .. } => {
@@ -60,17 +60,22 @@ impl Error {
             }
             ErrorKind::UnknownConfig { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
             ErrorKind::UnknownConfig { suggestion: None, .. } => {
-                Some("`topicform` knows every topic config of Apache Kafka 4.3; see docs/configs.md".into())
+                Some("topicform knows every topic config of Apache Kafka 4.3; docs/configs.md lists them".into())
             }
             ErrorKind::InvalidConfigValue { hint, .. } => hint.clone(),
-            ErrorKind::MinInsyncAboveReplicationFactor { .. } => Some(
-                "with fewer in-sync replicas than `min.insync.replicas`, producers using `acks=all` cannot write"
-                    .into(),
-            ),
+            ErrorKind::MinInsyncAboveReplicationFactor { replication_factor_at, .. } => Some(format!(
+                "with fewer in-sync replicas than `min.insync.replicas`, producers using `acks=all` cannot write{}",
+                replication_factor_at
+                    .as_ref()
+                    .map(|l| format!("; the replication factor is set at {l}"))
+                    .unwrap_or_default()
+            )),
             ErrorKind::NameCollision { other_at, .. } => Some(format!(
                 "Kafka replaces `.` with `_` in metric names, so the two topics' metrics collide; the other is at {other_at}"
             )),
             ErrorKind::Policy { hint, .. } => hint.clone(),
+            ErrorKind::NotUtf8 { utf16: true, .. } => Some("this looks like UTF-16; save the file as UTF-8".into()),
+            ErrorKind::NotUtf8 { utf16: false, .. } => Some("save the file as UTF-8".into()),
             ErrorKind::UnsetVariable { .. } => {
                 Some("export the variable, or write the value into the project file".into())
             }
@@ -90,20 +95,48 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Who sets a value: a topic, a file's `defaults`, or a cluster's override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A topic, by name.
+    Topic(String),
+    /// The `defaults` of a topic file.
+    Defaults,
+    /// An entry of a cluster's `overrides`.
+    Override {
+        /// The cluster.
+        cluster: String,
+        /// The entry's `match` pattern.
+        pattern: String,
+    },
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Topic(t) => write!(f, "topic `{t}`"),
+            Subject::Defaults => write!(f, "the file's `defaults`"),
+            Subject::Override { cluster, pattern } => write!(f, "the override `{pattern}` of cluster `{cluster}`"),
+        }
+    }
+}
+
 /// What is wrong, with the data needed to explain it. Messages are one sentence, no trailing period.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ErrorKind {
-    /// A file could not be read.
-    #[error("cannot read the file: {reason}")]
+    /// A file or directory could not be read.
+    #[error("{reason}")]
     Read {
         /// The operating system's reason.
         reason: String,
     },
     /// A file is not UTF-8.
-    #[error("the file is not valid UTF-8 (byte {offset})")]
+    #[error("the file is not valid UTF-8: byte {} is not part of any UTF-8 character", offset + 1)]
     NotUtf8 {
         /// Byte offset of the first invalid byte.
         offset: usize,
+        /// Whether it starts with a UTF-16 byte-order mark.
+        utf16: bool,
     },
     /// The YAML is malformed, or a value has the wrong type.
     #[error("{message}")]
@@ -134,7 +167,7 @@ pub enum ErrorKind {
         path: String,
     },
     /// A topic name Kafka would refuse.
-    #[error("`{name}` is not a legal topic name: {reason}")]
+    #[error("{} is not a legal topic name: {reason}", if name.is_empty() { "the empty string".to_owned() } else { format!("`{name}`") })]
     InvalidTopicName {
         /// The name as written.
         name: String,
@@ -147,21 +180,21 @@ pub enum ErrorKind {
         /// The topic.
         topic: String,
     },
-    /// `partitions` outside 1..=i32::MAX.
-    #[error("topic `{topic}` sets `partitions: {value}`; Kafka needs at least 1")]
-    PartitionsOutOfRange {
-        /// The topic.
-        topic: String,
-        /// The value as parsed.
-        value: i64,
+    /// `partitions` that Kafka cannot take.
+    #[error("{subject} sets `partitions` to {reason}")]
+    InvalidPartitions {
+        /// Who sets it.
+        subject: Subject,
+        /// Why it is refused.
+        reason: String,
     },
-    /// `replicationFactor` outside 1..=i16::MAX.
-    #[error("topic `{topic}` sets `replicationFactor: {value}`, which Kafka cannot use")]
-    ReplicationFactorOutOfRange {
-        /// The topic.
-        topic: String,
-        /// The value as parsed.
-        value: i64,
+    /// `replicationFactor` that Kafka cannot take.
+    #[error("{subject} sets `replicationFactor` to {reason}")]
+    InvalidReplicationFactor {
+        /// Who sets it.
+        subject: Subject,
+        /// Why it is refused.
+        reason: String,
     },
     /// The same topic declared twice.
     #[error("topic `{topic}` is declared more than once")]
@@ -180,10 +213,10 @@ pub enum ErrorKind {
         suggestion: Option<String>,
     },
     /// A config value of the wrong type, out of range, or not among the allowed values.
-    #[error("topic `{topic}` sets `{key}` to {reason}")]
+    #[error("{subject} sets `{key}` to {reason}")]
     InvalidConfigValue {
-        /// The topic.
-        topic: String,
+        /// Who sets it.
+        subject: Subject,
         /// The config key.
         key: String,
         /// What is wrong with the value.
@@ -193,7 +226,8 @@ pub enum ErrorKind {
     },
     /// `min.insync.replicas` greater than the replication factor: every `acks=all` write would fail.
     #[error(
-        "topic `{topic}` sets `min.insync.replicas: {min_isr}`, more than its replication factor {replication_factor}"
+        "{}topic `{topic}` sets `min.insync.replicas: {min_isr}`, more than its replication factor {replication_factor}",
+        cluster.as_ref().map(|c| format!("on cluster `{c}`, ")).unwrap_or_default()
     )]
     MinInsyncAboveReplicationFactor {
         /// The topic.
@@ -202,6 +236,10 @@ pub enum ErrorKind {
         min_isr: i64,
         /// The replication factor.
         replication_factor: u16,
+        /// Where the replication factor is set.
+        replication_factor_at: Option<Location>,
+        /// The cluster whose overrides produce the conflict, if any.
+        cluster: Option<String>,
     },
     /// Two topic names that differ only by `.` and `_`.
     #[error("topic `{topic}` and topic `{other}` differ only by `.` and `_`")]

@@ -48,7 +48,7 @@ pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, 
                 problems.push(Error { kind: ErrorKind::NoTopicFiles { path: path.display().to_string() }, at: None })
             }
             Ok(found) => files.extend(found),
-            Err(reason) => problems.push(Error::at(ErrorKind::Read { reason }, whole_file(path))),
+            Err(reason) => problems.push(Error { kind: ErrorKind::Read { reason }, at: None }),
         }
     }
     files.sort();
@@ -86,14 +86,17 @@ pub fn check_texts(files: &[(&str, &str)]) -> Result<Checked, Vec<Error>> {
 }
 
 fn topic_files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("`{}` does not exist", path.display()),
+        _ => format!("cannot read `{}`: {e}", path.display()),
+    })?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))? {
             let entry = entry.map_err(|e| e.to_string())?;
             let p = entry.path();
             let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
@@ -115,16 +118,19 @@ fn whole_file(path: &Path) -> Location {
 }
 
 fn read(file: &Arc<PathBuf>, sources: &mut Sources) -> Result<Arc<str>, Error> {
-    let bytes = std::fs::read(file.as_path())
-        .map_err(|e| Error::at(ErrorKind::Read { reason: e.to_string() }, whole_file(file)))?;
+    let bytes = std::fs::read(file.as_path()).map_err(|e| Error {
+        kind: ErrorKind::Read { reason: format!("cannot read `{}`: {e}", file.display()) },
+        at: None,
+    })?;
     let text: Arc<str> = match String::from_utf8(bytes) {
         Ok(s) => s.into(),
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
             let at = position(file, &valid, offset);
+            let utf16 = e.as_bytes().starts_with(&[0xff, 0xfe]) || e.as_bytes().starts_with(&[0xfe, 0xff]);
             sources.insert(file.clone(), valid.into());
-            return Err(Error::at(ErrorKind::NotUtf8 { offset }, at));
+            return Err(Error::at(ErrorKind::NotUtf8 { offset, utf16 }, at));
         }
     };
     sources.insert(file.clone(), text.clone());
@@ -142,28 +148,74 @@ fn position(file: &Arc<PathBuf>, text: &str, offset: usize) -> Location {
 
 fn parse<T: DeserializeOwned>(file: &Arc<PathBuf>, text: &str) -> Result<T, Error> {
     // An empty file (or one holding only comments) is an empty document, not an error.
-    let text = if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        "{}"
-    } else {
-        text
+    let text = if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) { "{}" } else { text };
+    let mut budget = serde_saphyr::Budget::default();
+    // The defaults (250,000 nodes) would refuse a single file of some 15,000 topics; these still stop
+    // an alias bomb within a second.
+    budget.max_nodes = 1_000_000;
+    budget.max_events = 4_000_000;
+    let options = serde_saphyr::options! {
+        budget: Some(budget),
+        // YAML 1.1's `yes`/`no`/`on`/`off` are strings, not booleans: `preallocate: yes` is refused
+        // with a clear message instead of silently meaning `true`.
+        strict_booleans: true,
     };
-    serde_saphyr::from_str::<T>(text).map_err(|e| from_yaml_error(file, &e))
+    serde_saphyr::from_str_with_options::<T>(text, options).map_err(|e| from_yaml_error(file, text, &e))
 }
 
 /// Converts a parser error into ours: the location separately, the message without it.
-fn from_yaml_error(file: &Arc<PathBuf>, err: &serde_saphyr::Error) -> Error {
-    let at = err.location().map(|l| location(file, &l)).unwrap_or_else(|| whole_file(file));
-    Error::at(classify(&yaml_message(err)), at)
+fn from_yaml_error(file: &Arc<PathBuf>, text: &str, err: &serde_saphyr::Error) -> Error {
+    let mut at = err.location().map(|l| location(file, &l)).unwrap_or_else(|| whole_file(file));
+    // The scanner's errors carry a line and column but no offset; snippets need the offset.
+    if at.offset.is_none() {
+        at.offset = offset_of(text, at.line, at.column);
+    }
+    let message = yaml_message(err);
+    if message.starts_with("multiple YAML documents") {
+        // Point at the `---` that starts the second document.
+        let lines: Vec<&str> = text.lines().take(at.line as usize).collect();
+        if let Some(line) = lines.iter().rposition(|l| l.starts_with("---")) {
+            at.line = line as u64 + 1;
+            at.column = 1;
+            at.offset = offset_of(text, at.line, 1);
+        }
+    }
+    Error::at(classify(&message), at)
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
+    let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)? as usize).map(str::len).sum();
+    let line_text = text.get(start..)?.lines().next().unwrap_or("");
+    let within = line_text.char_indices().nth(column.saturating_sub(1) as usize).map_or(line_text.len(), |(i, _)| i);
+    Some(start + within)
 }
 
 /// The parser's message with no location suffix and no snippet.
 fn yaml_message(err: &serde_saphyr::Error) -> String {
     let full = err.without_snippet().to_string();
     let first = full.lines().next().unwrap_or_default();
-    match first.rfind(" at line ") {
+    if let Some(rest) = first.strip_prefix("budget breached: ") {
+        return budget_message(rest);
+    }
+    match first.find(" at line ") {
         Some(i) => first[..i].to_owned(),
         None => first.to_owned(),
+    }
+}
+
+/// Explains which parser limit a file broke, in the user's terms.
+fn budget_message(breach: &str) -> String {
+    let kind = breach.split([' ', '{']).next().unwrap_or_default();
+    match kind {
+        "Depth" => "values are nested more than 64 levels deep; topic files need 4".into(),
+        "Nodes" | "Events" | "Aliases" | "AliasReplays" | "RecordedAnchorEvents" | "RecordedAnchorBytes" => {
+            "the file expands to more values than topicform reads (over a million); YAML aliases (`*name`) \
+             can make a small file expand like this, and topicform refuses such files"
+                .into()
+        }
+        "Documents" => "the file holds too many YAML documents".into(),
+        _ => "the file is too large or too complex for topicform to read".into(),
     }
 }
 
@@ -177,9 +229,25 @@ fn classify(message: &str) -> ErrorKind {
         let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
         return ErrorKind::DuplicateKey { key: key.to_owned() };
     }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once("`, expected ")
+    {
+        let expected = expected.trim_start_matches("one of ").replace(" or ", ", ");
+        let allowed: Vec<String> = expected.split(", ").map(|v| format!("`{}`", v.trim_matches('`'))).collect();
+        return ErrorKind::Syntax {
+            message: format!("`{value}` is not allowed here; write one of {}", allowed.join(", ")),
+        };
+    }
     let message = match message {
-        "invalid i64" | "invalid u64" | "invalid i32" | "invalid u32" => {
-            "expected a whole number that fits in 64 bits".to_owned()
+        "missing field `name`" => "this topic has no `name`".to_owned(),
+        "expected string scalar" => "expected a single value (a string) here".to_owned(),
+        "expected sequence start" => "expected a list here: one `- ...` line per item".to_owned(),
+        "expected mapping start" => "expected a mapping here: `key: value` lines".to_owned(),
+        m if m.starts_with("multiple YAML documents") => {
+            "this file holds more than one YAML document (`---`); put every topic under one `topics:` list".to_owned()
+        }
+        m if m.starts_with("tabs disallowed") => {
+            "a tab indents this line; YAML allows only spaces for indentation".to_owned()
         }
         other => other.to_owned(),
     };

@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use error::{Error, ErrorKind, Severity};
+pub use error::{Error, ErrorKind, Severity, Subject};
 pub use load::{Sources, load_project, load_topics};
 pub use project::{ClientProperties, ClusterConfig, ConfigMode, Project};
 

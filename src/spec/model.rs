@@ -31,11 +31,11 @@ pub struct TopicFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicDefaults {
     /// Default partition count.
-    #[schemars(with = "Option<u32>", range(min = 1))]
-    pub partitions: Option<Spanned<i64>>,
+    #[schemars(with = "Option<crate::schema::PartitionCount>")]
+    pub partitions: Option<Spanned<Count>>,
     /// Default replication factor.
-    #[schemars(with = "Option<u16>", range(min = 1, max = 32767))]
-    pub replication_factor: Option<Spanned<i64>>,
+    #[schemars(with = "Option<crate::schema::ReplicationFactor>")]
+    pub replication_factor: Option<Spanned<Count>>,
     /// Configs every topic of the file gets; a topic's own `config` wins key by key.
     #[serde(default)]
     pub config: ConfigMap,
@@ -49,14 +49,95 @@ pub struct TopicDoc {
     #[schemars(with = "String", length(min = 1, max = 249), regex(pattern = r"^[a-zA-Z0-9._-]+$"))]
     pub name: Spanned<String>,
     /// Partition count.
-    #[schemars(with = "Option<u32>", range(min = 1))]
-    pub partitions: Option<Spanned<i64>>,
+    #[schemars(with = "Option<crate::schema::PartitionCount>")]
+    pub partitions: Option<Spanned<Count>>,
     /// Replication factor.
-    #[schemars(with = "Option<u16>", range(min = 1, max = 32767))]
-    pub replication_factor: Option<Spanned<i64>>,
+    #[schemars(with = "Option<crate::schema::ReplicationFactor>")]
+    pub replication_factor: Option<Spanned<Count>>,
     /// Topic configs, pinned as topic overrides.
     #[serde(default)]
     pub config: ConfigMap,
+}
+
+/// A count (`partitions`, `replicationFactor`) as written: any scalar, so that a wrong one is explained
+/// in words ("1.5, which is not a whole number") at its location, not as a parser type error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Count {
+    /// An integer, of any size.
+    Integer(i128),
+    /// A number with a fraction or exponent.
+    Float(f64),
+    /// A string; a numeric one is accepted, as for config values.
+    Text(String),
+    /// Something else (a boolean), described.
+    Other(&'static str),
+}
+
+impl Count {
+    /// The count when it is a whole number in `min..=max`, else the reason it is refused (completing
+    /// "sets `partitions` to ...").
+    pub fn within(&self, min: i64, max: i64) -> Result<i64, String> {
+        let n = match self {
+            Count::Integer(n) => *n,
+            // A whole number too large for a 64-bit integer arrives as a float.
+            Count::Float(x) if x.fract() == 0.0 && *x < i64::MIN as f64 => {
+                return Err(format!("{x:.0}; Kafka needs at least {min}"));
+            }
+            Count::Float(x) if x.fract() == 0.0 && *x > i64::MAX as f64 => {
+                return Err(format!("{x:.0}; Kafka allows at most {max}"));
+            }
+            Count::Float(x) => return Err(format!("{x}, which is not a whole number")),
+            Count::Other(what) => return Err(format!("{what}; it takes a whole number")),
+            Count::Text(t) => match t.trim().parse::<i128>() {
+                Ok(n) => n,
+                Err(_) => return Err(format!("`{t}`, which is not a whole number")),
+            },
+        };
+        if n < i128::from(min) {
+            Err(format!("{n}; Kafka needs at least {min}"))
+        } else if n > i128::from(max) {
+            Err(format!("{n}; Kafka allows at most {max}"))
+        } else {
+            Ok(n as i64)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+        impl<'de> Visitor<'de> for CountVisitor {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+                Ok(Count::Integer(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count::Integer(v.into()))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Count, E> {
+                Ok(Count::Integer(v))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Count, E> {
+                Ok(Count::Integer(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
+                Ok(Count::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
+                Ok(Count::Text(v.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
+                Ok(Count::Other("a boolean"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
+                Ok(Count::Other("nothing (null)"))
+            }
+        }
+        deserializer.deserialize_any(CountVisitor)
+    }
 }
 
 /// A `config:` mapping in the order written, with the location of every key and value. Duplicate keys

@@ -80,8 +80,9 @@ impl<'a> Policy<'a> {
         let naming = match doc.and_then(|d| d.naming.as_ref()) {
             None => None,
             Some(rule) => {
+                // The user's pattern alone first, so that an error's position points into what they wrote.
                 let anchored = format!("^(?:{})$", rule.pattern.value);
-                let regex = Regex::new(&anchored).map_err(|e| {
+                let regex = Regex::new(&rule.pattern.value).and_then(|_| Regex::new(&anchored)).map_err(|e| {
                     Error::at(
                         ErrorKind::Policy {
                             rule: "naming".into(),

@@ -15,7 +15,8 @@ use schemars::JsonSchema;
 
 use super::model::ConfigMap;
 use super::policy::{Policy, PolicyDoc};
-use super::{Desired, Error, ErrorKind, Location, validate};
+use super::validate::Field;
+use super::{Desired, Error, ErrorKind, Location, Subject, validate};
 
 /// The project file as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -63,11 +64,11 @@ pub struct OverrideDoc {
     #[schemars(with = "String")]
     pub pattern: Spanned<String>,
     /// Partition count for matching topics.
-    #[schemars(with = "Option<u32>", range(min = 1))]
-    pub partitions: Option<Spanned<i64>>,
+    #[schemars(with = "Option<crate::schema::PartitionCount>")]
+    pub partitions: Option<Spanned<super::model::Count>>,
     /// Replication factor for matching topics.
     #[schemars(with = "Option<u16>", range(min = 1))]
-    pub replication_factor: Option<Spanned<i64>>,
+    pub replication_factor: Option<Spanned<super::model::Count>>,
     /// Configs for matching topics; they replace the files' values key by key.
     #[serde(default)]
     pub config: ConfigMap,
@@ -238,47 +239,68 @@ impl Project {
                     continue;
                 }
             };
+            let subject = Subject::Override {
+                cluster: cluster.unwrap_or_default().to_owned(),
+                pattern: rule.pattern.value.clone(),
+            };
+            let locate = |l: &serde_saphyr::Location| self.locate(l);
+            // Checked once per override, not once per matching topic.
+            let partitions =
+                validate::check_count(rule.partitions.as_ref(), &subject, Field::Partitions, &locate, &mut problems);
+            let rf = validate::check_count(
+                rule.replication_factor.as_ref(),
+                &subject,
+                Field::ReplicationFactor,
+                &locate,
+                &mut problems,
+            );
+            let mut configs = BTreeMap::new();
+            let mut config_at = BTreeMap::new();
+            validate::configs_into(&subject, &rule.config, &locate, &mut configs, &mut config_at, &mut problems);
             for topic in out.topics.values_mut().filter(|t| matcher.is_match(&t.name)) {
-                if let Some(p) = &rule.partitions {
-                    match validate::partition_count(p.value) {
-                        Some(n) => topic.partitions = n,
-                        None => problems.push(Error::at(
-                            ErrorKind::PartitionsOutOfRange { topic: topic.name.clone(), value: p.value },
-                            self.locate(&p.referenced),
-                        )),
-                    }
-                    topic.locations.partitions = Some(self.locate(&p.referenced));
+                if let Some(Ok((n, at))) = &partitions {
+                    topic.partitions = *n as u32;
+                    topic.locations.partitions = Some(at.clone());
                 }
-                if let Some(r) = &rule.replication_factor {
-                    match validate::replication_factor(r.value) {
-                        Some(n) => topic.replication_factor = Some(n),
-                        None => problems.push(Error::at(
-                            ErrorKind::ReplicationFactorOutOfRange { topic: topic.name.clone(), value: r.value },
-                            self.locate(&r.referenced),
-                        )),
-                    }
-                    topic.locations.replication_factor = Some(self.locate(&r.referenced));
+                if let Some(Ok((n, at))) = &rf {
+                    topic.replication_factor = Some(*n as u16);
+                    topic.locations.replication_factor = Some(at.clone());
                 }
-                validate::configs_into(
-                    &topic.name,
-                    &rule.config,
-                    &|l| self.locate(l),
-                    &mut topic.configs,
-                    &mut topic.locations.configs,
-                    &mut problems,
-                );
+                topic.configs.extend(configs.clone());
+                topic.locations.configs.extend(config_at.clone());
             }
         }
         // Overrides can break rules the files alone kept (`replicationFactor: 1` under
         // `min.insync.replicas: 2`), so these run on the result. Collisions were reported already.
         problems.extend(
-            validate::cross_checks(&out).into_iter().filter(|e| !matches!(e.kind, ErrorKind::NameCollision { .. })),
+            validate::cross_checks(&out, cluster)
+                .into_iter()
+                .filter(|e| !matches!(e.kind, ErrorKind::NameCollision { .. }))
+                // A conflict the files alone have was reported already, without a cluster.
+                .filter(|e| !validate::cross_checks(desired, None).iter().any(|d| d.at == e.at && same_topic(d, e))),
         );
         match Policy::new(self.doc.policy.as_ref(), &|l| self.locate(l)) {
             Ok(policy) => problems.extend(policy.check(&out)),
             Err(e) => problems.push(e),
         }
         (out, problems)
+    }
+
+    /// Checks, offline, what can be checked without the environment: every `${...}` reference in the
+    /// project file is well formed.
+    pub fn check_references(&self) -> Vec<Error> {
+        let mut problems = Vec::new();
+        for cluster in self.doc.clusters.values() {
+            let values = std::iter::once(&cluster.bootstrap)
+                .map(|b| (b.value.clone(), &b.referenced))
+                .chain(cluster.client.0.iter().filter_map(|(_, v)| v.value.as_text().ok().map(|t| (t, &v.referenced))));
+            for (text, at) in values {
+                if let Err(kind @ ErrorKind::BadVariable { .. }) = interpolate(&text, &|_| Some(String::new())) {
+                    problems.push(Error::at(kind, self.locate(at)));
+                }
+            }
+        }
+        problems
     }
 
     /// The clusters the project names.
@@ -298,6 +320,16 @@ impl Project {
 
     fn locate(&self, at: &serde_saphyr::Location) -> Location {
         super::load::location(&self.origin.file, at)
+    }
+}
+
+fn same_topic(a: &Error, b: &Error) -> bool {
+    match (&a.kind, &b.kind) {
+        (
+            ErrorKind::MinInsyncAboveReplicationFactor { topic: x, .. },
+            ErrorKind::MinInsyncAboveReplicationFactor { topic: y, .. },
+        ) => x == y,
+        _ => false,
     }
 }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 
 use super::load::location;
-use super::model::{ConfigMap, TopicFile};
-use super::{Desired, DesiredTopic, Error, ErrorKind, Location, Locations, Severity};
+use super::model::{ConfigMap, Count, TopicFile};
+use super::{Desired, DesiredTopic, Error, ErrorKind, Location, Locations, Severity, Subject};
 use crate::catalog;
 
 /// Kafka's limit on topic name length (`Topic.MAX_NAME_LENGTH`).
@@ -33,6 +33,10 @@ pub fn split(desired: Desired, problems: Vec<Error>) -> Result<Checked, Vec<Erro
     }
 }
 
+/// A value checked once where it is written (a topic, or its file's `defaults`): `Ok` with its
+/// location, or `Err` when it was invalid and has been reported.
+type Once<T> = Option<Result<(T, Location), ()>>;
+
 /// Validates all topic files together (a topic may not be declared in two files). Returns the desired
 /// state and every problem found; the state is complete only when no problem is an error.
 pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
@@ -40,57 +44,66 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
     let mut desired = Desired::default();
     for (file, doc) in files {
         let at = |l: &serde_saphyr::Location| location(file, l);
+        // A file's defaults are checked once, so a bad default is reported once, not once per topic.
         let defaults = doc.defaults.as_ref();
+        let default_partitions = check_count(
+            defaults.and_then(|d| d.partitions.as_ref()),
+            &Subject::Defaults,
+            Field::Partitions,
+            &at,
+            &mut errors,
+        );
+        let default_rf = check_count(
+            defaults.and_then(|d| d.replication_factor.as_ref()),
+            &Subject::Defaults,
+            Field::ReplicationFactor,
+            &at,
+            &mut errors,
+        );
+        let mut default_configs = BTreeMap::new();
+        let mut default_config_at = BTreeMap::new();
+        if let Some(d) = defaults {
+            configs_into(&Subject::Defaults, &d.config, &at, &mut default_configs, &mut default_config_at, &mut errors);
+        }
+
         for topic in &doc.topics {
             let name = &topic.name.value;
+            let subject = Subject::Topic(name.clone());
             let origin = at(&topic.name.referenced);
             if let Err(reason) = check_topic_name(name) {
                 errors.push(Error::at(ErrorKind::InvalidTopicName { name: name.clone(), reason }, origin.clone()));
             }
             let mut locations = Locations::default();
 
-            let partitions = topic.partitions.as_ref().or(defaults.and_then(|d| d.partitions.as_ref()));
-            let partitions = match partitions {
+            let own = check_count(topic.partitions.as_ref(), &subject, Field::Partitions, &at, &mut errors);
+            let partitions = match own.or(default_partitions.clone()) {
                 None => {
                     errors.push(Error::at(ErrorKind::PartitionsMissing { topic: name.clone() }, origin.clone()));
-                    None
+                    1
                 }
-                Some(p) => {
-                    locations.partitions = Some(at(&p.referenced));
-                    match partition_count(p.value) {
-                        Some(n) => Some(n),
-                        None => {
-                            errors.push(Error::at(
-                                ErrorKind::PartitionsOutOfRange { topic: name.clone(), value: p.value },
-                                at(&p.referenced),
-                            ));
-                            None
-                        }
-                    }
+                Some(Err(())) => 1,
+                Some(Ok((n, loc))) => {
+                    locations.partitions = Some(loc);
+                    n as u32
                 }
             };
-
-            let rf = topic.replication_factor.as_ref().or(defaults.and_then(|d| d.replication_factor.as_ref()));
-            let replication_factor = rf.and_then(|r| {
-                locations.replication_factor = Some(at(&r.referenced));
-                let valid = replication_factor(r.value);
-                if valid.is_none() {
-                    errors.push(Error::at(
-                        ErrorKind::ReplicationFactorOutOfRange { topic: name.clone(), value: r.value },
-                        at(&r.referenced),
-                    ));
+            let own =
+                check_count(topic.replication_factor.as_ref(), &subject, Field::ReplicationFactor, &at, &mut errors);
+            let replication_factor = match own.or(default_rf.clone()) {
+                Some(Ok((n, loc))) => {
+                    locations.replication_factor = Some(loc);
+                    Some(n as u16)
                 }
-                valid
-            });
+                _ => None,
+            };
 
-            let mut configs = BTreeMap::new();
-            for map in defaults.map(|d| &d.config).into_iter().chain([&topic.config]) {
-                configs_into(name, map, &at, &mut configs, &mut locations.configs, &mut errors);
-            }
+            let mut configs = default_configs.clone();
+            locations.configs = default_config_at.clone();
+            configs_into(&subject, &topic.config, &at, &mut configs, &mut locations.configs, &mut errors);
 
             let declared = DesiredTopic {
                 name: name.clone(),
-                partitions: partitions.unwrap_or(1),
+                partitions,
                 replication_factor,
                 configs,
                 origin: Some(origin.clone()),
@@ -111,24 +124,50 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
             }
         }
     }
-    errors.extend(cross_checks(&desired));
+    errors.extend(cross_checks(&desired, None));
     (desired, errors)
 }
 
-/// `partitions` as Kafka takes it: a Java int of at least 1.
-pub(crate) fn partition_count(value: i64) -> Option<u32> {
-    (1..=i64::from(i32::MAX)).contains(&value).then_some(value as u32)
+/// Which count a value is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field {
+    Partitions,
+    ReplicationFactor,
 }
 
-/// `replicationFactor` as Kafka takes it: a Java short of at least 1.
-pub(crate) fn replication_factor(value: i64) -> Option<u16> {
-    (1..=i64::from(i16::MAX)).contains(&value).then_some(value as u16)
+/// Checks a count where it is written, reporting a bad one once.
+pub(crate) fn check_count(
+    value: Option<&Spanned<Count>>,
+    subject: &Subject,
+    field: Field,
+    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    errors: &mut Vec<Error>,
+) -> Once<i64> {
+    let value = value?;
+    // Partition counts are Java ints; replication factors are Java shorts.
+    let max = match field {
+        Field::Partitions => i64::from(i32::MAX),
+        Field::ReplicationFactor => i64::from(i16::MAX),
+    };
+    let loc = at(&value.referenced);
+    Some(match value.value.within(1, max) {
+        Ok(n) => Ok((n, loc)),
+        Err(reason) => {
+            let subject = subject.clone();
+            let kind = match field {
+                Field::Partitions => ErrorKind::InvalidPartitions { subject, reason },
+                Field::ReplicationFactor => ErrorKind::InvalidReplicationFactor { subject, reason },
+            };
+            errors.push(Error::at(kind, loc));
+            Err(())
+        }
+    })
 }
 
 /// Normalises every entry of `map` into `configs`; a later map (the topic's own) replaces an earlier
 /// one's key (the defaults').
 pub(crate) fn configs_into(
-    topic: &str,
+    subject: &Subject,
     map: &ConfigMap,
     at: &dyn Fn(&serde_saphyr::Location) -> Location,
     configs: &mut BTreeMap<String, String>,
@@ -150,7 +189,7 @@ pub(crate) fn configs_into(
             }
             Err(invalid) => errors.push(Error::at(
                 ErrorKind::InvalidConfigValue {
-                    topic: topic.to_owned(),
+                    subject: subject.clone(),
                     key: key_text.clone(),
                     reason: invalid.reason,
                     hint: invalid.hint,
@@ -161,9 +200,9 @@ pub(crate) fn configs_into(
     }
 }
 
-/// Rules that span fields or topics, checked on the whole desired state (and again after a cluster's
+/// Rules that span fields or topics, checked on the whole desired state (and again after `cluster`'s
 /// overrides are applied).
-pub fn cross_checks(desired: &Desired) -> Vec<Error> {
+pub fn cross_checks(desired: &Desired, cluster: Option<&str>) -> Vec<Error> {
     let mut problems = Vec::new();
     for topic in desired.topics.values() {
         let (Some(rf), Some(min_isr)) = (topic.replication_factor, topic.configs.get("min.insync.replicas")) else {
@@ -178,6 +217,8 @@ pub fn cross_checks(desired: &Desired) -> Vec<Error> {
                     topic: topic.name.clone(),
                     min_isr,
                     replication_factor: rf,
+                    replication_factor_at: topic.locations.replication_factor.clone(),
+                    cluster: cluster.map(str::to_owned),
                 },
                 at,
             });
@@ -203,7 +244,7 @@ pub fn cross_checks(desired: &Desired) -> Vec<Error> {
 /// Kafka's rules for topic names (`org.apache.kafka.common.internals.Topic.validate`).
 pub fn check_topic_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("it is empty".into());
+        return Err("a topic needs a name".into());
     }
     if name == "." || name == ".." {
         return Err(format!("`{name}` is reserved"));
@@ -212,7 +253,9 @@ pub fn check_topic_name(name: &str) -> Result<(), String> {
         return Err(format!("it has {} characters, more than {MAX_TOPIC_NAME}", name.len()));
     }
     if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
-        return Err(format!("it contains `{}`", c.escape_default()));
+        // Show the character itself unless it is invisible.
+        let shown = if c.is_control() || c.is_whitespace() { c.escape_default().to_string() } else { c.to_string() };
+        return Err(format!("it contains `{shown}`"));
     }
     Ok(())
 }
@@ -243,13 +286,16 @@ mod tests {
 
     #[test]
     fn counts() {
-        assert_eq!(partition_count(1), Some(1));
-        assert_eq!(partition_count(0), None);
-        assert_eq!(partition_count(-3), None);
-        assert_eq!(partition_count(i64::from(i32::MAX)), Some(i32::MAX as u32));
-        assert_eq!(partition_count(i64::from(i32::MAX) + 1), None);
-        assert_eq!(replication_factor(3), Some(3));
-        assert_eq!(replication_factor(0), None);
-        assert_eq!(replication_factor(40000), None);
+        use super::super::model::Count;
+        assert_eq!(Count::Integer(3).within(1, 10), Ok(3));
+        assert_eq!(Count::Text(" 12 ".into()).within(1, 100), Ok(12));
+        assert_eq!(Count::Integer(0).within(1, 10), Err("0; Kafka needs at least 1".into()));
+        assert_eq!(Count::Integer(11).within(1, 10), Err("11; Kafka allows at most 10".into()));
+        assert_eq!(Count::Float(1.5).within(1, 10), Err("1.5, which is not a whole number".into()));
+        assert_eq!(Count::Text("many".into()).within(1, 10), Err("`many`, which is not a whole number".into()));
+        assert_eq!(
+            Count::Integer(i128::MAX).within(1, 10).unwrap_err(),
+            format!("{}; Kafka allows at most 10", i128::MAX)
+        );
     }
 }

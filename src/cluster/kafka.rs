@@ -60,15 +60,12 @@ impl KafkaAdmin {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Sets (`Some`) or removes (`None`) dynamic broker configs: of broker `broker`, or the cluster-wide
-    /// default of every broker when `broker` is `None`. For replication throttles, and for tests that
-    /// need a broker-level default.
-    pub async fn alter_broker_configs(
-        &self,
-        broker: Option<i32>,
-        configs: &[(&str, Option<&str>)],
-    ) -> Result<(), Error> {
-        let name = broker.map(|b| b.to_string()).unwrap_or_default();
+    /// Sets (`Some`) or removes (`None`) dynamic configs of broker `broker`. For replication throttles,
+    /// and for tests that need a broker-level value. librdkafka cannot address the cluster-wide default
+    /// (the broker resource with the empty name: `rd_kafka_ConfigResource_new` refuses it), so a value
+    /// for every broker is set on each.
+    pub async fn alter_broker_configs(&self, broker: i32, configs: &[(&str, Option<&str>)]) -> Result<(), Error> {
+        let name = broker.to_string();
         let configs: Vec<(String, Option<String>)> =
             configs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_owned))).collect();
         let resource = name.clone();

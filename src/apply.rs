@@ -1,21 +1,47 @@
 //! Runs a [`Plan`] through an [`Admin`] and then verifies that the cluster converged: a fresh describe
 //! and diff must come back empty.
 //!
-//! Apply is idempotent and keeps no progress of its own: after a partial failure, running it again
-//! re-describes, re-plans and does what is left.
+//! Order: deletion guards, then a broker-side preflight of the whole plan (validate-only requests), then
+//! the changes in phases, each one batched request per kind: creates, partition increases, configs,
+//! deletions. Transient broker errors are retried with backoff ([`retry_delay`]); a change that still
+//! fails is reported and the others go on. Apply is idempotent and keeps no progress of its own: after
+//! a partial failure, running it again re-describes, re-plans and does what is left.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::cluster::{self, Admin, Scope};
-use crate::plan::{self, Change, Plan};
+use crate::plan::{self, Change, DeleteReason, Plan};
 use crate::spec::Desired;
 
-/// Why apply did not start.
+/// Why apply did not start. In every case nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The plan has blocked changes; nothing was applied.
+    /// The plan has blocked changes.
     #[error("the plan has {0} blocked change(s); nothing was applied")]
     Blocked(usize),
+    /// `--prune` deletions without `--max-destroy`.
+    #[error("the plan prunes {0} topic(s), which needs --max-destroy N; nothing was applied")]
+    PruneNeedsMaxDestroy(usize),
+    /// More deletions than `--max-destroy` allows.
+    #[error("the plan deletes {count} topic(s), more than --max-destroy {max}; nothing was applied")]
+    TooManyDeletions {
+        /// Deletions in the plan.
+        count: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// The brokers refused changes in the validate-only preflight.
+    #[error("the brokers refused {} change(s) in the preflight check; nothing was applied", .0.len())]
+    Preflight(Vec<(Change, cluster::Error)>),
+}
+
+/// Limits on what an apply may destroy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Guards {
+    /// At most this many topic deletions. Without it, explicit `delete: true` deletions (reviewed in
+    /// git) are allowed and `--prune` deletions are not.
+    pub max_destroy: Option<usize>,
 }
 
 /// What happened.
@@ -50,6 +76,17 @@ impl ApplyReport {
     }
 }
 
+/// How long to wait before retry `attempt` (0-based) of a change that failed with `err`, or `None` to
+/// give up: at once for errors that retrying cannot fix, after six tries (about 16 s in all) for
+/// transient ones.
+pub fn retry_delay(err: &cluster::Error, attempt: u32) -> Option<Duration> {
+    const DELAYS_MS: [u64; 6] = [250, 500, 1000, 2000, 4000, 8000];
+    if !err.is_retriable() {
+        return None;
+    }
+    DELAYS_MS.get(attempt as usize).map(|&ms| Duration::from_millis(ms))
+}
+
 /// How long to wait before verify attempt `attempt` (0-based), or `None` to stop retrying.
 ///
 /// Kafka propagates metadata to every broker asynchronously, so a describe right after a change can
@@ -59,16 +96,122 @@ pub fn verify_delay(attempt: u32) -> Option<Duration> {
     DELAYS_MS.get(attempt as usize).map(|&ms| Duration::from_millis(ms))
 }
 
-/// Applies `plan` and verifies the result against `desired`. Refuses a plan with blocked changes.
-pub async fn run(plan: &Plan, desired: &Desired, admin: &impl Admin, scope: &Scope) -> Result<ApplyReport, Error> {
+/// Checks the plan against `guards`.
+pub fn check_guards(plan: &Plan, guards: &Guards) -> Result<(), Error> {
+    let deletions: Vec<&DeleteReason> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DeleteTopic { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    let pruned = deletions.iter().filter(|r| ***r == DeleteReason::Pruned).count();
+    match guards.max_destroy {
+        None if pruned > 0 => Err(Error::PruneNeedsMaxDestroy(pruned)),
+        Some(max) if deletions.len() > max => Err(Error::TooManyDeletions { count: deletions.len(), max }),
+        _ => Ok(()),
+    }
+}
+
+/// Applies `plan` and verifies the result against `desired`. Changes nothing when the plan has blocked
+/// changes, breaks a guard, or fails the brokers' preflight.
+pub async fn run(
+    plan: &Plan,
+    desired: &Desired,
+    admin: &impl Admin,
+    scope: &Scope,
+    guards: &Guards,
+) -> Result<ApplyReport, Error> {
     if !plan.blocked.is_empty() {
         return Err(Error::Blocked(plan.blocked.len()));
     }
-    let results = if plan.changes.is_empty() { Vec::new() } else { admin.execute(&plan.changes).await };
-    let outcomes: Vec<(Change, Result<(), cluster::Error>)> = plan.changes.iter().cloned().zip(results).collect();
+    check_guards(plan, guards)?;
+    if !plan.changes.is_empty() {
+        let checked = with_retries(admin, &plan.changes, Mode::Validate).await;
+        let refused: Vec<(Change, cluster::Error)> =
+            plan.changes.iter().zip(checked).filter_map(|(c, r)| r.err().map(|e| (c.clone(), e))).collect();
+        if !refused.is_empty() {
+            return Err(Error::Preflight(refused));
+        }
+    }
+
+    let mut results: Vec<Option<Result<(), cluster::Error>>> = vec![None; plan.changes.len()];
+    for phase in 0..4u8 {
+        let indices: Vec<usize> = (0..plan.changes.len()).filter(|&i| phase_of(&plan.changes[i]) == phase).collect();
+        if indices.is_empty() {
+            continue;
+        }
+        let batch: Vec<Change> = indices.iter().map(|&i| plan.changes[i].clone()).collect();
+        let outcome = with_retries(admin, &batch, Mode::Execute).await;
+        for (i, r) in indices.into_iter().zip(outcome) {
+            results[i] = Some(r);
+        }
+    }
+    let outcomes: Vec<(Change, Result<(), cluster::Error>)> =
+        plan.changes.iter().cloned().zip(results.into_iter().map(|r| r.expect("every change is in a phase"))).collect();
     let failed: Vec<Change> = outcomes.iter().filter(|(_, r)| r.is_err()).map(|(c, _)| c.clone()).collect();
     let verify = verify(desired, admin, scope, &failed).await;
     Ok(ApplyReport { outcomes, verify })
+}
+
+/// Creates first, so later changes find their topics; deletions last.
+fn phase_of(change: &Change) -> u8 {
+    match change {
+        Change::CreateTopic { .. } => 0,
+        Change::AddPartitions { .. } => 1,
+        Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
+        Change::DeleteTopic { .. } => 3,
+    }
+}
+
+/// Whether changes are checked by the brokers or made.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Validate,
+    Execute,
+}
+
+/// Runs `changes`, then again on those that failed with a transient error, as
+/// [`retry_delay`] allows. A topic that already exists when it is to be created counts as created: a
+/// concurrent apply of the same files got there first, and verification checks that it matches.
+async fn with_retries(admin: &impl Admin, changes: &[Change], mode: Mode) -> Vec<Result<(), cluster::Error>> {
+    let mut results: Vec<Result<(), cluster::Error>> = vec![Ok(()); changes.len()];
+    let mut pending: Vec<usize> = (0..changes.len()).collect();
+    let mut attempt = 0;
+    while !pending.is_empty() {
+        let batch: Vec<Change> = pending.iter().map(|&i| changes[i].clone()).collect();
+        let outcome = match mode {
+            Mode::Validate => admin.validate(&batch).await,
+            Mode::Execute => admin.execute(&batch).await,
+        };
+        let mut again = Vec::new();
+        let mut wait = Duration::ZERO;
+        for (i, r) in pending.iter().copied().zip(outcome) {
+            results[i] = match r {
+                Err(e)
+                    if matches!(changes[i], Change::CreateTopic { .. }) && e.code() == Some("TOPIC_ALREADY_EXISTS") =>
+                {
+                    Ok(())
+                }
+                Err(e) => match retry_delay(&e, attempt) {
+                    Some(d) => {
+                        wait = wait.max(d);
+                        again.push(i);
+                        Err(e)
+                    }
+                    None => Err(e),
+                },
+                Ok(()) => Ok(()),
+            };
+        }
+        if !again.is_empty() {
+            tokio::time::sleep(wait).await;
+        }
+        pending = again;
+        attempt += 1;
+    }
+    results
 }
 
 /// Describes the cluster and diffs it against `desired` until the plan is empty or the waits of
@@ -80,13 +223,17 @@ pub async fn verify(desired: &Desired, admin: &impl Admin, scope: &Scope, failed
         let delay = verify_delay(attempt).expect("attempt 0 always has a delay");
         tokio::time::sleep(delay).await;
         let remaining = match admin.describe(scope).await {
+            // Verification checks the declared topics: unmanaged topics are not drift, and topics
+            // pruned by this apply are gone from the scope's view.
             Ok(live) => plan::diff(desired, &live),
             Err(e) => return Verify::Failed(e),
         };
+        let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
         if remaining.is_empty() {
             return Verify::Converged;
         }
-        let only_failures = remaining.blocked.is_empty() && remaining.changes.iter().all(|c| failed.contains(c));
+        let only_failures = remaining.blocked.is_empty()
+            && remaining.changes.iter().all(|c| failed.contains(c) || failed_topics.contains(c.topic()));
         attempt += 1;
         if only_failures || verify_delay(attempt).is_none() {
             return Verify::NotConverged(remaining);
@@ -109,6 +256,7 @@ mod tests {
             origin: None,
             locations: Default::default(),
             config_mode: None,
+            delete: false,
         }
     }
 
@@ -137,22 +285,22 @@ mod tests {
         let d = desired([topic("a", 3, &[("retention.ms", "1000")]), topic("b", 1, &[])]);
         let plan = plan_for(&d, &cluster).await;
         assert_eq!(plan.changes.len(), 2);
-        let report = run(&plan, &d, &cluster, &scope(&d)).await.unwrap();
+        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
 
         let again = plan_for(&d, &cluster).await;
         assert!(again.is_empty(), "second plan: {again:?}");
-        let report = run(&again, &d, &cluster, &scope(&d)).await.unwrap();
+        let report = run(&again, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
         assert!(report.outcomes.is_empty() && report.is_success());
     }
 
     #[tokio::test(start_paused = true)]
     async fn one_failure_does_not_stop_the_others() {
         let cluster = FakeCluster::new(3);
-        cluster.refuse("bad");
+        cluster.break_after_preflight("bad");
         let d = desired([topic("bad", 1, &[]), topic("good", 1, &[])]);
         let plan = plan_for(&d, &cluster).await;
-        let report = run(&plan, &d, &cluster, &scope(&d)).await.unwrap();
+        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
         let failed: Vec<&str> = report.failures().map(|(c, _)| c.topic()).collect();
         assert_eq!(failed, ["bad"]);
         assert!(cluster.snapshot().topics.contains_key("good"));
@@ -169,12 +317,125 @@ mod tests {
     async fn blocked_plan_is_refused_and_changes_nothing() {
         let cluster = FakeCluster::new(3);
         let d = desired([topic("a", 6, &[])]);
-        run(&plan_for(&d, &cluster).await, &d, &cluster, &scope(&d)).await.unwrap();
+        run(&plan_for(&d, &cluster).await, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
         let before = cluster.snapshot();
         let shrink = desired([topic("a", 3, &[("retention.ms", "5")])]);
         let plan = plan_for(&shrink, &cluster).await;
         assert_eq!(plan.blocked.len(), 1);
-        assert!(matches!(run(&plan, &shrink, &cluster, &scope(&shrink)).await, Err(Error::Blocked(1))));
+        assert!(matches!(
+            run(&plan, &shrink, &cluster, &scope(&shrink), &Guards::default()).await,
+            Err(Error::Blocked(1))
+        ));
         assert_eq!(cluster.snapshot(), before);
+    }
+
+    fn error(code: &str) -> cluster::Error {
+        cluster::Error::Topic { operation: "X", topic: "t".into(), code: code.into(), message: String::new() }
+    }
+
+    #[test]
+    fn retry_policy() {
+        let cases = [
+            ("REQUEST_TIMED_OUT", 0, Some(250)),
+            ("NOT_CONTROLLER", 1, Some(500)),
+            ("LEADER_NOT_AVAILABLE", 5, Some(8000)),
+            ("REQUEST_TIMED_OUT", 6, None),
+            ("_TRANSPORT", 0, Some(250)),
+            ("POLICY_VIOLATION", 0, None),
+            ("INVALID_CONFIG", 0, None),
+            ("TOPIC_AUTHORIZATION_FAILED", 0, None),
+        ];
+        for (code, attempt, want) in cases {
+            assert_eq!(retry_delay(&error(code), attempt), want.map(Duration::from_millis), "{code} #{attempt}");
+        }
+        let total: Duration = (0..).map_while(|a| retry_delay(&error("REQUEST_TIMED_OUT"), a)).sum();
+        assert!(total < Duration::from_secs(20), "bounded: {total:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_errors_are_retried() {
+        let cluster = FakeCluster::new(3);
+        cluster.fail_transiently("a", 3);
+        let d = desired([topic("a", 1, &[]), topic("b", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_give_up_and_report() {
+        let cluster = FakeCluster::new(3);
+        cluster.fail_transiently("a", 100);
+        let d = desired([topic("a", 1, &[]), topic("b", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await;
+        // The preflight retries too, and gives up: nothing is applied.
+        assert!(matches!(report, Err(Error::Preflight(ref r)) if r.len() == 1), "{report:?}");
+        assert!(cluster.snapshot().topics.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn preflight_refusal_changes_nothing() {
+        let cluster = FakeCluster::new(3);
+        let mut too_many_replicas = topic("bad", 1, &[]);
+        too_many_replicas.replication_factor = Some(4);
+        let d = desired([topic("good", 1, &[]), too_many_replicas]);
+        let plan = plan_for(&d, &cluster).await;
+        match run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await {
+            Err(Error::Preflight(refused)) => {
+                assert_eq!(refused.len(), 1);
+                assert_eq!(refused[0].0.topic(), "bad");
+                assert_eq!(refused[0].1.code(), Some("INVALID_REPLICATION_FACTOR"));
+            }
+            other => panic!("expected a preflight refusal, got {other:?}"),
+        }
+        assert!(cluster.snapshot().topics.is_empty(), "not even the good topic was created");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deletions_are_guarded() {
+        let cluster = FakeCluster::new(3);
+        cluster.create_topic("declared-gone", 1);
+        cluster.create_topic("stray", 1);
+        let mut gone = topic("declared-gone", 1, &[]);
+        gone.delete = true;
+        let d = desired([gone, topic("kept", 1, &[])]);
+        let scope = Scope::new(d.topics.keys().cloned(), &["*".into()], &[]).unwrap();
+        let live = cluster.describe(&scope).await.unwrap();
+
+        // Without --prune the stray topic is only listed; the explicit deletion needs no flag.
+        let plan = plan::diff(&d, &live);
+        assert_eq!(plan.unmanaged, ["stray"]);
+        assert_eq!(plan.summary().delete, 1);
+
+        // --prune without --max-destroy is refused, and so is a cap below the count.
+        let pruning = plan::diff_with(&d, &live, &plan::Options { prune: true });
+        assert_eq!(pruning.summary().delete, 2);
+        assert!(matches!(
+            run(&pruning, &d, &cluster, &scope, &Guards::default()).await,
+            Err(Error::PruneNeedsMaxDestroy(1))
+        ));
+        let one = Guards { max_destroy: Some(1) };
+        assert!(matches!(
+            run(&pruning, &d, &cluster, &scope, &one).await,
+            Err(Error::TooManyDeletions { count: 2, max: 1 })
+        ));
+        assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
+
+        let report = run(&pruning, &d, &cluster, &scope, &Guards { max_destroy: Some(2) }).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        let left: Vec<String> = cluster.snapshot().topics.into_keys().collect();
+        assert_eq!(left, ["kept"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_topic_created_meanwhile_counts_as_created() {
+        let cluster = FakeCluster::new(3);
+        let d = desired([topic("a", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        // Another apply of the same files creates it between this plan and this apply.
+        cluster.create_topic("a", 1);
+        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
     }
 }

@@ -120,6 +120,13 @@ pub struct PlanArgs {
     /// Also save the plan to FILE, for `apply FILE` to apply exactly as reviewed.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Plan to delete topics inside `owns` that no file declares (apply needs --max-destroy too).
+    #[arg(long)]
+    pub prune: bool,
+    /// Also ask the brokers to check every change (validate-only requests), changing nothing: catches
+    /// broker policy violations and impossible values on the pull request.
+    #[arg(long)]
+    pub validate_on_broker: bool,
 }
 
 /// Arguments of `apply`.
@@ -131,6 +138,13 @@ pub struct ApplyArgs {
     /// Apply without asking. Required when standard input is not a terminal.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Delete topics inside `owns` that no file declares. Needs --max-destroy.
+    #[arg(long)]
+    pub prune: bool,
+    /// Delete at most N topics (explicit `delete: true` and --prune together); refuse the whole apply
+    /// otherwise. Without it, `delete: true` deletions are allowed and pruning is not.
+    #[arg(long, value_name = "N")]
+    pub max_destroy: Option<usize>,
 }
 
 /// Runs the command and says how it ended. Errors that are not about the files come back as `Err`.
@@ -272,7 +286,7 @@ struct Planned {
     plan: plan::Plan,
 }
 
-async fn make_plan(ctx: &Context_, target: TargetArgs) -> anyhow::Result<Option<Planned>> {
+async fn make_plan(ctx: &Context_, target: TargetArgs, options: plan::Options) -> anyhow::Result<Option<Planned>> {
     let mut sources = Sources::default();
     let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(None) };
     let cluster = match project.cluster(target.cluster.as_deref(), &|name| std::env::var(name).ok()) {
@@ -295,12 +309,13 @@ async fn make_plan(ctx: &Context_, target: TargetArgs) -> anyhow::Result<Option<
         .describe(&scope)
         .await
         .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
-    let plan = plan::diff(&desired, &live);
+    let plan = plan::diff_with(&desired, &live, &options);
     Ok(Some(Planned { cluster: cluster.name, desired, live, admin, scope, plan }))
 }
 
 async fn plan_command(ctx: &Context_, args: PlanArgs) -> anyhow::Result<ExitStatus> {
-    let Some(planned) = make_plan(ctx, args.target).await? else { return Ok(ExitStatus::Failure) };
+    let options = plan::Options { prune: args.prune };
+    let Some(planned) = make_plan(ctx, args.target, options).await? else { return Ok(ExitStatus::Failure) };
     let mut stdout = io::stdout().lock();
     match args.format {
         Format::Text => render::text(&planned.plan, ctx.style, &mut stdout)?,
@@ -312,6 +327,23 @@ async fn plan_command(ctx: &Context_, args: PlanArgs) -> anyhow::Result<ExitStat
         let text = serde_json::to_string_pretty(&saved)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing the plan to `{}`", path.display()))?;
         eprintln!("Saved the plan to `{}`; apply it with `topicform apply {}`.", path.display(), path.display());
+    }
+    if args.validate_on_broker && !planned.plan.changes.is_empty() {
+        eprintln!("Asking the brokers to validate {} change(s)...", planned.plan.changes.len());
+        let results = planned.admin.validate(&planned.plan.changes).await;
+        let refused: Vec<_> =
+            planned.plan.changes.iter().zip(&results).filter_map(|(c, r)| r.as_ref().err().map(|e| (c, e))).collect();
+        if !refused.is_empty() {
+            for (change, err) in &refused {
+                eprintln!("refused: {}: {err}", render::describe(change));
+            }
+            eprintln!(
+                "The brokers would refuse {} change(s); apply would stop before changing anything.",
+                refused.len()
+            );
+            return Ok(ExitStatus::Failure);
+        }
+        eprintln!("The brokers accept every change.");
     }
     Ok(match planned.plan.exit_status() {
         ExitStatus::ChangesPending if !args.detailed_exitcode => ExitStatus::Success,
@@ -330,8 +362,10 @@ async fn apply_command(ctx: &Context_, args: ApplyArgs) -> anyhow::Result<ExitSt
         let path = path.clone();
         return apply_saved(ctx, args, &path).await;
     }
-    let Some(planned) = make_plan(ctx, args.target).await? else { return Ok(ExitStatus::Failure) };
-    run_apply(ctx, &planned.plan, &planned.desired, &planned.admin, &planned.scope, args.auto_approve).await
+    let guards = apply::Guards { max_destroy: args.max_destroy };
+    let options = plan::Options { prune: args.prune };
+    let Some(planned) = make_plan(ctx, args.target, options).await? else { return Ok(ExitStatus::Failure) };
+    run_apply(ctx, &planned.plan, &planned.desired, &planned.admin, &planned.scope, args.auto_approve, &guards).await
 }
 
 /// Applies a plan saved by `plan --out`: exactly its changes, and only if the topics it touches look as
@@ -378,7 +412,8 @@ async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) ->
         eprintln!("Make a new plan and review it.");
         return Ok(ExitStatus::Failure);
     }
-    run_apply(ctx, &saved.plan, &saved.desired(), &admin, &scope, args.auto_approve).await
+    let guards = apply::Guards { max_destroy: args.max_destroy };
+    run_apply(ctx, &saved.plan, &saved.desired(), &admin, &scope, args.auto_approve, &guards).await
 }
 
 async fn run_apply(
@@ -388,6 +423,7 @@ async fn run_apply(
     admin: &KafkaAdmin,
     scope: &Scope,
     auto_approve: bool,
+    guards: &apply::Guards,
 ) -> anyhow::Result<ExitStatus> {
     let mut stdout = io::stdout().lock();
     render::text(plan, ctx.style, &mut stdout)?;
@@ -397,18 +433,46 @@ async fn run_apply(
     if plan.changes.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    if !auto_approve && !confirm()? {
+    // Refuse before asking: a prompt for an apply that will not run is noise.
+    if let Err(e) = apply::check_guards(plan, guards) {
+        eprintln!("error: {e}");
+        return Ok(ExitStatus::Failure);
+    }
+    if !auto_approve && !confirm(plan)? {
         eprintln!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
     }
-    let report = apply::run(plan, desired, admin, scope).await?;
+    let report = match apply::run(plan, desired, admin, scope, guards).await {
+        Ok(report) => report,
+        Err(apply::Error::Preflight(refused)) => {
+            for (change, err) in &refused {
+                eprintln!("refused: {}: {err}", render::describe(change));
+            }
+            eprintln!(
+                "error: the brokers refused {} change(s) in the preflight check; nothing was applied",
+                refused.len()
+            );
+            return Ok(ExitStatus::Failure);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitStatus::Failure);
+        }
+    };
     writeln!(stdout)?;
     render::apply_report(&report, ctx.style, &mut stdout)?;
     Ok(if report.is_success() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
-fn confirm() -> anyhow::Result<bool> {
+fn confirm(plan: &plan::Plan) -> anyhow::Result<bool> {
     let mut err = io::stderr().lock();
+    let destructive: Vec<&plan::Change> = plan.changes.iter().filter(|c| c.is_destructive()).collect();
+    if !destructive.is_empty() {
+        writeln!(err, "\nThese changes delete data and cannot be undone:")?;
+        for change in destructive {
+            writeln!(err, "  - {}", render::describe(change))?;
+        }
+    }
     write!(err, "\nApply these changes? Only `yes` is accepted: ")?;
     err.flush()?;
     let mut answer = String::new();

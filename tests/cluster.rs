@@ -228,24 +228,137 @@ async fn apply_without_a_terminal_needs_auto_approve() {
 }
 
 #[tokio::test]
-async fn broker_refusal_is_reported_and_other_changes_go_on() {
-    require_cluster!("broker_refusal_is_reported_and_other_changes_go_on");
-    let ws = Workspace::new("refusal");
+async fn broker_refusal_in_preflight_stops_the_whole_apply() {
+    require_cluster!("broker_refusal_in_preflight_stops_the_whole_apply");
+    let ws = Workspace::new("preflight");
     let (bad, good) = (ws.topic("bad"), ws.topic("good"));
+    // Replication factor 4 on 3 brokers: the brokers refuse it, and the good topic of the same
+    // apply must not be created either.
     ws.write("topics/t.yaml", &topics_yaml(&[(&bad, 1, 4, &[]), (&good, 1, 1, &[])]));
+
+    let check = ws.run(&["plan", "--validate-on-broker"]);
+    check.expect_code(1);
+    assert!(
+        check.stderr.contains(&format!(
+            "refused: create topic {bad}: CreateTopics `{bad}` refused: INVALID_REPLICATION_FACTOR"
+        )),
+        "{}",
+        check.stderr
+    );
 
     let run = ws.run(&["apply", "--auto-approve"]);
     run.expect_code(1);
-    assert!(run.stdout.contains("Applied 1 of 2 change(s)."), "{}", run.stdout);
     assert!(
-        run.stdout
-            .contains(&format!("failed: create topic {bad}: CreateTopics `{bad}` refused: INVALID_REPLICATION_FACTOR")),
+        run.stderr.contains(&format!(
+            "refused: create topic {bad}: CreateTopics `{bad}` refused: INVALID_REPLICATION_FACTOR"
+        )),
         "{}",
-        run.stdout
+        run.stderr
     );
-    assert!(run.stdout.contains("Not converged"), "{}", run.stdout);
+    assert!(run.stderr.contains("refused 1 change(s) in the preflight check; nothing was applied"), "{}", run.stderr);
+    assert!(!run.stdout.contains("Applied"), "{}", run.stdout);
+    assert!(ws.live().await.topics.is_empty(), "nothing was created");
+
+    ws.write("topics/t.yaml", &topics_yaml(&[(&good, 1, 1, &[])]));
+    let fine = ws.run(&["plan", "--validate-on-broker"]);
+    fine.expect_code(0);
+    assert!(fine.stderr.contains("The brokers accept every change."), "{}", fine.stderr);
+}
+
+#[tokio::test]
+async fn deletion_is_explicit_and_guarded() {
+    require_cluster!("deletion_is_explicit_and_guarded");
+    let ws = Workspace::new("delete");
+    let (gone, stray, kept) = (ws.topic("gone"), ws.topic("stray"), ws.topic("kept"));
+    ws.write(
+        "topicform.yaml",
+        &format!("clusters:\n  test:\n    bootstrap: {}\nowns: [\"{}.*\"]\n", ws.bootstrap, ws.prefix),
+    );
+    let created = ws
+        .admin()
+        .execute(&[
+            Change::CreateTopic {
+                topic: gone.clone(),
+                partitions: 1,
+                replication_factor: Some(1),
+                configs: Default::default(),
+            },
+            Change::CreateTopic {
+                topic: stray.clone(),
+                partitions: 1,
+                replication_factor: Some(1),
+                configs: Default::default(),
+            },
+        ])
+        .await;
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    ws.write(
+        "topics/t.yaml",
+        &format!("topics:\n  - name: {gone}\n    delete: true\n  - name: {kept}\n    partitions: 1\n    replicationFactor: 1\n"),
+    );
+
+    // The plan shows the deletion as destructive; the stray topic is only listed.
+    let plan = wait_for(&ws, &["plan"], &stray).await;
+    assert!(plan.stdout.contains(&format!("- topic {gone} (delete, destructive)")), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 1 to create, 0 to change, 1 to delete; 1 unmanaged."), "{}", plan.stdout);
+
+    // --prune without --max-destroy: refused before anything happens.
+    let refused = ws.run(&["apply", "--auto-approve", "--prune"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("the plan prunes 1 topic(s), which needs --max-destroy N; nothing was applied"),
+        "{}",
+        refused.stderr
+    );
+    let tight = ws.run(&["apply", "--auto-approve", "--prune", "--max-destroy", "1"]);
+    tight.expect_code(1);
+    assert!(tight.stderr.contains("the plan deletes 2 topic(s), more than --max-destroy 1"), "{}", tight.stderr);
+    assert!(ws.live().await.topics.contains_key(&gone), "nothing deleted yet");
+
+    // The explicit deletion alone needs no flag.
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
     let live = ws.live().await;
-    assert!(live.topics.contains_key(&good) && !live.topics.contains_key(&bad));
+    assert!(!live.topics.contains_key(&gone) && live.topics.contains_key(&kept) && live.topics.contains_key(&stray));
+
+    ws.run(&["apply", "--auto-approve", "--prune", "--max-destroy", "1"]).expect_code(0);
+    let live = ws.live().await;
+    assert!(!live.topics.contains_key(&stray), "pruned");
+    assert!(live.topics.contains_key(&kept));
+}
+
+#[tokio::test]
+async fn internal_topics_are_never_touched() {
+    require_cluster!("internal_topics_are_never_touched");
+    let ws = Workspace::new("internal");
+    ws.write("topicform.yaml", &format!("clusters:\n  test:\n    bootstrap: {}\nowns: [\"*\"]\n", ws.bootstrap));
+    ws.write("topics/t.yaml", "topics:\n  - name: __consumer_offsets\n    delete: true\n");
+    let run = ws.run(&["plan"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("topics/t.yaml:2:11: `__consumer_offsets` is an internal topic of Kafka"),
+        "{}",
+        run.stderr
+    );
+
+    // Owning everything and pruning never reaches internal topics. Only the plan is made: pruning a
+    // shared test cluster would delete other tests' topics.
+    ws.write("topics/t.yaml", &format!("topics:\n  - name: {}\n    partitions: 1\n", ws.topic("t")));
+    let plan = ws.run(&["plan", "--prune", "--format", "json"]);
+    plan.expect_code(0);
+    assert!(!plan.stdout.contains("__consumer_offsets"), "{}", plan.stdout);
+}
+
+/// Runs `args` until its stdout mentions `text` (metadata of topics created a moment ago reaches every
+/// broker shortly after), for at most 15 s.
+async fn wait_for(ws: &Workspace, args: &[&str], text: &str) -> common::Run {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let run = ws.run(args);
+        if run.stdout.contains(text) || Instant::now() > deadline {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 #[tokio::test]

@@ -21,6 +21,10 @@ pub const DEFAULTS: [(&str, &str); 4] = [
 pub struct FakeCluster {
     state: Mutex<Live>,
     refuse: Mutex<BTreeSet<String>>,
+    /// Topics whose next changes fail with a retriable error, and how many times.
+    flaky: Mutex<BTreeMap<String, u32>>,
+    /// Topics whose changes pass validation but fail when made (a broker lost mid-apply).
+    broken: Mutex<BTreeSet<String>>,
     requests: AtomicUsize,
 }
 
@@ -32,6 +36,8 @@ impl FakeCluster {
         FakeCluster {
             state: Mutex::new(Live { brokers, topics: BTreeMap::new() }),
             refuse: Mutex::new(BTreeSet::new()),
+            flaky: Mutex::new(BTreeMap::new()),
+            broken: Mutex::new(BTreeSet::new()),
             requests: AtomicUsize::new(0),
         }
     }
@@ -39,6 +45,30 @@ impl FakeCluster {
     /// Makes every later change to `topic` fail with `POLICY_VIOLATION`.
     pub fn refuse(&self, topic: &str) {
         self.refuse.lock().unwrap().insert(topic.to_owned());
+    }
+
+    /// Makes the next `times` changes to `topic` fail with `REQUEST_TIMED_OUT`, as a broker that is
+    /// briefly away would.
+    pub fn fail_transiently(&self, topic: &str, times: u32) {
+        self.flaky.lock().unwrap().insert(topic.to_owned(), times);
+    }
+
+    /// Makes changes to `topic` pass validation and then fail when made, with a non-retriable error:
+    /// what a preflight cannot foresee.
+    pub fn break_after_preflight(&self, topic: &str) {
+        self.broken.lock().unwrap().insert(topic.to_owned());
+    }
+
+    /// Creates a topic directly, as another tool would.
+    pub fn create_topic(&self, topic: &str, partitions: u32) {
+        let change = Change::CreateTopic {
+            topic: topic.into(),
+            partitions,
+            replication_factor: Some(1),
+            configs: BTreeMap::new(),
+        };
+        let mut state = self.state.lock().unwrap();
+        self.apply(&mut state, &change).expect("a new topic");
     }
 
     /// Requests served so far; a batched call counts once.
@@ -67,6 +97,12 @@ impl FakeCluster {
         };
         if self.refuse.lock().unwrap().contains(change.topic()) {
             return Err(refused("Change", change.topic(), "POLICY_VIOLATION"));
+        }
+        if let Some(left) = self.flaky.lock().unwrap().get_mut(change.topic())
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(refused("Change", change.topic(), "REQUEST_TIMED_OUT"));
         }
         let brokers: Vec<i32> = state.brokers.keys().copied().collect();
         match change {
@@ -109,6 +145,12 @@ impl FakeCluster {
                     .get_mut(topic)
                     .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
                 t.configs.insert(key.clone(), config(key, after, ConfigSource::TopicOverride));
+            }
+            Change::DeleteTopic { topic, .. } => {
+                state
+                    .topics
+                    .remove(topic)
+                    .ok_or_else(|| refused("DeleteTopics", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
             }
             Change::UnsetConfig { topic, key, .. } => {
                 let t = state
@@ -165,16 +207,41 @@ impl Admin for FakeCluster {
             Change::CreateTopic { .. } => 0,
             Change::AddPartitions { .. } => 1,
             Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
+            Change::DeleteTopic { .. } => 3,
         };
         let kinds: BTreeSet<u8> = changes.iter().map(rank).collect();
         self.requests.fetch_add(kinds.len(), Ordering::Relaxed);
         let mut state = self.state.lock().unwrap();
         let mut order: Vec<usize> = (0..changes.len()).collect();
         order.sort_by_key(|&i| rank(&changes[i]));
+        let broken = self.broken.lock().unwrap().clone();
         let mut results: Vec<Result<(), Error>> = vec![Ok(()); changes.len()];
         for i in order {
-            results[i] = self.apply(&mut state, &changes[i]);
+            results[i] = if broken.contains(changes[i].topic()) {
+                Err(Error::Topic {
+                    operation: "Change",
+                    topic: changes[i].topic().to_owned(),
+                    code: "UNKNOWN_SERVER_ERROR".into(),
+                    message: "the broker failed".into(),
+                })
+            } else {
+                self.apply(&mut state, &changes[i])
+            };
         }
         results
+    }
+
+    async fn validate(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
+        // The same rules on a copy, which is then dropped. A briefly absent broker fails validation
+        // as it fails changes, so transient failures are consumed here too.
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut copy = self.state.lock().unwrap().clone();
+        changes
+            .iter()
+            .map(|c| match c {
+                Change::DeleteTopic { .. } => Ok(()),
+                other => self.apply(&mut copy, other),
+            })
+            .collect()
     }
 }

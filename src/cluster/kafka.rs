@@ -209,24 +209,35 @@ impl Admin for KafkaAdmin {
     }
 
     async fn execute(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
-        let mut results: Vec<Result<(), Error>> = vec![Ok(()); changes.len()];
+        self.run(changes, false).await
+    }
 
-        // Creates first, so that later changes to the same topics find them.
-        let creates: Vec<usize> =
-            (0..changes.len()).filter(|&i| matches!(changes[i], Change::CreateTopic { .. })).collect();
+    async fn validate(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
+        self.run(changes, true).await
+    }
+}
+
+impl KafkaAdmin {
+    /// Runs `changes` in batches, one request per kind and chunk: creates, then partition increases,
+    /// then configs, then deletions. With `validate_only` the brokers check and change nothing, and
+    /// deletions (which Kafka cannot validate) pass.
+    async fn run(&self, changes: &[Change], validate_only: bool) -> Vec<Result<(), Error>> {
+        let mut results: Vec<Result<(), Error>> = vec![Ok(()); changes.len()];
+        let of_kind = |pred: fn(&Change) -> bool| (0..changes.len()).filter(|&i| pred(&changes[i])).collect::<Vec<_>>();
+
+        let creates = of_kind(|c| matches!(c, Change::CreateTopic { .. }));
         for chunk in creates.chunks(CHANGE_CHUNK) {
             let batch: Vec<Change> = chunk.iter().map(|&i| changes[i].clone()).collect();
             let outcome = self
                 .blocking(move |client, timeout| {
                     let topics: Vec<NewTopic<'_>> = batch.iter().filter_map(new_topic).collect();
-                    native::create_topics(client, &topics, false, timeout)
+                    native::create_topics(client, &topics, validate_only, timeout)
                 })
                 .await;
             self.record("CreateTopics", outcome, chunk, changes, &mut results);
         }
 
-        let grows: Vec<usize> =
-            (0..changes.len()).filter(|&i| matches!(changes[i], Change::AddPartitions { .. })).collect();
+        let grows = of_kind(|c| matches!(c, Change::AddPartitions { .. }));
         for chunk in grows.chunks(CHANGE_CHUNK) {
             let batch: Vec<(String, usize)> = chunk
                 .iter()
@@ -238,7 +249,7 @@ impl Admin for KafkaAdmin {
             let outcome = self
                 .blocking(move |client, timeout| {
                     let refs: Vec<(&str, usize)> = batch.iter().map(|(t, n)| (t.as_str(), *n)).collect();
-                    native::create_partitions(client, &refs, false, timeout)
+                    native::create_partitions(client, &refs, validate_only, timeout)
                 })
                 .await;
             self.record("CreatePartitions", outcome, chunk, changes, &mut results);
@@ -246,10 +257,10 @@ impl Admin for KafkaAdmin {
 
         // One resource per topic carrying all of its SET and DELETE operations.
         let mut by_topic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, c) in changes.iter().enumerate() {
-            if matches!(c, Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. }) {
-                by_topic.entry(c.topic()).or_default().push(i);
-            }
+        for i in
+            of_kind(|c| matches!(c, Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. }))
+        {
+            by_topic.entry(changes[i].topic()).or_default().push(i);
         }
         let topics: Vec<(&str, Vec<usize>)> = by_topic.into_iter().collect();
         for chunk in topics.chunks(CHANGE_CHUNK) {
@@ -261,11 +272,27 @@ impl Admin for KafkaAdmin {
                 .blocking(move |client, timeout| {
                     let ops: Vec<(&str, Vec<ConfigOp<'_>>)> =
                         batch.iter().map(|(t, cs)| (t.as_str(), cs.iter().filter_map(config_op).collect())).collect();
-                    native::incremental_alter_configs(client, native::Resource::Topic, &ops, false, timeout)
+                    native::incremental_alter_configs(client, native::Resource::Topic, &ops, validate_only, timeout)
                 })
                 .await;
             let indices: Vec<usize> = chunk.iter().flat_map(|(_, idx)| idx.iter().copied()).collect();
             self.record("IncrementalAlterConfigs", outcome, &indices, changes, &mut results);
+        }
+
+        // Deletions last: nothing else in a plan depends on them, and a failure before them stops
+        // nothing that could have been saved.
+        let deletes = of_kind(|c| matches!(c, Change::DeleteTopic { .. }));
+        if !validate_only {
+            for chunk in deletes.chunks(CHANGE_CHUNK) {
+                let batch: Vec<String> = chunk.iter().map(|&i| changes[i].topic().to_owned()).collect();
+                let outcome = self
+                    .blocking(move |client, timeout| {
+                        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                        native::delete_topics(client, &refs, timeout)
+                    })
+                    .await;
+                self.record("DeleteTopics", outcome, chunk, changes, &mut results);
+            }
         }
         results
     }

@@ -193,6 +193,42 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Kafka's (or librdkafka's) error name, when there is one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Config(_) => None,
+            Error::Request { code, .. } => code.as_deref(),
+            Error::Topic { code, .. } => Some(code),
+        }
+    }
+
+    /// Whether trying again can succeed: the broker or the network was briefly unable, not the request
+    /// wrong. Names are Kafka's and librdkafka's (`_TRANSPORT`, `_TIMED_OUT`, ... are librdkafka's own).
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(
+                "NOT_CONTROLLER"
+                    | "REQUEST_TIMED_OUT"
+                    | "LEADER_NOT_AVAILABLE"
+                    | "NOT_LEADER_OR_FOLLOWER"
+                    | "NETWORK_EXCEPTION"
+                    | "BROKER_NOT_AVAILABLE"
+                    | "COORDINATOR_NOT_AVAILABLE"
+                    | "THROTTLING_QUOTA_EXCEEDED"
+                    | "KAFKA_STORAGE_ERROR"
+                    | "_TRANSPORT"
+                    | "_TIMED_OUT"
+                    | "_ALL_BROKERS_DOWN"
+                    | "_WAIT_COORD"
+                    | "_NODE_UPDATE"
+                    | "TIMED_OUT"
+            )
+        )
+    }
+}
+
 fn detail(message: &str) -> String {
     if message.is_empty() { String::new() } else { format!(": {message}") }
 }
@@ -205,6 +241,12 @@ pub trait Admin {
 
     /// Carries out `changes`, batched per kind, and returns one result per change, in order.
     fn execute(&self, changes: &[Change]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+
+    /// Asks the brokers whether they would accept `changes`, changing nothing (validate-only
+    /// CreateTopics, CreatePartitions and IncrementalAlterConfigs): policy violations, bad values and
+    /// impossible replication factors show here, before anything is applied. Kafka has no
+    /// validate-only deletion, so deletions always pass.
+    fn validate(&self, changes: &[Change]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
 }
 
 #[cfg(test)]

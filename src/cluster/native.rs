@@ -335,6 +335,35 @@ pub enum Resource {
     Broker,
 }
 
+/// DeleteTopics for all `topics` in one request. Kafka has no validate-only form of it.
+pub fn delete_topics(client: &Client, topics: &[&str], timeout: Duration) -> Result<Results<()>, KafkaError> {
+    let rk = client.inner().native_ptr();
+    let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout, false) }?;
+    let mut handles = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let name = c_string(topic)?;
+        // SAFETY: name is NUL-terminated and copied; the handle is owned by the guard.
+        let handle = Guard {
+            ptr: unsafe { rd::rd_kafka_DeleteTopic_new(name.as_ptr()) },
+            free: rd::rd_kafka_DeleteTopic_destroy,
+        };
+        if handle.ptr.is_null() {
+            return Err(local_error(format!("cannot delete topic `{topic}`")));
+        }
+        handles.push(handle);
+    }
+    let mut raw: Vec<*mut rd::rd_kafka_DeleteTopic_t> = handles.iter().map(|h| h.ptr).collect();
+    // SAFETY: as in create_topics.
+    unsafe { rd::rd_kafka_DeleteTopics(rk, raw.as_mut_ptr(), raw.len(), call.options.ptr, call.queue.ptr) };
+    let event = call.result(rd::RD_KAFKA_EVENT_DELETETOPICS_RESULT)?;
+    let mut count = 0;
+    // SAFETY: as in create_topics.
+    unsafe {
+        let result = rd::rd_kafka_event_DeleteTopics_result(event.ptr);
+        Ok(topic_results(rd::rd_kafka_DeleteTopics_result_topics(result, &mut count) as _, count))
+    }
+}
+
 /// Builds one config resource of `kind` per name.
 fn config_resources<'a>(
     kind: Resource,

@@ -4,7 +4,7 @@ use crate::catalog;
 use crate::cluster::{ConfigSource, Effective, Live, LiveTopic};
 use crate::spec::{ConfigMode, Desired, DesiredTopic};
 
-use super::{Blocked, BlockedReason, Change, Kept, Plan};
+use super::{Blocked, BlockedReason, Change, DeleteReason, Kept, Plan};
 
 /// Compares every declared topic with the live one of the same name.
 ///
@@ -13,10 +13,39 @@ use super::{Blocked, BlockedReason, Change, Kept, Plan};
 /// scope that no file declares are listed as unmanaged and left alone. Values are compared in Kafka's
 /// canonical form (see [`catalog::canonical`]), so formatting never shows as drift.
 pub fn diff(desired: &Desired, live: &Live) -> Plan {
+    diff_with(desired, live, &Options::default())
+}
+
+/// What a plan may include beyond the files' own instructions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Delete live topics in scope that no file declares (`--prune`), instead of listing them as
+    /// unmanaged.
+    pub prune: bool,
+}
+
+/// [`diff`], with options.
+pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     let mut changes = Vec::new();
     let mut blocked = Vec::new();
     let mut kept = Vec::new();
     for topic in desired.topics.values() {
+        if topic.delete {
+            if crate::spec::is_internal(&topic.name) {
+                blocked.push(Blocked {
+                    topic: topic.name.clone(),
+                    reason: BlockedReason::Internal,
+                    declared_at: topic.origin.clone(),
+                });
+            } else if let Some(current) = live.topics.get(&topic.name) {
+                changes.push(Change::DeleteTopic {
+                    topic: topic.name.clone(),
+                    partitions: current.partitions.len() as u32,
+                    reason: DeleteReason::Declared,
+                });
+            }
+            continue;
+        }
         match live.topics.get(&topic.name) {
             None => changes.push(Change::CreateTopic {
                 topic: topic.name.clone(),
@@ -27,7 +56,21 @@ pub fn diff(desired: &Desired, live: &Live) -> Plan {
             Some(current) => diff_topic(topic, current, &mut changes, &mut blocked, &mut kept),
         }
     }
-    let unmanaged = live.topics.keys().filter(|name| !desired.topics.contains_key(*name)).cloned().collect();
+    let mut unmanaged = Vec::new();
+    for (name, topic) in &live.topics {
+        if desired.topics.contains_key(name) || crate::spec::is_internal(name) {
+            continue;
+        }
+        if options.prune {
+            changes.push(Change::DeleteTopic {
+                topic: name.clone(),
+                partitions: topic.partitions.len() as u32,
+                reason: DeleteReason::Pruned,
+            });
+        } else {
+            unmanaged.push(name.clone());
+        }
+    }
     Plan::with_notes(changes, blocked, kept, unmanaged)
 }
 
@@ -133,6 +176,7 @@ mod tests {
             origin: None,
             locations: Locations::default(),
             config_mode: None,
+            delete: false,
         }
     }
 

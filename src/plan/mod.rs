@@ -4,6 +4,8 @@ mod diff;
 mod model;
 mod saved;
 
-pub use diff::diff;
-pub use model::{Blocked, BlockedReason, Change, ExitStatus, FORMAT_VERSION, Kept, Plan, RatedChange, Risk, Summary};
+pub use diff::{Options, diff, diff_with};
+pub use model::{
+    Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, Plan, RatedChange, Risk, Summary,
+};
 pub use saved::{Fingerprint, SavedPlan, SavedTopic};

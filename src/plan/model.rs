@@ -79,6 +79,15 @@ pub enum Change {
         #[serde(rename = "inheritedFrom")]
         inherited_from: crate::cluster::ConfigSource,
     },
+    /// Delete a topic and all its data.
+    DeleteTopic {
+        /// The topic.
+        topic: String,
+        /// Its partition count, to show what is lost.
+        partitions: u32,
+        /// Why it is deleted.
+        reason: DeleteReason,
+    },
     /// Remove a topic override that the files do not declare; the topic then inherits `after`.
     UnsetConfig {
         /// The topic.
@@ -90,6 +99,16 @@ pub enum Change {
         /// The value the topic falls back to, and from where, when the broker said.
         after: Option<Effective>,
     },
+}
+
+/// Why a topic is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteReason {
+    /// A file declares it with `delete: true`.
+    Declared,
+    /// It is inside the project's `owns`, no file declares it, and the plan was made with `--prune`.
+    Pruned,
 }
 
 /// How much a change can hurt, shown on every change in every output.
@@ -123,8 +142,14 @@ impl Change {
             | Change::AddPartitions { topic, .. }
             | Change::SetConfig { topic, .. }
             | Change::PinConfig { topic, .. }
+            | Change::DeleteTopic { topic, .. }
             | Change::UnsetConfig { topic, .. } => topic,
         }
+    }
+
+    /// Whether the change deletes data.
+    pub fn is_destructive(&self) -> bool {
+        self.risk().0 == Risk::Destructive
     }
 
     /// Plans list a topic's creation first, then its partitions, then its configs by key.
@@ -135,6 +160,7 @@ impl Change {
             Change::SetConfig { topic, key, .. }
             | Change::PinConfig { topic, key, .. }
             | Change::UnsetConfig { topic, key, .. } => (topic, 2, key),
+            Change::DeleteTopic { topic, .. } => (topic, 3, ""),
         }
     }
 
@@ -142,6 +168,7 @@ impl Change {
     pub fn risk(&self) -> (Risk, Option<&'static str>) {
         match self {
             Change::CreateTopic { .. } | Change::PinConfig { .. } => (Risk::Safe, None),
+            Change::DeleteTopic { .. } => (Risk::Destructive, Some("the topic and every record in it are deleted")),
             Change::AddPartitions { .. } => (
                 Risk::Caution,
                 Some(
@@ -254,6 +281,9 @@ pub enum BlockedReason {
         /// Live replication factor.
         live: usize,
     },
+    /// A topic declared with `delete: true` that Kafka or topicform never deletes.
+    #[error("is an internal topic; topicform never changes or deletes internal topics")]
+    Internal,
     /// A declared config that the broker says cannot be changed on a topic.
     #[error("sets `{key}`, which Kafka does not allow to change on an existing topic")]
     ReadOnlyConfig {
@@ -340,11 +370,14 @@ impl Plan {
     pub fn summary(&self) -> Summary {
         let created: BTreeSet<&str> =
             self.changes.iter().filter(|c| matches!(c, Change::CreateTopic { .. })).map(Change::topic).collect();
-        let changed: BTreeSet<&str> = self.changes.iter().map(Change::topic).filter(|t| !created.contains(t)).collect();
+        let deleted: BTreeSet<&str> =
+            self.changes.iter().filter(|c| matches!(c, Change::DeleteTopic { .. })).map(Change::topic).collect();
+        let changed: BTreeSet<&str> =
+            self.changes.iter().map(Change::topic).filter(|t| !created.contains(t) && !deleted.contains(t)).collect();
         Summary {
             create: created.len(),
             change: changed.len(),
-            delete: 0,
+            delete: deleted.len(),
             blocked: self.blocked.len(),
             unmanaged: self.unmanaged.len(),
         }

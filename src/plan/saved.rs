@@ -43,6 +43,9 @@ pub struct SavedTopic {
     pub configs: BTreeMap<String, String>,
     /// Config mode, if not strict.
     pub config_mode: Option<ConfigMode>,
+    /// Whether the topic is to be deleted.
+    #[serde(default)]
+    pub delete: bool,
 }
 
 /// The part of a live topic that a plan's changes depend on.
@@ -82,6 +85,7 @@ impl SavedPlan {
                 replication_factor: t.replication_factor,
                 configs: t.configs.clone(),
                 config_mode: t.config_mode,
+                delete: t.delete,
             })
             .collect();
         let observed = touched.iter().map(|t| (t.to_string(), live.topics.get(*t).map(Fingerprint::of))).collect();
@@ -107,6 +111,7 @@ impl SavedPlan {
                     origin: None,
                     locations: Default::default(),
                     config_mode: t.config_mode,
+                    delete: t.delete,
                 };
                 (t.name.clone(), topic)
             })

@@ -9,7 +9,7 @@ use insta::assert_snapshot;
 
 use super::{Style, json, markdown, text};
 use crate::cluster::{ConfigSource, Effective};
-use crate::plan::{Blocked, BlockedReason, Change, Kept, Plan};
+use crate::plan::{Blocked, BlockedReason, Change, DeleteReason, Kept, Plan};
 use crate::spec::Location;
 
 fn effective(value: &str, source: ConfigSource) -> Option<Effective> {
@@ -60,6 +60,7 @@ fn every_kind() -> Plan {
                 before: Some("3600000".into()),
                 after: effective("604800000", ConfigSource::Default),
             },
+            Change::DeleteTopic { topic: "payments.tmp".into(), partitions: 3, reason: DeleteReason::Declared },
             Change::UnsetConfig {
                 topic: "payments.audit.v1".into(),
                 key: "retention.ms".into(),

@@ -25,12 +25,17 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             let (sign, action) = match s.action {
                 Action::Create => ("➕", "create"),
                 Action::Change => ("✏️", "change"),
+                Action::Delete => ("🗑️", "delete"),
             };
             writeln!(out, "| {sign} | `{}` | {action} | {} |", s.topic, risk_badge(s.risk))?;
         }
     }
     for s in &sections {
-        let verb = if s.action == Action::Create { "create" } else { "change" };
+        let verb = match s.action {
+            Action::Create => "create",
+            Action::Change => "change",
+            Action::Delete => "delete",
+        };
         writeln!(out)?;
         writeln!(out, "<details><summary><code>{}</code>: {verb}, {}</summary>", s.topic, risk_badge(s.risk))?;
         writeln!(out)?;

@@ -13,7 +13,7 @@ mod text;
 pub use diagnostics::diagnostics;
 pub use json::json;
 pub use markdown::markdown;
-pub use text::{apply_report, text};
+pub use text::{apply_report, describe, text};
 
 /// How to draw output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,13 +6,14 @@
 //! whole documents does not promise.
 
 use crate::cluster::{ConfigSource, Effective};
-use crate::plan::{Change, Plan, Risk};
+use crate::plan::{Change, DeleteReason, Plan, Risk};
 
 /// What happens to a topic as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     Create,
     Change,
+    Delete,
 }
 
 /// Whether a diff line is added, removed or context.
@@ -131,6 +132,16 @@ fn add(section: &mut Section<'_>, change: &Change) {
             Tag::Add,
             format!("{key}: {}  # pin: the value it already inherits from the {inherited_from}", yaml_scalar(value)),
         ),
+        Change::DeleteTopic { partitions, reason, .. } => {
+            section.action = Action::Delete;
+            section.lines[0].tag = Tag::Remove;
+            section.lines.push(Line::new(Tag::Remove, format!("partitions: {partitions}")));
+            let why = match reason {
+                DeleteReason::Declared => "declared with `delete: true`",
+                DeleteReason::Pruned => "in `owns` but in no file, and --prune was given",
+            };
+            section.lines.push(Line::new(Tag::Remove, format!("# deleted with all its data: {why}")));
+        }
         Change::UnsetConfig { key, before, after, .. } => {
             config_line(
                 section,

@@ -38,6 +38,7 @@ pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
         let (sign, color, verb) = match section.action {
             Action::Create => ("+", GREEN, "create"),
             Action::Change => ("~", YELLOW, "change"),
+            Action::Delete => ("-", BOLD_RED, "delete"),
         };
         let risk = match section.risk {
             Risk::Safe => style.paint(GREEN, "safe"),
@@ -110,12 +111,13 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
 }
 
 /// A change in a few words, for reports.
-pub(crate) fn describe(change: &Change) -> String {
+pub fn describe(change: &Change) -> String {
     match change {
         Change::CreateTopic { topic, .. } => format!("create topic {topic}"),
         Change::AddPartitions { topic, from, to } => format!("add partitions to {topic} ({from} -> {to})"),
         Change::SetConfig { topic, key, .. } => format!("set {key} on {topic}"),
         Change::PinConfig { topic, key, .. } => format!("pin {key} on {topic}"),
         Change::UnsetConfig { topic, key, .. } => format!("unset {key} on {topic}"),
+        Change::DeleteTopic { topic, .. } => format!("delete topic {topic}"),
     }
 }

@@ -174,6 +174,12 @@ pub enum ErrorKind {
         /// Why it is refused.
         reason: String,
     },
+    /// A declared internal topic (`__consumer_offsets`, ...).
+    #[error("`{name}` is an internal topic of Kafka; topicform never changes or deletes internal topics")]
+    InternalTopic {
+        /// The name.
+        name: String,
+    },
     /// `partitions` missing after defaults are applied.
     #[error("topic `{topic}` does not say how many partitions it has")]
     PartitionsMissing {

@@ -72,6 +72,14 @@ pub struct DesiredTopic {
     pub locations: Locations,
     /// What happens to undeclared overrides; `None` means the project's (or cluster's) mode, else strict.
     pub config_mode: Option<ConfigMode>,
+    /// `delete: true`: the topic is to be deleted.
+    pub delete: bool,
+}
+
+/// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`, `__share_group_state`, ...):
+/// never read, changed or deleted by topicform.
+pub fn is_internal(topic: &str) -> bool {
+    topic.starts_with("__")
 }
 
 /// Where a topic's values were written: in its file, its file's `defaults`, or a cluster override.

@@ -57,6 +57,10 @@ pub struct TopicDoc {
     /// Topic configs, pinned as topic overrides.
     #[serde(default)]
     pub config: ConfigMap,
+    /// `true` deletes the topic and its data: an explicit, reviewable deletion.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub delete: Option<Spanned<bool>>,
 }
 
 /// A count (`partitions`, `replicationFactor`) as written: any scalar, so that a wrong one is explained

@@ -72,11 +72,16 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
             let origin = at(&topic.name.referenced);
             if let Err(reason) = check_topic_name(name) {
                 errors.push(Error::at(ErrorKind::InvalidTopicName { name: name.clone(), reason }, origin.clone()));
+            } else if super::is_internal(name) {
+                errors.push(Error::at(ErrorKind::InternalTopic { name: name.clone() }, origin.clone()));
             }
+            let delete = topic.delete.as_ref().is_some_and(|d| d.value);
             let mut locations = Locations::default();
 
             let own = check_count(topic.partitions.as_ref(), &subject, Field::Partitions, &at, &mut errors);
             let partitions = match own.or(default_partitions.clone()) {
+                // A topic to delete needs nothing else.
+                None if delete => 1,
                 None => {
                     errors.push(Error::at(ErrorKind::PartitionsMissing { topic: name.clone() }, origin.clone()));
                     1
@@ -109,6 +114,7 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
                 origin: Some(origin.clone()),
                 locations,
                 config_mode: doc.config_mode,
+                delete,
             };
             match desired.topics.get(name) {
                 Some(first) => errors.push(Error::at(

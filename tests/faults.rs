@@ -1,0 +1,114 @@
+//! Faults on the real cluster: a broker goes away. This is its own test binary on purpose: cargo runs
+//! test binaries one after another, so stopping a broker here cannot disturb the other tests.
+//!
+//! It needs a cluster that `scripts/kafka-local` controls (`TOPICFORM_TEST_KAFKA_LOCAL=1`, with the
+//! script's own `TOPICFORM_KAFKA_*` variables), as `scripts/test` provides. Without one it is skipped
+//! with a loud message, or fails when CI or TOPICFORM_REQUIRE_CLUSTER is set.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Workspace, cluster_available};
+use topicform::cluster::Admin;
+
+fn kafka_local(args: &[&str]) -> bool {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-local");
+    Command::new(script).args(args).status().is_ok_and(|s| s.success())
+}
+
+/// Starts the brokers again when dropped, even after a failure, and waits for the cluster.
+struct Stopped(&'static [&'static str]);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        for broker in self.0 {
+            kafka_local(&["start-broker", broker]);
+        }
+        kafka_local(&["wait"]);
+    }
+}
+
+fn controlled_cluster(test: &str) -> bool {
+    if !cluster_available(test) {
+        return false;
+    }
+    if std::env::var("TOPICFORM_TEST_KAFKA_LOCAL").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    let message = "the test cluster is not one scripts/kafka-local controls (TOPICFORM_TEST_KAFKA_LOCAL=1)";
+    if std::env::var_os("CI").is_some() || std::env::var_os("TOPICFORM_REQUIRE_CLUSTER").is_some() {
+        panic!("{message}; CI needs the fault tests, run them through scripts/test");
+    }
+    eprintln!("\n!!! SKIPPED {test}: {message}\n");
+    false
+}
+
+/// One broker of three away: Kafka (KRaft) keeps a stopped broker registered, so topic changes still go
+/// through the controller and place replicas on it; plan and apply work and converge.
+#[tokio::test]
+async fn brokers_going_away() {
+    if !controlled_cluster("brokers_going_away") {
+        return;
+    }
+    let ws = Workspace::new("broker-down");
+    let (replicated, single, new) = (ws.topic("replicated"), ws.topic("single"), ws.topic("new"));
+    let files = |partitions: u32, with_new: bool| {
+        let mut yaml = format!(
+            "topics:\n  - name: {replicated}\n    partitions: {partitions}\n    replicationFactor: 3\n    config:\n      retention.ms: 1h\n  - name: {single}\n    partitions: 1\n    replicationFactor: 1\n"
+        );
+        if with_new {
+            yaml += &format!("  - name: {new}\n    partitions: 1\n    replicationFactor: 1\n");
+        }
+        yaml
+    };
+    ws.write("topics/t.yaml", &files(1, false));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    // One broker away: still works.
+    assert!(kafka_local(&["stop-broker", "3"]), "stopping broker 3");
+    let restart3 = Stopped(&["3"]);
+    let admin = ws.admin();
+    let everything = topicform::cluster::Scope::new([], &[], &[]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while admin.describe(&everything).await.is_ok_and(|live| live.brokers.contains_key(&3)) {
+        assert!(Instant::now() < deadline, "broker 3 was never fenced");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    ws.write("topics/t.yaml", &files(2, false));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    drop(restart3);
+
+    // Every broker away: the apply fails within its timeout, says why, and changes nothing; once the
+    // brokers are back, the same apply converges.
+    ws.write("topics/t.yaml", &files(3, true));
+    for broker in ["1", "2", "3"] {
+        assert!(kafka_local(&["stop-broker", broker]), "stopping broker {broker}");
+    }
+    let restart = Stopped(&["1", "2", "3"]);
+    let started = Instant::now();
+    let failed = ws.run(&["apply", "--auto-approve", "--timeout", "5"]);
+    failed.expect_code(1);
+    assert!(started.elapsed() < Duration::from_secs(30), "bounded: {:?}", started.elapsed());
+    assert!(failed.stderr.contains("cannot describe cluster `test`"), "{}", failed.stderr);
+    assert!(!failed.stdout.contains("Applied"), "{}", failed.stdout);
+
+    drop(restart);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let converged = loop {
+        let run = ws.run(&["apply", "--auto-approve"]);
+        if run.code == 0 || Instant::now() > deadline {
+            break run;
+        }
+        // The brokers re-register with the controller a moment after they answer.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    converged.expect_code(0);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    let live = ws.live().await;
+    assert_eq!(live.topics[&replicated].partitions.len(), 3);
+    assert!(live.topics.contains_key(&new));
+}

@@ -42,6 +42,9 @@ pub struct Guards {
     /// At most this many topic deletions. Without it, explicit `delete: true` deletions (reviewed in
     /// git) are allowed and `--prune` deletions are not.
     pub max_destroy: Option<usize>,
+    /// Reassignments were started without waiting for them (`--no-wait`): verification would see them
+    /// unfinished, so it is skipped and says so.
+    pub reassignments_not_awaited: bool,
 }
 
 /// What happened.
@@ -62,12 +65,14 @@ pub enum Verify {
     NotConverged(Plan),
     /// The cluster could not be described.
     Failed(cluster::Error),
+    /// Not checked, for the reason given.
+    Skipped(&'static str),
 }
 
 impl ApplyReport {
     /// True when every change succeeded and the cluster converged.
     pub fn is_success(&self) -> bool {
-        self.outcomes.iter().all(|(_, r)| r.is_ok()) && matches!(self.verify, Verify::Converged)
+        self.outcomes.iter().all(|(_, r)| r.is_ok()) && matches!(self.verify, Verify::Converged | Verify::Skipped(_))
     }
 
     /// The changes that failed.
@@ -137,7 +142,7 @@ pub async fn run(
     }
 
     let mut results: Vec<Option<Result<(), cluster::Error>>> = vec![None; plan.changes.len()];
-    for phase in 0..4u8 {
+    for phase in 0..5u8 {
         let indices: Vec<usize> = (0..plan.changes.len()).filter(|&i| phase_of(&plan.changes[i]) == phase).collect();
         if indices.is_empty() {
             continue;
@@ -151,17 +156,24 @@ pub async fn run(
     let outcomes: Vec<(Change, Result<(), cluster::Error>)> =
         plan.changes.iter().cloned().zip(results.into_iter().map(|r| r.expect("every change is in a phase"))).collect();
     let failed: Vec<Change> = outcomes.iter().filter(|(_, r)| r.is_err()).map(|(c, _)| c.clone()).collect();
-    let verify = verify(desired, admin, scope, &failed).await;
+    let reassigning = plan.changes.iter().any(|c| matches!(c, Change::ChangeReplicationFactor { .. }));
+    let verify = if reassigning && guards.reassignments_not_awaited {
+        Verify::Skipped("replicas are still being copied (--no-wait); run `topicform apply` again to verify")
+    } else {
+        verify(desired, admin, scope, &failed).await
+    };
     Ok(ApplyReport { outcomes, verify })
 }
 
-/// Creates first, so later changes find their topics; deletions last.
+/// Creates first, so later changes find their topics; reassignments after configs (a throttle is a
+/// config); deletions last.
 fn phase_of(change: &Change) -> u8 {
     match change {
         Change::CreateTopic { .. } => 0,
         Change::AddPartitions { .. } => 1,
         Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
-        Change::DeleteTopic { .. } => 3,
+        Change::ChangeReplicationFactor { .. } => 3,
+        Change::DeleteTopic { .. } => 4,
     }
 }
 
@@ -415,14 +427,15 @@ mod tests {
             run(&pruning, &d, &cluster, &scope, &Guards::default()).await,
             Err(Error::PruneNeedsMaxDestroy(1))
         ));
-        let one = Guards { max_destroy: Some(1) };
+        let one = Guards { max_destroy: Some(1), ..Guards::default() };
         assert!(matches!(
             run(&pruning, &d, &cluster, &scope, &one).await,
             Err(Error::TooManyDeletions { count: 2, max: 1 })
         ));
         assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
 
-        let report = run(&pruning, &d, &cluster, &scope, &Guards { max_destroy: Some(2) }).await.unwrap();
+        let report =
+            run(&pruning, &d, &cluster, &scope, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         let left: Vec<String> = cluster.snapshot().topics.into_keys().collect();
         assert_eq!(left, ["kept"]);
@@ -437,5 +450,23 @@ mod tests {
         cluster.create_topic("a", 1);
         let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replication_factor_changes_converge() {
+        let cluster = FakeCluster::new(3);
+        let d1 = desired([topic("a", 4, &[])]);
+        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &scope(&d1), &Guards::default()).await.unwrap();
+        let mut rf3 = topic("a", 4, &[]);
+        rf3.replication_factor = Some(3);
+        let d3 = desired([rf3]);
+        let plan = plan_for(&d3, &cluster).await;
+        assert!(matches!(plan.changes[..], [Change::ChangeReplicationFactor { from: 1, to: 3, .. }]), "{plan:?}");
+        let report = run(&plan, &d3, &cluster, &scope(&d3), &Guards::default()).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert!(plan_for(&d3, &cluster).await.is_empty(), "the second plan is empty");
+        for p in &cluster.snapshot().topics["a"].partitions {
+            assert_eq!(p.replicas.len(), 3);
+        }
     }
 }

@@ -145,6 +145,22 @@ pub struct ApplyArgs {
     /// otherwise. Without it, `delete: true` deletions are allowed and pruning is not.
     #[arg(long, value_name = "N")]
     pub max_destroy: Option<usize>,
+    /// Limit replication traffic while replicas move for a replication-factor change, per broker
+    /// (`50MiB/s`); set before the move and removed after.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub throttle: Option<u64>,
+    /// Start replication-factor changes and return without waiting for the data to move.
+    #[arg(long, conflicts_with = "throttle")]
+    pub no_wait: bool,
+}
+
+fn parse_rate(text: &str) -> Result<u64, String> {
+    let bytes = text.trim().strip_suffix("/s").unwrap_or(text.trim());
+    match crate::catalog::size_in_bytes(bytes) {
+        Ok(n) if n > 0 => u64::try_from(n).map_err(|_| "too large".to_owned()),
+        Ok(_) => Err("a rate must be positive".into()),
+        Err(e) => Err(format!("{}; write bytes per second, such as `50MiB/s`", e.reason)),
+    }
 }
 
 /// Runs the command and says how it ended. Errors that are not about the files come back as `Err`.
@@ -362,10 +378,12 @@ async fn apply_command(ctx: &Context_, args: ApplyArgs) -> anyhow::Result<ExitSt
         let path = path.clone();
         return apply_saved(ctx, args, &path).await;
     }
-    let guards = apply::Guards { max_destroy: args.max_destroy };
+    let guards = apply::Guards { max_destroy: args.max_destroy, reassignments_not_awaited: args.no_wait };
     let options = plan::Options { prune: args.prune };
+    let reassignment = reassignment(&args);
     let Some(planned) = make_plan(ctx, args.target, options).await? else { return Ok(ExitStatus::Failure) };
-    run_apply(ctx, &planned.plan, &planned.desired, &planned.admin, &planned.scope, args.auto_approve, &guards).await
+    let admin = planned.admin.with_reassignment(reassignment).with_progress(progress());
+    run_apply(ctx, &planned.plan, &planned.desired, &admin, &planned.scope, args.auto_approve, &guards).await
 }
 
 /// Applies a plan saved by `plan --out`: exactly its changes, and only if the topics it touches look as
@@ -397,7 +415,9 @@ async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) ->
         }
     };
     let scope = Scope::new(saved.topics().map(str::to_owned), &[], &[])?;
-    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(args.target.timeout))?;
+    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(args.target.timeout))?
+        .with_reassignment(reassignment(&args))
+        .with_progress(progress());
     eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
     let live = admin
         .describe(&scope)
@@ -412,7 +432,7 @@ async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) ->
         eprintln!("Make a new plan and review it.");
         return Ok(ExitStatus::Failure);
     }
-    let guards = apply::Guards { max_destroy: args.max_destroy };
+    let guards = apply::Guards { max_destroy: args.max_destroy, reassignments_not_awaited: args.no_wait };
     run_apply(ctx, &saved.plan, &saved.desired(), &admin, &scope, args.auto_approve, &guards).await
 }
 
@@ -462,6 +482,15 @@ async fn run_apply(
     writeln!(stdout)?;
     render::apply_report(&report, ctx.style, &mut stdout)?;
     Ok(if report.is_success() { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+fn reassignment(args: &ApplyArgs) -> crate::cluster::kafka::Reassignment {
+    crate::cluster::kafka::Reassignment { throttle: args.throttle, wait: !args.no_wait, ..Default::default() }
+}
+
+/// Progress lines go to stderr, so stdout carries only the plan and the report.
+fn progress() -> crate::cluster::kafka::Progress {
+    std::sync::Arc::new(|line: &str| eprintln!("{line}"))
 }
 
 fn confirm(plan: &plan::Plan) -> anyhow::Result<bool> {

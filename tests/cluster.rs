@@ -206,10 +206,14 @@ async fn detailed_exitcode() {
     ws.write("topics/bad.yaml", "topics:\n  - name: x\n    partitions: 0\n");
     ws.run(&["plan", "--detailed-exitcode"]).expect_code(1);
     std::fs::remove_file(ws.path().join("topics/bad.yaml")).unwrap();
-    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 2, &[])]));
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 1, 4, &[])]));
     let blocked = ws.run(&["plan", "--detailed-exitcode"]);
     blocked.expect_code(1);
-    assert!(blocked.stdout.contains("declares replication factor 2 but the topic has 1"), "{}", blocked.stdout);
+    assert!(
+        blocked.stdout.contains("declares replication factor 4, but the cluster has 3 broker(s)"),
+        "{}",
+        blocked.stdout
+    );
 }
 
 #[tokio::test]
@@ -415,5 +419,83 @@ async fn describe_and_execute_are_batched() {
     let live = admin.describe(&scope).await.unwrap();
     assert_eq!(live.topics.len(), 40);
     assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));
-    assert_eq!(admin.requests(), 2, "one Metadata and one DescribeConfigs for 40 topics");
+    assert_eq!(admin.requests(), 3, "one Metadata, one DescribeCluster and one DescribeConfigs for 40 topics");
+    let racks: Vec<Option<&str>> = live.brokers.values().map(|b| b.rack.as_deref()).collect();
+    assert_eq!(racks, [Some("rack-a"), Some("rack-b"), Some("rack-c")], "racks come from DescribeCluster");
+}
+
+#[tokio::test]
+async fn replication_factor_changes_by_reassignment() {
+    require_cluster!("replication_factor_changes_by_reassignment");
+    let ws = Workspace::new("rf");
+    let t = ws.topic("t");
+    let racks = |live: &topicform::cluster::Live| -> std::collections::BTreeMap<i32, Option<String>> {
+        live.brokers.values().map(|b| (b.id, b.rack.clone())).collect()
+    };
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 4, 1, &[("retention.ms", "3600000")])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let before = ws.live().await;
+
+    // 1 -> 3 with a throttle: every partition on three racks, the old replica kept as leader.
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 4, 3, &[("retention.ms", "3600000")])]));
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.contains("  - replicationFactor: 1\n  + replicationFactor: 3\n"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("# partition 0: replicas ["), "the plan shows the moves: {}", plan.stdout);
+    let apply = ws.run(&["apply", "--auto-approve", "--throttle", "10MiB/s"]);
+    apply.expect_code(0);
+    assert!(apply.stderr.contains("Replication throttled to 10485760 bytes/s"), "{}", apply.stderr);
+    assert!(apply.stderr.contains("Reassignment done: 4 of 4 partition(s)."), "{}", apply.stderr);
+    assert!(apply.stderr.contains("Replication throttle removed."), "{}", apply.stderr);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    let live = ws.live().await;
+    let rack_of = racks(&live);
+    for (p, old) in live.topics[&t].partitions.iter().zip(&before.topics[&t].partitions) {
+        assert_eq!(p.replicas.len(), 3, "{p:?}");
+        assert_eq!(p.replicas[0], old.replicas[0], "the preferred leader is kept");
+        let used: std::collections::BTreeSet<_> = p.replicas.iter().map(|b| &rack_of[b]).collect();
+        assert_eq!(used.len(), 3, "one replica per rack: {p:?}");
+    }
+    // The throttle is gone: no throttled-replica overrides left on the topic, no rate on the brokers.
+    assert!(
+        !live.topics[&t]
+            .configs
+            .iter()
+            .any(|(k, c)| k.contains("throttled") && c.source == ConfigSource::TopicOverride)
+    );
+
+    // 3 -> 2: replicas only removed, leaders kept.
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 4, 2, &[("retention.ms", "3600000")])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    let after = ws.live().await;
+    for (p, old) in after.topics[&t].partitions.iter().zip(&live.topics[&t].partitions) {
+        assert_eq!(p.replicas.len(), 2);
+        assert_eq!(p.replicas[0], old.replicas[0]);
+        assert!(p.replicas.iter().all(|b| old.replicas.contains(b)), "only removals: {p:?} from {old:?}");
+    }
+}
+
+#[tokio::test]
+async fn new_partitions_are_rack_aware() {
+    require_cluster!("new_partitions_are_rack_aware");
+    let ws = Workspace::new("newparts");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 2, 3, &[])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    ws.write("topics/t.yaml", &topics_yaml(&[(&t, 6, 3, &[])]));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let live = ws.live().await;
+    let rack_of: std::collections::BTreeMap<i32, Option<String>> =
+        live.brokers.values().map(|b| (b.id, b.rack.clone())).collect();
+    // Kafka's own placer (KRaft) is rack-aware: every new partition spans the three racks, and leaders
+    // are spread.
+    let mut leaders = std::collections::BTreeMap::<i32, usize>::new();
+    for p in &live.topics[&t].partitions {
+        let used: std::collections::BTreeSet<_> = p.replicas.iter().map(|b| &rack_of[b]).collect();
+        assert_eq!(used.len(), 3, "{p:?}");
+        *leaders.entry(p.replicas[0]).or_default() += 1;
+    }
+    assert!(leaders.values().all(|&n| n == 2), "preferred leaders spread evenly: {leaders:?}");
 }

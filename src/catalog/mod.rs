@@ -5,7 +5,7 @@
 mod table;
 mod value;
 
-pub use value::{Invalid, Value, canonical, java_double, normalise};
+pub use value::{Invalid, Value, canonical, java_double, normalise, size_in_bytes};
 
 /// How a config's value is written and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -190,6 +190,11 @@ fn duration_text(text: &str) -> Result<i128, Invalid> {
     with_unit(text, &UNITS, "a duration", "write milliseconds, or a whole number with ms, s, m, h, d or w: `7d`")
 }
 
+/// A size such as `50MiB` or `1048576`, in bytes (for command-line rates such as `--throttle`).
+pub fn size_in_bytes(text: &str) -> Result<i128, Invalid> {
+    bytes_text(text)
+}
+
 /// `512KiB`, `1MiB`, `1GiB`, `1TiB`, `100B`, or a plain number of bytes.
 fn bytes_text(text: &str) -> Result<i128, Invalid> {
     const UNITS: [(&str, i128); 6] =

@@ -31,8 +31,11 @@ pub struct FakeCluster {
 impl FakeCluster {
     /// An empty cluster with brokers 1..=`brokers`.
     pub fn new(brokers: i32) -> Self {
-        let brokers =
-            (1..=brokers).map(|id| (id, Broker { id, host: "127.0.0.1".into(), port: 9091 + id as u16 })).collect();
+        let brokers = (1..=brokers)
+            .map(|id| {
+                (id, Broker { id, host: "127.0.0.1".into(), port: 9091 + id as u16, rack: Some(format!("rack-{id}")) })
+            })
+            .collect();
         FakeCluster {
             state: Mutex::new(Live { brokers, topics: BTreeMap::new() }),
             refuse: Mutex::new(BTreeSet::new()),
@@ -126,7 +129,7 @@ impl FakeCluster {
                 }
                 state.topics.insert(topic.clone(), t);
             }
-            Change::AddPartitions { topic, to, .. } => {
+            Change::AddPartitions { topic, to, assignments, .. } => {
                 let t = state
                     .topics
                     .get_mut(topic)
@@ -135,8 +138,15 @@ impl FakeCluster {
                     return Err(refused("CreatePartitions", topic, "INVALID_PARTITIONS"));
                 }
                 let rf = t.replication_factor();
-                for id in t.partitions.len() as i32..*to as i32 {
-                    t.partitions.push(partition(id, rf, &brokers));
+                let first_new = t.partitions.len();
+                for id in first_new as i32..*to as i32 {
+                    let mut p = partition(id, rf, &brokers);
+                    if let Some(replicas) = assignments.get(id as usize - first_new) {
+                        p.leader = replicas.first().copied();
+                        p.replicas = replicas.clone();
+                        p.isr = replicas.clone();
+                    }
+                    t.partitions.push(p);
                 }
             }
             Change::SetConfig { topic, key, after, .. } | Change::PinConfig { topic, key, value: after, .. } => {
@@ -145,6 +155,19 @@ impl FakeCluster {
                     .get_mut(topic)
                     .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
                 t.configs.insert(key.clone(), config(key, after, ConfigSource::TopicOverride));
+            }
+            Change::ChangeReplicationFactor { topic, to, moves, .. } => {
+                let invalid = || refused("AlterPartitionReassignments", topic, "INVALID_REPLICA_ASSIGNMENT");
+                let t = state.topics.get_mut(topic).ok_or_else(invalid)?;
+                if usize::from(*to) > brokers.len() || moves.iter().any(|m| m.to.iter().any(|b| !brokers.contains(b))) {
+                    return Err(invalid());
+                }
+                for m in moves {
+                    let p = t.partitions.iter_mut().find(|p| p.id == m.partition).ok_or_else(invalid)?;
+                    p.replicas = m.to.clone();
+                    p.isr = m.to.clone();
+                    p.leader = m.to.first().copied();
+                }
             }
             Change::DeleteTopic { topic, .. } => {
                 state
@@ -207,7 +230,8 @@ impl Admin for FakeCluster {
             Change::CreateTopic { .. } => 0,
             Change::AddPartitions { .. } => 1,
             Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
-            Change::DeleteTopic { .. } => 3,
+            Change::ChangeReplicationFactor { .. } => 3,
+            Change::DeleteTopic { .. } => 4,
         };
         let kinds: BTreeSet<u8> = changes.iter().map(rank).collect();
         self.requests.fetch_add(kinds.len(), Ordering::Relaxed);

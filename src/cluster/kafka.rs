@@ -1,7 +1,8 @@
 //! The real [`Admin`]: librdkafka through rdkafka, plus [`super::native`] for what rdkafka lacks.
 //! This is the only module that uses a Kafka client.
 //!
-//! Round trips: `describe` is one Metadata request plus one DescribeConfigs request per
+//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks) and one
+//! DescribeConfigs request per
 //! [`DESCRIBE_CHUNK`] topics; `execute` is at most one CreateTopics, one CreatePartitions and one
 //! IncrementalAlterConfigs request per [`CHANGE_CHUNK`] topics.
 
@@ -14,6 +15,7 @@ use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::native::{self, ConfigOp, NewTopic};
+use super::reassign;
 use super::{Admin, Broker, ConfigSource, Effective, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 use crate::plan::Change;
 use crate::spec::ClusterConfig;
@@ -23,10 +25,35 @@ pub const DESCRIBE_CHUNK: usize = 1000;
 /// Topics per CreateTopics / CreatePartitions / IncrementalAlterConfigs request.
 pub const CHANGE_CHUNK: usize = 500;
 
+/// How replication-factor changes run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reassignment {
+    /// Limit replication traffic to this many bytes per second per broker while data moves; the
+    /// throttle is set before and removed after.
+    pub throttle: Option<u64>,
+    /// Wait until the brokers finish copying (default), or return once the reassignment is accepted.
+    pub wait: bool,
+    /// How long to wait at most.
+    pub wait_timeout: Duration,
+}
+
+impl Default for Reassignment {
+    fn default() -> Self {
+        Reassignment { throttle: None, wait: true, wait_timeout: Duration::from_secs(3600) }
+    }
+}
+
+/// Receives progress lines of long operations.
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A connection to one cluster.
 pub struct KafkaAdmin {
     client: Arc<native::Client>,
     timeout: Duration,
+    bootstrap: String,
+    security_protocol: Option<String>,
+    reassignment: Reassignment,
+    progress: Option<Progress>,
     /// Client property values that must never appear in a message (passwords, keys).
     secrets: Arc<Vec<String>>,
     requests: Arc<AtomicUsize>,
@@ -51,7 +78,36 @@ impl KafkaAdmin {
         let secrets = Arc::new(secrets);
         let client =
             config.create::<native::Client>().map_err(|e| Error::Config(redact(&client_error(&e), &secrets)))?;
-        Ok(KafkaAdmin { client: Arc::new(client), timeout, secrets, requests: Arc::new(AtomicUsize::new(0)) })
+        let security_protocol =
+            cluster.client.expose().find(|(k, _)| *k == "security.protocol").map(|(_, v)| v.to_owned());
+        Ok(KafkaAdmin {
+            client: Arc::new(client),
+            timeout,
+            bootstrap: cluster.bootstrap.clone(),
+            security_protocol,
+            reassignment: Reassignment::default(),
+            progress: None,
+            secrets,
+            requests: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// Sets how replication-factor changes run.
+    pub fn with_reassignment(mut self, reassignment: Reassignment) -> Self {
+        self.reassignment = reassignment;
+        self
+    }
+
+    /// Sends progress lines of long operations (reassignments) to `progress`.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn report(&self, line: &str) {
+        if let Some(p) = &self.progress {
+            p(line);
+        }
     }
 
     /// Admin requests sent so far (Metadata, DescribeConfigs, CreateTopics, ...), for batching tests and
@@ -143,12 +199,20 @@ impl Admin for KafkaAdmin {
                 }
             })?;
 
+        // Metadata through librdkafka has no racks; DescribeCluster does. Only brokers Metadata lists
+        // (the live ones) are kept.
+        let nodes =
+            self.blocking(native::describe_cluster).await.map_err(|e| self.request_error("DescribeCluster", e))?;
+        let racks: BTreeMap<i32, Option<String>> = nodes.into_iter().map(|n| (n.id, n.rack)).collect();
         let mut live = Live::default();
         for b in metadata.brokers() {
-            live.brokers.insert(
-                b.id(),
-                Broker { id: b.id(), host: b.host().to_owned(), port: u16::try_from(b.port()).unwrap_or(0) },
-            );
+            let broker = Broker {
+                id: b.id(),
+                host: b.host().to_owned(),
+                port: u16::try_from(b.port()).unwrap_or(0),
+                rack: racks.get(&b.id()).cloned().flatten(),
+            };
+            live.brokers.insert(b.id(), broker);
         }
         for t in metadata.topics() {
             if !scope.contains(t.name()) {
@@ -239,16 +303,19 @@ impl KafkaAdmin {
 
         let grows = of_kind(|c| matches!(c, Change::AddPartitions { .. }));
         for chunk in grows.chunks(CHANGE_CHUNK) {
-            let batch: Vec<(String, usize)> = chunk
+            let batch: Vec<(String, usize, Vec<Vec<i32>>)> = chunk
                 .iter()
                 .filter_map(|&i| match &changes[i] {
-                    Change::AddPartitions { topic, to, .. } => Some((topic.clone(), *to as usize)),
+                    Change::AddPartitions { topic, to, assignments, .. } => {
+                        Some((topic.clone(), *to as usize, assignments.clone()))
+                    }
                     _ => None,
                 })
                 .collect();
             let outcome = self
                 .blocking(move |client, timeout| {
-                    let refs: Vec<(&str, usize)> = batch.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+                    let refs: Vec<(&str, usize, &[Vec<i32>])> =
+                        batch.iter().map(|(t, n, a)| (t.as_str(), *n, a.as_slice())).collect();
                     native::create_partitions(client, &refs, validate_only, timeout)
                 })
                 .await;
@@ -279,6 +346,11 @@ impl KafkaAdmin {
             self.record("IncrementalAlterConfigs", outcome, &indices, changes, &mut results);
         }
 
+        let reassigns = of_kind(|c| matches!(c, Change::ChangeReplicationFactor { .. }));
+        if !reassigns.is_empty() {
+            self.reassign(changes, &reassigns, validate_only, &mut results).await;
+        }
+
         // Deletions last: nothing else in a plan depends on them, and a failure before them stops
         // nothing that could have been saved.
         let deletes = of_kind(|c| matches!(c, Change::DeleteTopic { .. }));
@@ -299,6 +371,210 @@ impl KafkaAdmin {
 }
 
 impl KafkaAdmin {
+    /// Replication-factor changes: throttle (if asked), one AlterPartitionReassignments request for
+    /// every partition, a wait for the brokers to finish (watched with ListPartitionReassignments), and
+    /// the throttle removed whatever happened. Kafka has no validate-only reassignment: the preflight
+    /// checks that the connection can be made and the controller answers.
+    async fn reassign(
+        &self,
+        changes: &[Change],
+        indices: &[usize],
+        validate_only: bool,
+        results: &mut [Result<(), Error>],
+    ) {
+        let fail = |results: &mut [Result<(), Error>], code: &str, message: String| {
+            for &i in indices {
+                results[i] = Err(Error::Request {
+                    operation: "AlterPartitionReassignments",
+                    code: Some(code.to_owned()),
+                    message: message.clone(),
+                });
+            }
+        };
+        let target = match reassign::Target::new(&self.bootstrap, self.security_protocol.as_deref(), self.timeout) {
+            Ok(t) => t,
+            Err(message) => return fail(results, "UNSUPPORTED", message),
+        };
+        let mut partitions: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+        let mut moves = Vec::new();
+        let mut throttled: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+        let mut brokers = std::collections::BTreeSet::new();
+        for &i in indices {
+            if let Change::ChangeReplicationFactor { topic, moves: ms, .. } = &changes[i] {
+                for m in ms {
+                    partitions.entry(topic.clone()).or_default().push(m.partition);
+                    moves.push((topic.clone(), m.partition, m.to.clone()));
+                    let (leaders, followers) = throttled.entry(topic.clone()).or_default();
+                    leaders.extend(m.from.iter().map(|b| format!("{}:{b}", m.partition)));
+                    followers
+                        .extend(m.to.iter().filter(|b| !m.from.contains(b)).map(|b| format!("{}:{b}", m.partition)));
+                    brokers.extend(m.from.iter().chain(&m.to).copied());
+                }
+            }
+        }
+        if validate_only {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            if let Err((code, message)) = reassign::ongoing(&target, &partitions).await {
+                fail(results, &code, redact(&message, &self.secrets));
+            }
+            return;
+        }
+
+        if let Some(rate) = self.reassignment.throttle {
+            let rate = rate.to_string();
+            for &b in &brokers {
+                let set = [
+                    ("leader.replication.throttled.rate", Some(rate.as_str())),
+                    ("follower.replication.throttled.rate", Some(rate.as_str())),
+                ];
+                if let Err(e) = self.alter_broker_configs(b, &set).await {
+                    return fail(
+                        results,
+                        e.code().unwrap_or("THROTTLE"),
+                        format!("cannot set the replication throttle: {e}"),
+                    );
+                }
+            }
+            let ops: Vec<Change> = throttled
+                .iter()
+                .flat_map(|(topic, (leaders, followers))| {
+                    [
+                        ("leader.replication.throttled.replicas", leaders),
+                        ("follower.replication.throttled.replicas", followers),
+                    ]
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(key, v)| Change::SetConfig {
+                        topic: topic.clone(),
+                        key: key.into(),
+                        before: None,
+                        after: v.join(","),
+                    })
+                })
+                .collect();
+            let set = Box::pin(self.run(&ops, false)).await;
+            if let Some(Err(e)) = set.into_iter().find(Result::is_err) {
+                self.remove_throttle(&brokers, &throttled).await;
+                return fail(
+                    results,
+                    e.code().unwrap_or("THROTTLE"),
+                    format!("cannot set the replication throttle: {e}"),
+                );
+            }
+            self.report(&format!(
+                "Replication throttled to {} bytes/s on brokers {brokers:?}.",
+                self.reassignment.throttle.unwrap_or_default()
+            ));
+        }
+
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let outcome = reassign::alter(&target, &moves).await;
+        match outcome {
+            Err((code, message)) => fail(results, &code, redact(&message, &self.secrets)),
+            Ok(per_partition) => {
+                for &i in indices {
+                    let topic = changes[i].topic();
+                    let failed = moves.iter().zip(&per_partition).find(|((t, _, _), r)| t == topic && r.is_err());
+                    if let Some(((_, p, _), Err((code, message)))) = failed {
+                        results[i] = Err(Error::Topic {
+                            operation: "AlterPartitionReassignments",
+                            topic: topic.to_owned(),
+                            code: code.clone(),
+                            message: format!("partition {p}: {}", redact(message, &self.secrets)),
+                        });
+                    }
+                }
+                if self.reassignment.wait {
+                    self.wait_for(&target, &partitions, indices, changes, results).await;
+                } else {
+                    self.report(
+                        "Reassignment started; not waiting (--no-wait). Run `topicform apply` again to verify it.",
+                    );
+                }
+            }
+        }
+        if self.reassignment.throttle.is_some() {
+            if self.reassignment.wait {
+                self.remove_throttle(&brokers, &throttled).await;
+            } else {
+                self.report("The replication throttle stays until the next apply after the reassignment.");
+            }
+        }
+    }
+
+    /// Watches the reassignment until no partition of `partitions` is moving, or the wait times out.
+    async fn wait_for(
+        &self,
+        target: &reassign::Target,
+        partitions: &BTreeMap<String, Vec<i32>>,
+        indices: &[usize],
+        changes: &[Change],
+        results: &mut [Result<(), Error>],
+    ) {
+        let total: usize = partitions.values().map(Vec::len).sum();
+        let deadline = tokio::time::Instant::now() + self.reassignment.wait_timeout;
+        let mut last = usize::MAX;
+        loop {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            match reassign::ongoing(target, partitions).await {
+                Ok(moving) if moving.is_empty() => {
+                    self.report(&format!("Reassignment done: {total} of {total} partition(s)."));
+                    return;
+                }
+                Ok(moving) => {
+                    if moving.len() != last {
+                        self.report(&format!("Reassigning: {} of {total} partition(s) done.", total - moving.len()));
+                        last = moving.len();
+                    }
+                }
+                // A passing failure of the watch is not a failure of the reassignment.
+                Err((code, message)) => {
+                    self.report(&format!("Cannot watch the reassignment ({code}: {message}); retrying."))
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                for &i in indices {
+                    if results[i].is_ok() {
+                        results[i] = Err(Error::Topic {
+                            operation: "ListPartitionReassignments",
+                            topic: changes[i].topic().to_owned(),
+                            code: "_TIMED_OUT".into(),
+                            message: "the reassignment is still running; it goes on in the cluster".into(),
+                        });
+                    }
+                }
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn remove_throttle(
+        &self,
+        brokers: &std::collections::BTreeSet<i32>,
+        throttled: &BTreeMap<String, (Vec<String>, Vec<String>)>,
+    ) {
+        for &b in brokers {
+            let unset = [("leader.replication.throttled.rate", None), ("follower.replication.throttled.rate", None)];
+            if let Err(e) = self.alter_broker_configs(b, &unset).await {
+                self.report(&format!("Could not remove the replication throttle from broker {b}: {e}"));
+            }
+        }
+        let ops: Vec<Change> = throttled
+            .keys()
+            .flat_map(|topic| {
+                ["leader.replication.throttled.replicas", "follower.replication.throttled.replicas"]
+                    .map(|key| Change::UnsetConfig { topic: topic.clone(), key: key.into(), before: None, after: None })
+            })
+            .collect();
+        for r in Box::pin(self.run(&ops, false)).await {
+            if let Err(e) = r {
+                self.report(&format!("Could not remove a topic's throttled-replica list: {e}"));
+            }
+        }
+        self.report("Replication throttle removed.");
+    }
+
     /// Spreads a batched call's outcome over the changes it carried, matching per-topic results by name.
     fn record(
         &self,

@@ -7,6 +7,7 @@
 pub mod fake;
 pub mod kafka;
 mod native;
+mod reassign;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -34,6 +35,8 @@ pub struct Broker {
     pub host: String,
     /// Advertised port.
     pub port: u16,
+    /// `broker.rack`, if set.
+    pub rack: Option<String>,
 }
 
 /// One topic as the cluster has it.

@@ -170,12 +170,14 @@ impl Call {
                 rd::rd_kafka_AdminOptions_set_request_timeout(options.ptr, ms, errstr.as_mut_ptr(), errstr.len()),
                 // Only CreateTopics, CreatePartitions and DeleteTopics wait for the controller to finish;
                 // librdkafka refuses the option for every other operation.
-                if matches!(
-                    op,
-                    rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS
-                        | rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEPARTITIONS
-                        | rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETETOPICS
-                ) {
+                if !matches!(op, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER)
+                    && matches!(
+                        op,
+                        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS
+                            | rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEPARTITIONS
+                            | rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETETOPICS
+                    )
+                {
                     rd::rd_kafka_AdminOptions_set_operation_timeout(options.ptr, ms, errstr.as_mut_ptr(), errstr.len())
                 } else {
                     rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
@@ -290,10 +292,11 @@ pub fn create_topics(
     }
 }
 
-/// CreatePartitions for all `(topic, new total)` pairs in one request.
+/// CreatePartitions for all `(topic, new total, replicas of each new partition)` in one request; empty
+/// assignments let the broker place the new partitions.
 pub fn create_partitions(
     client: &Client,
-    topics: &[(&str, usize)],
+    topics: &[(&str, usize, &[Vec<i32>])],
     validate_only: bool,
     timeout: Duration,
 ) -> Result<Results<()>, KafkaError> {
@@ -301,7 +304,7 @@ pub fn create_partitions(
     let call =
         unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, timeout, validate_only) }?;
     let mut handles = Vec::with_capacity(topics.len());
-    for (topic, total) in topics {
+    for (topic, total, assignments) in topics {
         let name = c_string(topic)?;
         let mut errstr = [0 as c_char; 512];
         // SAFETY: as in create_topics.
@@ -311,6 +314,23 @@ pub fn create_partitions(
         };
         if handle.ptr.is_null() {
             return Err(local_error(unsafe { cstr(errstr.as_ptr()) }.unwrap_or_default()));
+        }
+        for (i, replicas) in assignments.iter().enumerate() {
+            let mut ids = replicas.clone();
+            // SAFETY: handle is live; ids is a valid array of its length, copied by librdkafka.
+            let err = unsafe {
+                rd::rd_kafka_NewPartitions_set_replica_assignment(
+                    handle.ptr,
+                    i as i32,
+                    ids.as_mut_ptr(),
+                    ids.len(),
+                    errstr.as_mut_ptr(),
+                    errstr.len(),
+                )
+            };
+            if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                return Err(local_error(unsafe { cstr(errstr.as_ptr()) }.unwrap_or_default()));
+            }
         }
         handles.push(handle);
     }
@@ -361,6 +381,34 @@ pub fn delete_topics(client: &Client, topics: &[&str], timeout: Duration) -> Res
     unsafe {
         let result = rd::rd_kafka_event_DeleteTopics_result(event.ptr);
         Ok(topic_results(rd::rd_kafka_DeleteTopics_result_topics(result, &mut count) as _, count))
+    }
+}
+
+/// A broker as DescribeCluster reports it.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: i32,
+    pub rack: Option<String>,
+}
+
+/// DescribeCluster: the brokers with their racks (Metadata through librdkafka does not expose racks).
+pub fn describe_cluster(client: &Client, timeout: Duration) -> Result<Vec<Node>, KafkaError> {
+    let rk = client.inner().native_ptr();
+    let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER, timeout, false) }?;
+    // SAFETY: rk, options and queue are live for the call.
+    unsafe { rd::rd_kafka_DescribeCluster(rk, call.options.ptr, call.queue.ptr) };
+    let event = call.result(rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT)?;
+    let mut count = 0;
+    // SAFETY: event is a live result; its nodes live as long as it does.
+    unsafe {
+        let result = rd::rd_kafka_event_DescribeCluster_result(event.ptr);
+        let nodes = rd::rd_kafka_DescribeCluster_result_nodes(result, &mut count);
+        Ok((0..count)
+            .map(|i| {
+                let n = *nodes.add(i);
+                Node { id: rd::rd_kafka_Node_id(n), rack: cstr(rd::rd_kafka_Node_rack(n)).filter(|r| !r.is_empty()) }
+            })
+            .collect())
     }
 }
 

@@ -4,7 +4,10 @@ use crate::catalog;
 use crate::cluster::{ConfigSource, Effective, Live, LiveTopic};
 use crate::spec::{ConfigMode, Desired, DesiredTopic};
 
-use super::{Blocked, BlockedReason, Change, DeleteReason, Kept, Plan};
+use std::collections::BTreeMap;
+
+use super::placement::{Node, PlacementError, place, place_new};
+use super::{Blocked, BlockedReason, Change, DeleteReason, Kept, PartitionMove, Plan};
 
 /// Compares every declared topic with the live one of the same name.
 ///
@@ -29,6 +32,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     let mut changes = Vec::new();
     let mut blocked = Vec::new();
     let mut kept = Vec::new();
+    let mut placement = Placement::of(live);
     for topic in desired.topics.values() {
         if topic.delete {
             if crate::spec::is_internal(&topic.name) {
@@ -53,7 +57,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
                 replication_factor: topic.replication_factor,
                 configs: topic.configs.clone(),
             }),
-            Some(current) => diff_topic(topic, current, &mut changes, &mut blocked, &mut kept),
+            Some(current) => diff_topic(topic, current, &mut placement, &mut changes, &mut blocked, &mut kept),
         }
     }
     let mut unmanaged = Vec::new();
@@ -74,9 +78,30 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     Plan::with_notes(changes, blocked, kept, unmanaged)
 }
 
+/// What replica placement needs: the brokers with their racks, and how many replicas each holds among
+/// the topics in scope (updated as the plan moves replicas).
+struct Placement {
+    nodes: Vec<Node>,
+    load: BTreeMap<i32, usize>,
+}
+
+impl Placement {
+    fn of(live: &Live) -> Self {
+        let nodes = live.brokers.values().map(|b| Node { id: b.id, rack: b.rack.clone() }).collect();
+        let mut load = BTreeMap::new();
+        for p in live.topics.values().flat_map(|t| &t.partitions) {
+            for b in &p.replicas {
+                *load.entry(*b).or_default() += 1;
+            }
+        }
+        Placement { nodes, load }
+    }
+}
+
 fn diff_topic(
     topic: &DesiredTopic,
     live: &LiveTopic,
+    placement: &mut Placement,
     changes: &mut Vec<Change>,
     blocked: &mut Vec<Blocked>,
     kept: &mut Vec<Kept>,
@@ -85,17 +110,46 @@ fn diff_topic(
     let name = || topic.name.clone();
 
     let live_partitions = u32::try_from(live.partitions.len()).unwrap_or(u32::MAX);
+    let current_rf = live.replication_factor();
+    let rf_change = topic.replication_factor.filter(|rf| usize::from(*rf) != current_rf);
     if topic.partitions > live_partitions {
-        changes.push(Change::AddPartitions { topic: name(), from: live_partitions, to: topic.partitions });
+        if let Some(to) = rf_change {
+            // New partitions get the old replication factor from the broker, and the reassignment
+            // planned now would not include them: one step at a time.
+            let from = current_rf as u16;
+            blocked.push(block(BlockedReason::ReplicationFactorAndPartitions { from, to }));
+            return;
+        }
+        let mut leaders = BTreeMap::new();
+        for p in &live.partitions {
+            if let Some(first) = p.replicas.first() {
+                *leaders.entry(*first).or_default() += 1;
+            }
+        }
+        let count = (topic.partitions - live_partitions) as usize;
+        // With no broker list (an old broker, or a test) the brokers place the partitions themselves.
+        let assignments = place_new(count, current_rf.max(1), &placement.nodes, &mut placement.load, &mut leaders)
+            .unwrap_or_default();
+        changes.push(Change::AddPartitions { topic: name(), from: live_partitions, to: topic.partitions, assignments });
     } else if topic.partitions < live_partitions {
         // Kafka cannot shrink a topic. Block instead of planning delete+create, which loses data.
         blocked.push(block(BlockedReason::PartitionDecrease { declared: topic.partitions, live: live_partitions }));
     }
 
-    if let Some(declared) = topic.replication_factor {
-        let current = live.replication_factor();
-        if usize::from(declared) != current {
-            blocked.push(block(BlockedReason::ReplicationFactorChange { declared, live: current }));
+    if let Some(to) = rf_change {
+        let current: Vec<(i32, Vec<i32>)> = live.partitions.iter().map(|p| (p.id, p.replicas.clone())).collect();
+        match place(&current, usize::from(to), &placement.nodes, &mut placement.load) {
+            Ok(placed) => {
+                let moves = current
+                    .into_iter()
+                    .zip(placed)
+                    .map(|((partition, from), (_, to))| PartitionMove { partition, from, to })
+                    .collect();
+                changes.push(Change::ChangeReplicationFactor { topic: name(), from: current_rf as u16, to, moves });
+            }
+            Err(PlacementError::NotEnoughBrokers { available, .. }) => {
+                blocked.push(block(BlockedReason::NotEnoughBrokers { declared: to, brokers: available }));
+            }
         }
     }
 
@@ -258,7 +312,7 @@ mod tests {
                 "grow",
                 desired([declared("a", 6, &[])]),
                 live([("a", existing(3, 1, &[]))]),
-                vec![Change::AddPartitions { topic: "a".into(), from: 3, to: 6 }],
+                vec![Change::AddPartitions { topic: "a".into(), from: 3, to: 6, assignments: vec![] }],
             ),
             (
                 "a declared config that differs from the inherited value is set",
@@ -366,10 +420,10 @@ mod tests {
                 BlockedReason::PartitionDecrease { declared: 2, live: 3 },
             ),
             (
-                "replication factor change",
+                "replication factor above the broker count",
                 desired([rf3]),
                 live([("a", existing(3, 1, &[]))]),
-                BlockedReason::ReplicationFactorChange { declared: 3, live: 1 },
+                BlockedReason::NotEnoughBrokers { declared: 3, brokers: 0 },
             ),
             (
                 "read-only config",

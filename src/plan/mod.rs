@@ -2,10 +2,12 @@
 
 mod diff;
 mod model;
+pub mod placement;
 mod saved;
 
 pub use diff::{Options, diff, diff_with};
 pub use model::{
-    Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, Plan, RatedChange, Risk, Summary,
+    Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Plan, RatedChange,
+    Risk, Summary,
 };
 pub use saved::{Fingerprint, SavedPlan, SavedTopic};

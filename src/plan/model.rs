@@ -54,6 +54,10 @@ pub enum Change {
         from: u32,
         /// New partition count.
         to: u32,
+        /// The replicas of each new partition, preferred leader first: rack-aware, leaders balanced.
+        /// Empty lets the broker place them.
+        #[serde(default)]
+        assignments: Vec<Vec<i32>>,
     },
     /// Set a topic config override to a value that differs from the current effective one.
     SetConfig {
@@ -79,6 +83,18 @@ pub enum Change {
         #[serde(rename = "inheritedFrom")]
         inherited_from: crate::cluster::ConfigSource,
     },
+    /// Change the replication factor by partition reassignment (KIP-455): replicas are added or
+    /// removed per partition, the data copied by the brokers, the topic never recreated.
+    ChangeReplicationFactor {
+        /// The topic.
+        topic: String,
+        /// Current replication factor.
+        from: u16,
+        /// New replication factor.
+        to: u16,
+        /// The new replica list of every partition.
+        moves: Vec<PartitionMove>,
+    },
     /// Delete a topic and all its data.
     DeleteTopic {
         /// The topic.
@@ -99,6 +115,17 @@ pub enum Change {
         /// The value the topic falls back to, and from where, when the broker said.
         after: Option<Effective>,
     },
+}
+
+/// One partition's replicas before and after a reassignment; the first replica is the preferred leader.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PartitionMove {
+    /// Partition id.
+    pub partition: i32,
+    /// Replicas now.
+    pub from: Vec<i32>,
+    /// Replicas after.
+    pub to: Vec<i32>,
 }
 
 /// Why a topic is deleted.
@@ -143,6 +170,7 @@ impl Change {
             | Change::SetConfig { topic, .. }
             | Change::PinConfig { topic, .. }
             | Change::DeleteTopic { topic, .. }
+            | Change::ChangeReplicationFactor { topic, .. }
             | Change::UnsetConfig { topic, .. } => topic,
         }
     }
@@ -160,7 +188,8 @@ impl Change {
             Change::SetConfig { topic, key, .. }
             | Change::PinConfig { topic, key, .. }
             | Change::UnsetConfig { topic, key, .. } => (topic, 2, key),
-            Change::DeleteTopic { topic, .. } => (topic, 3, ""),
+            Change::ChangeReplicationFactor { topic, .. } => (topic, 3, ""),
+            Change::DeleteTopic { topic, .. } => (topic, 4, ""),
         }
     }
 
@@ -169,6 +198,13 @@ impl Change {
         match self {
             Change::CreateTopic { .. } | Change::PinConfig { .. } => (Risk::Safe, None),
             Change::DeleteTopic { .. } => (Risk::Destructive, Some("the topic and every record in it are deleted")),
+            Change::ChangeReplicationFactor { from, to, .. } if to < from => {
+                (Risk::Caution, Some("fewer copies of every record: the topic survives fewer broker failures"))
+            }
+            Change::ChangeReplicationFactor { .. } => (
+                Risk::Caution,
+                Some("brokers copy every partition's data to its new replicas; --throttle limits the traffic"),
+            ),
             Change::AddPartitions { .. } => (
                 Risk::Caution,
                 Some(
@@ -270,16 +306,24 @@ pub enum BlockedReason {
         /// Live partition count.
         live: u32,
     },
-    /// A different replication factor declared than the topic has.
-    #[error(
-        "declares replication factor {declared} but the topic has {live}; changing it needs a partition \
-         reassignment, which this version of topicform does not do yet"
-    )]
-    ReplicationFactorChange {
+    /// A replication factor above the number of brokers.
+    #[error("declares replication factor {declared}, but the cluster has {brokers} broker(s)")]
+    NotEnoughBrokers {
         /// Declared replication factor.
         declared: u16,
-        /// Live replication factor.
-        live: usize,
+        /// Live brokers.
+        brokers: usize,
+    },
+    /// A replication-factor change and a partition increase on the same topic.
+    #[error(
+        "changes the replication factor ({from} -> {to}) and the partition count at once; change one, apply, \
+         then the other"
+    )]
+    ReplicationFactorAndPartitions {
+        /// Current replication factor.
+        from: u16,
+        /// Declared replication factor.
+        to: u16,
     },
     /// A topic declared with `delete: true` that Kafka or topicform never deletes.
     #[error("is an internal topic; topicform never changes or deletes internal topics")]
@@ -416,7 +460,7 @@ mod tests {
             (set("min.insync.replicas", Some("1"), "2"), Risk::Caution),
             (set("min.insync.replicas", Some("2"), "1"), Risk::Safe),
             (set("segment.ms", Some("1"), "2"), Risk::Safe),
-            (Change::AddPartitions { topic: "t".into(), from: 1, to: 2 }, Risk::Caution),
+            (Change::AddPartitions { topic: "t".into(), from: 1, to: 2, assignments: vec![] }, Risk::Caution),
             (
                 Change::UnsetConfig {
                     topic: "t".into(),

@@ -195,7 +195,7 @@ mod tests {
     fn stale_plans_name_what_changed() {
         let plan = Plan::new(
             vec![
-                Change::AddPartitions { topic: "a".into(), from: 1, to: 2 },
+                Change::AddPartitions { topic: "a".into(), from: 1, to: 2, assignments: vec![] },
                 Change::CreateTopic {
                     topic: "new".into(),
                     partitions: 1,
@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn round_trips_through_json() {
-        let plan = Plan::new(vec![Change::AddPartitions { topic: "a".into(), from: 1, to: 2 }], vec![]);
+        let plan =
+            Plan::new(vec![Change::AddPartitions { topic: "a".into(), from: 1, to: 2, assignments: vec![] }], vec![]);
         let saved = SavedPlan::new(plan, "prod", &Desired::default(), &live(&[("a", topic(1, &[]))]));
         let json = serde_json::to_string(&saved).unwrap();
         let back: SavedPlan = serde_json::from_str(&json).unwrap();

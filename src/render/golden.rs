@@ -9,7 +9,7 @@ use insta::assert_snapshot;
 
 use super::{Style, json, markdown, text};
 use crate::cluster::{ConfigSource, Effective};
-use crate::plan::{Blocked, BlockedReason, Change, DeleteReason, Kept, Plan};
+use crate::plan::{Blocked, BlockedReason, Change, DeleteReason, Kept, PartitionMove, Plan};
 use crate::spec::Location;
 
 fn effective(value: &str, source: ConfigSource) -> Option<Effective> {
@@ -35,7 +35,12 @@ fn every_kind() -> Plan {
                 replication_factor: None,
                 configs: BTreeMap::new(),
             },
-            Change::AddPartitions { topic: "payments.ledger.v1".into(), from: 6, to: 12 },
+            Change::AddPartitions {
+                topic: "payments.ledger.v1".into(),
+                from: 6,
+                to: 12,
+                assignments: vec![vec![1, 2, 3], vec![2, 3, 1]],
+            },
             Change::SetConfig {
                 topic: "payments.ledger.v1".into(),
                 key: "retention.ms".into(),
@@ -61,6 +66,15 @@ fn every_kind() -> Plan {
                 after: effective("604800000", ConfigSource::Default),
             },
             Change::DeleteTopic { topic: "payments.tmp".into(), partitions: 3, reason: DeleteReason::Declared },
+            Change::ChangeReplicationFactor {
+                topic: "payments.fraud.v1".into(),
+                from: 1,
+                to: 3,
+                moves: vec![
+                    PartitionMove { partition: 0, from: vec![1], to: vec![1, 2, 3] },
+                    PartitionMove { partition: 1, from: vec![2], to: vec![2, 3, 1] },
+                ],
+            },
             Change::UnsetConfig {
                 topic: "payments.audit.v1".into(),
                 key: "retention.ms".into(),
@@ -76,7 +90,7 @@ fn every_kind() -> Plan {
             },
             Blocked {
                 topic: "payments.fx.v1".into(),
-                reason: BlockedReason::ReplicationFactorChange { declared: 3, live: 1 },
+                reason: BlockedReason::NotEnoughBrokers { declared: 4, brokers: 3 },
                 declared_at: Some(at(20)),
             },
         ],

@@ -37,6 +37,9 @@ impl Line {
     }
 }
 
+/// How many per-partition placement lines a topic's diff shows before summing up the rest.
+const MOVES_SHOWN: usize = 12;
+
 /// Everything the renderers show about one topic.
 #[derive(Debug, Clone)]
 pub(crate) struct Section<'a> {
@@ -98,9 +101,22 @@ fn add(section: &mut Section<'_>, change: &Change) {
                 config_line(section, Tag::Add, format!("{k}: {}", yaml_scalar(v)));
             }
         }
-        Change::AddPartitions { from, to, .. } => {
+        Change::AddPartitions { from, to, assignments, .. } => {
             section.lines.push(Line::new(Tag::Remove, format!("partitions: {from}")));
             section.lines.push(Line::new(Tag::Add, format!("partitions: {to}")));
+            for (i, replicas) in assignments.iter().enumerate().take(MOVES_SHOWN) {
+                let list = replicas.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+                section.lines.push(Line::new(
+                    Tag::Context,
+                    format!("# new partition {}: replicas [{list}]", *from as usize + i),
+                ));
+            }
+            if assignments.len() > MOVES_SHOWN {
+                section.lines.push(Line::new(
+                    Tag::Context,
+                    format!("# ... and {} more partitions", assignments.len() - MOVES_SHOWN),
+                ));
+            }
             if let Some(why) = why {
                 section.cautions.push((format!("partitions {from} -> {to}"), why));
             }
@@ -132,6 +148,26 @@ fn add(section: &mut Section<'_>, change: &Change) {
             Tag::Add,
             format!("{key}: {}  # pin: the value it already inherits from the {inherited_from}", yaml_scalar(value)),
         ),
+        Change::ChangeReplicationFactor { from, to, moves, .. } => {
+            section.lines.push(Line::new(Tag::Remove, format!("replicationFactor: {from}")));
+            section.lines.push(Line::new(Tag::Add, format!("replicationFactor: {to}")));
+            // The per-partition moves, which reviewers check against their racks; long lists are cut.
+            let list = |v: &[i32]| v.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+            for m in moves.iter().take(MOVES_SHOWN) {
+                section.lines.push(Line::new(
+                    Tag::Context,
+                    format!("# partition {}: replicas [{}] -> [{}]", m.partition, list(&m.from), list(&m.to)),
+                ));
+            }
+            if moves.len() > MOVES_SHOWN {
+                section
+                    .lines
+                    .push(Line::new(Tag::Context, format!("# ... and {} more partitions", moves.len() - MOVES_SHOWN)));
+            }
+            if let Some(why) = why {
+                section.cautions.push((format!("replicationFactor {from} -> {to}"), why));
+            }
+        }
         Change::DeleteTopic { partitions, reason, .. } => {
             section.action = Action::Delete;
             section.lines[0].tag = Tag::Remove;

@@ -107,6 +107,7 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
         Verify::Failed(e) => {
             writeln!(out, "{} cannot describe the cluster: {e}", style.paint(BOLD_RED, "Not verified:"))
         }
+        Verify::Skipped(why) => writeln!(out, "Not verified: {why}."),
     }
 }
 
@@ -114,10 +115,13 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
 pub fn describe(change: &Change) -> String {
     match change {
         Change::CreateTopic { topic, .. } => format!("create topic {topic}"),
-        Change::AddPartitions { topic, from, to } => format!("add partitions to {topic} ({from} -> {to})"),
+        Change::AddPartitions { topic, from, to, .. } => format!("add partitions to {topic} ({from} -> {to})"),
         Change::SetConfig { topic, key, .. } => format!("set {key} on {topic}"),
         Change::PinConfig { topic, key, .. } => format!("pin {key} on {topic}"),
         Change::UnsetConfig { topic, key, .. } => format!("unset {key} on {topic}"),
         Change::DeleteTopic { topic, .. } => format!("delete topic {topic}"),
+        Change::ChangeReplicationFactor { topic, from, to, .. } => {
+            format!("change the replication factor of {topic} ({from} -> {to})")
+        }
     }
 }

@@ -46,8 +46,85 @@ pub enum Command {
     /// Given a saved plan (`apply plan.json`), apply exactly its changes, after checking that the cluster
     /// still looks as it did when the plan was made.
     Apply(ApplyArgs),
+    /// Write topic files for the topics a cluster already has; the first plan against them is empty.
+    Import(ImportArgs),
+    /// List the cluster's topics, as `kafka-topics --list` does, with their health.
+    List(ListArgs),
+    /// Describe topics, as `kafka-topics --describe` does: partitions, leaders, replicas, ISR, overrides.
+    Describe(DescribeArgs),
     /// Print the JSON Schema of a file format (also committed under `schemas/`).
     Schema(SchemaArgs),
+    /// Print a shell completion script: `topicform completions bash > /etc/bash_completion.d/topicform`.
+    Completions(CompletionsArgs),
+}
+
+/// Which cluster to read, for commands that need no topic files.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The cluster, by its name in the project file (may be left out when there is only one).
+    #[arg(long, short = 'c')]
+    pub cluster: Option<String>,
+    /// Seconds to wait for any one answer from the cluster.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Only topics whose names match this regular expression.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<regex::Regex>,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The directory to write topic files into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+/// Arguments of `describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// The topics.
+    #[arg(required = true)]
+    pub topics: Vec<String>,
+    /// Cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+/// Formats of `list` and `describe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 /// Output formats of `plan`.
@@ -172,6 +249,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => validate(&ctx, args),
         Command::Plan(args) => plan_command(&ctx, args).await,
         Command::Apply(args) => apply_command(&ctx, args).await,
+        Command::Import(args) => import_command(&ctx, args).await,
+        Command::List(args) => {
+            let (live, _) = match read_cluster(&ctx, &args.cluster, None).await? {
+                Some(found) => found,
+                None => return Ok(ExitStatus::Failure),
+            };
+            let mut stdout = io::stdout().lock();
+            match args.format {
+                ListFormat::Text => render::topics::list(&live, ctx.style, &mut stdout)?,
+                ListFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&topics_json(&live))?)?,
+            }
+            Ok(ExitStatus::Success)
+        }
+        Command::Describe(args) => {
+            let names = args.topics.clone();
+            let (live, _) = match read_cluster(&ctx, &args.cluster, Some(&names)).await? {
+                Some(found) => found,
+                None => return Ok(ExitStatus::Failure),
+            };
+            let mut stdout = io::stdout().lock();
+            match args.format {
+                ListFormat::Text => render::topics::describe(&live, &names, ctx.style, &mut stdout)?,
+                ListFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&topics_json(&live))?)?,
+            }
+            let missing: Vec<&String> = names.iter().filter(|n| !live.topics.contains_key(*n)).collect();
+            Ok(if missing.is_empty() { ExitStatus::Success } else { ExitStatus::Failure })
+        }
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            clap_complete::generate(args.shell, &mut Cli::command(), "topicform", &mut io::stdout());
+            Ok(ExitStatus::Success)
+        }
         Command::Schema(args) => {
             let name = match args.which {
                 SchemaKind::Topics => "topicform.schema.json",
@@ -482,6 +591,96 @@ async fn run_apply(
     writeln!(stdout)?;
     render::apply_report(&report, ctx.style, &mut stdout)?;
     Ok(if report.is_success() { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+/// Describes the topics of a cluster named in the project file: all of them (less internal and
+/// ignored ones, and those `--match` leaves out), or the `names` given.
+async fn read_cluster(
+    ctx: &Context_,
+    args: &ClusterArgs,
+    names: Option<&[String]>,
+) -> anyhow::Result<Option<(Live, crate::spec::ClusterConfig)>> {
+    let mut sources = Sources::default();
+    let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(None) };
+    let cluster = match project.cluster(args.cluster.as_deref(), &|name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(errors) => {
+            ctx.report(&errors, &sources);
+            return Ok(None);
+        }
+    };
+    let mut scope = match names {
+        Some(names) => Scope::new(names.iter().cloned(), &[], &[])?,
+        None => Scope::new([], &["*".to_owned()], project.ignore())?,
+    };
+    if let Some(regex) = &args.matching {
+        scope = scope.matching(regex.clone());
+    }
+    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(args.timeout))?;
+    eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
+    let live = admin
+        .describe(&scope)
+        .await
+        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
+    Ok(Some((live, cluster)))
+}
+
+async fn import_command(ctx: &Context_, args: ImportArgs) -> anyhow::Result<ExitStatus> {
+    let Some((live, cluster)) = read_cluster(ctx, &args.cluster, None).await? else { return Ok(ExitStatus::Failure) };
+    let files = crate::import::files(&live, &schema_path(&args.out));
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating `{}`", args.out.display()))?;
+    let existing: Vec<String> = files.iter().map(|(n, _)| n.clone()).filter(|n| args.out.join(n).exists()).collect();
+    if !existing.is_empty() && !args.force {
+        bail!("`{}` already holds {}; pass --force to overwrite", args.out.display(), existing.join(", "));
+    }
+    for (name, text) in &files {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    eprintln!(
+        "Imported {} topic(s) of cluster `{}` into {} file(s) under `{}`.",
+        live.topics.len(),
+        cluster.name,
+        files.len(),
+        args.out.display()
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// The schema modeline's path from `dir`: relative to the project's `schemas/` when the directory is
+/// inside the project, else the published address.
+fn schema_path(dir: &std::path::Path) -> String {
+    let depth = dir.components().filter(|c| matches!(c, std::path::Component::Normal(_))).count();
+    if dir.is_relative() && std::path::Path::new("schemas/topicform.schema.json").exists() {
+        format!("{}schemas/topicform.schema.json", "../".repeat(depth))
+    } else {
+        "https://topicform.dev/schemas/topicform.schema.json".to_owned()
+    }
+}
+
+/// `list` and `describe` as JSON.
+fn topics_json(live: &Live) -> serde_json::Value {
+    let topics: Vec<serde_json::Value> = live
+        .topics
+        .iter()
+        .map(|(name, t)| {
+            let overrides: std::collections::BTreeMap<&String, &Option<String>> = t
+                .configs
+                .iter()
+                .filter(|(_, c)| c.source == crate::cluster::ConfigSource::TopicOverride)
+                .map(|(k, c)| (k, &c.value))
+                .collect();
+            serde_json::json!({
+                "name": name,
+                "partitions": t.partitions.len(),
+                "replicationFactor": t.replication_factor(),
+                "health": render::topics::health(t),
+                "overrides": overrides,
+                "partitionDetails": t.partitions,
+            })
+        })
+        .collect();
+    serde_json::json!({ "topics": topics })
 }
 
 fn reassignment(args: &ApplyArgs) -> crate::cluster::kafka::Reassignment {

@@ -16,6 +16,7 @@ pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;
+pub mod import;
 pub mod plan;
 pub mod render;
 pub mod schema;

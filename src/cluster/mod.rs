@@ -138,6 +138,7 @@ pub struct Scope {
     names: BTreeSet<String>,
     patterns: GlobSet,
     ignore: GlobSet,
+    matching: Option<regex::Regex>,
 }
 
 impl Scope {
@@ -147,7 +148,18 @@ impl Scope {
         patterns: &[String],
         ignore: &[String],
     ) -> Result<Self, globset::Error> {
-        Ok(Scope { names: names.into_iter().collect(), patterns: glob_set(patterns)?, ignore: glob_set(ignore)? })
+        Ok(Scope {
+            names: names.into_iter().collect(),
+            patterns: glob_set(patterns)?,
+            ignore: glob_set(ignore)?,
+            matching: None,
+        })
+    }
+
+    /// Narrows the scope to names that `regex` matches (anywhere in the name, as `grep` does).
+    pub fn matching(mut self, regex: regex::Regex) -> Self {
+        self.matching = Some(regex);
+        self
     }
 
     /// Whether the topic is in scope.
@@ -155,6 +167,7 @@ impl Scope {
         !topic.starts_with("__")
             && !self.ignore.is_match(topic)
             && (self.names.contains(topic) || self.patterns.is_match(topic))
+            && self.matching.as_ref().is_none_or(|r| r.is_match(topic))
     }
 }
 

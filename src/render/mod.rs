@@ -9,10 +9,12 @@ mod json;
 mod markdown;
 mod sections;
 mod text;
+pub mod topics;
 
 pub use diagnostics::diagnostics;
 pub use json::json;
 pub use markdown::markdown;
+pub use sections::yaml_scalar;
 pub use text::{apply_report, describe, text};
 
 /// How to draw output.

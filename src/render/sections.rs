@@ -204,7 +204,7 @@ fn shown(value: Option<&str>) -> String {
 }
 
 /// A value as a YAML scalar: quoted when YAML would read it as something else.
-pub(crate) fn yaml_scalar(value: &str) -> String {
+pub fn yaml_scalar(value: &str) -> String {
     // `-`, `?` and `:` start a plain scalar when a non-space follows (`-1`), and only then.
     let indicator = value.starts_with(|c: char| " ,[]{}#&*!|>'\"%@`".contains(c))
         || (value.starts_with(['-', '?', ':']) && !value[1..].starts_with(|c: char| !c.is_whitespace()));

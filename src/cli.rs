@@ -278,7 +278,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Completions(args) => {
             use clap::CommandFactory;
-            clap_complete::generate(args.shell, &mut Cli::command(), "topicform", &mut io::stdout());
+            // Into a buffer first: clap_complete panics when a write fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "topicform", &mut script);
+            io::stdout().lock().write_all(&script)?;
             Ok(ExitStatus::Success)
         }
         Command::Schema(args) => {

@@ -29,6 +29,9 @@ pub struct Cli {
     /// Never colour the output (colour is also off when NO_COLOR is set or stdout is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Show the Kafka client's log on stderr (-v), and its debug log too (-vv). Secrets are redacted.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -244,7 +247,7 @@ fn parse_rate(text: &str) -> Result<u64, String> {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal();
-    let ctx = Context_ { project: cli.project, style: Style { color } };
+    let ctx = Context_ { project: cli.project, style: Style { color }, verbose: cli.verbose };
     match cli.command {
         Command::Validate(args) => validate(&ctx, args),
         Command::Plan(args) => plan_command(&ctx, args).await,
@@ -302,6 +305,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 struct Context_ {
     project: PathBuf,
     style: Style,
+    verbose: u8,
 }
 
 /// The loaded files, or the diagnostics already written to stderr.
@@ -431,7 +435,7 @@ async fn make_plan(ctx: &Context_, target: TargetArgs, options: plan::Options) -
 
     let scope = Scope::new(desired.topics.keys().cloned(), project.owns(), project.ignore())
         .context("reading the project's `owns` and `ignore` patterns")?;
-    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(target.timeout))?;
+    let admin = KafkaAdmin::connect_verbose(&cluster, Duration::from_secs(target.timeout), ctx.verbose)?;
     eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
     let live = admin
         .describe(&scope)
@@ -527,7 +531,7 @@ async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) ->
         }
     };
     let scope = Scope::new(saved.topics().map(str::to_owned), &[], &[])?;
-    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(args.target.timeout))?
+    let admin = KafkaAdmin::connect_verbose(&cluster, Duration::from_secs(args.target.timeout), ctx.verbose)?
         .with_reassignment(reassignment(&args))
         .with_progress(progress());
     eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
@@ -619,7 +623,7 @@ async fn read_cluster(
     if let Some(regex) = &args.matching {
         scope = scope.matching(regex.clone());
     }
-    let admin = KafkaAdmin::connect(&cluster, Duration::from_secs(args.timeout))?;
+    let admin = KafkaAdmin::connect_verbose(&cluster, Duration::from_secs(args.timeout), ctx.verbose)?;
     eprintln!("Describing cluster `{}` ({})...", cluster.name, cluster.bootstrap);
     let live = admin
         .describe(&scope)

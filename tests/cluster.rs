@@ -499,3 +499,33 @@ async fn new_partitions_are_rack_aware() {
     }
     assert!(leaders.values().all(|&n| n == 2), "preferred leaders spread evenly: {leaders:?}");
 }
+
+#[tokio::test]
+async fn two_applies_at_once_both_succeed_and_converge() {
+    require_cluster!("two_applies_at_once_both_succeed_and_converge");
+    let ws = Workspace::new("concurrent");
+    let entries: Vec<String> = (0..10).map(|i| ws.topic(&format!("t{i}"))).collect();
+    let declared: Vec<Declared<'_>> =
+        entries.iter().map(|t| (t.as_str(), 2, 1, &[("retention.ms", "3600000")][..])).collect();
+    ws.write("topics/t.yaml", &topics_yaml(&declared));
+
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_topicform"))
+            .args(["apply", "--auto-approve"])
+            .current_dir(ws.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let run = common::Run::from(child.wait_with_output().unwrap());
+        // TOPIC_ALREADY_EXISTS for a topic the other apply created counts as created.
+        run.expect_code(0);
+    }
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    assert_eq!(ws.live().await.topics.len(), 10);
+}

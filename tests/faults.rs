@@ -39,7 +39,7 @@ fn controlled_cluster(test: &str) -> bool {
         return true;
     }
     let message = "the test cluster is not one scripts/kafka-local controls (TOPICFORM_TEST_KAFKA_LOCAL=1)";
-    if std::env::var_os("CI").is_some() || std::env::var_os("TOPICFORM_REQUIRE_CLUSTER").is_some() {
+    if std::env::var_os("CI").is_some() || std::env::var("TOPICFORM_TEST_KAFKA_LOCAL").is_ok_and(|v| v == "1") {
         panic!("{message}; CI needs the fault tests, run them through scripts/test");
     }
     eprintln!("\n!!! SKIPPED {test}: {message}\n");

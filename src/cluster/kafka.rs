@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::native::{self, ConfigOp, NewTopic};
@@ -54,6 +55,8 @@ pub struct KafkaAdmin {
     security_protocol: Option<String>,
     reassignment: Reassignment,
     progress: Option<Progress>,
+    /// The latest client-level error librdkafka reported (authentication, TLS, connection), redacted.
+    last_error: Arc<std::sync::Mutex<Option<(String, String)>>>,
     /// Client property values that must never appear in a message (passwords, keys).
     secrets: Arc<Vec<String>>,
     requests: Arc<AtomicUsize>,
@@ -62,6 +65,11 @@ pub struct KafkaAdmin {
 impl KafkaAdmin {
     /// Sets up a client for `cluster`. No connection is made until the first request.
     pub fn connect(cluster: &ClusterConfig, timeout: Duration) -> Result<Self, Error> {
+        Self::connect_verbose(cluster, timeout, 0)
+    }
+
+    /// [`KafkaAdmin::connect`], showing librdkafka's log at `verbose` 1 and its debug log at 2.
+    pub fn connect_verbose(cluster: &ClusterConfig, timeout: Duration, verbose: u8) -> Result<Self, Error> {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &cluster.bootstrap);
         config.set("client.id", "topicform");
@@ -70,18 +78,65 @@ impl KafkaAdmin {
         let mut secrets = Vec::new();
         for (key, value) in cluster.client.expose() {
             config.set(key, value);
-            // Short values (`SSL`, `true`) are not secrets, and redacting them would garble messages.
-            if value.len() >= 4 {
+            if is_secret(key) && !value.is_empty() {
                 secrets.push(value.to_owned());
             }
         }
+        // Warnings at least, always: connection, TLS and authentication failures come as log lines,
+        // and they explain failed requests (see `explain`).
+        config.set_log_level(match verbose {
+            0 => RDKafkaLogLevel::Warning,
+            1 => RDKafkaLogLevel::Info,
+            _ => RDKafkaLogLevel::Debug,
+        });
+        if verbose >= 2 {
+            config.set("debug", "broker,admin,security,protocol");
+        }
         let secrets = Arc::new(secrets);
-        let client =
-            config.create::<native::Client>().map_err(|e| Error::Config(redact(&client_error(&e), &secrets)))?;
+        let client = Arc::new(
+            config.create::<native::Client>().map_err(|e| Error::Config(redact(&client_error(&e), &secrets)))?,
+        );
+        // librdkafka's main queue, until the client is dropped (the thread holds a weak reference):
+        // log lines are shown at -v, and the latest client error is kept to explain failed requests.
+        let last_error = Arc::new(std::sync::Mutex::new(None));
+        {
+            let weak = Arc::downgrade(&client);
+            let (secrets, last_error) = (secrets.clone(), last_error.clone());
+            std::thread::spawn(move || {
+                while let Some(client) = weak.upgrade() {
+                    match native::poll_main(&client, Duration::from_millis(200)) {
+                        Some(native::MainEvent::Log(level, fac, message)) => {
+                            let message = redact(&message, &secrets);
+                            if verbose >= 1 {
+                                eprintln!("librdkafka {level} {fac}: {message}");
+                            }
+                            // Without an error callback, librdkafka reports connection, TLS and
+                            // authentication failures as log lines of level 4 (warning) or worse.
+                            if level <= 4 && !message.contains("brokers are down") {
+                                let cause = message.rsplit_once("]: ").map_or(message.as_str(), |(_, m)| m).to_owned();
+                                *last_error.lock().unwrap() = Some((fac, cause));
+                            }
+                        }
+                        Some(native::MainEvent::Error(code, message)) => {
+                            let message = redact(&message, &secrets);
+                            if verbose >= 1 {
+                                eprintln!("librdkafka error {code}: {message}");
+                            }
+                            // `_ALL_BROKERS_DOWN` follows the real cause; keep the cause.
+                            if code != "_ALL_BROKERS_DOWN" {
+                                *last_error.lock().unwrap() = Some((code, message));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        }
         let security_protocol =
             cluster.client.expose().find(|(k, _)| *k == "security.protocol").map(|(_, v)| v.to_owned());
         Ok(KafkaAdmin {
-            client: Arc::new(client),
+            client,
+            last_error,
             timeout,
             bootstrap: cluster.bootstrap.clone(),
             security_protocol,
@@ -156,12 +211,27 @@ impl KafkaAdmin {
     }
 
     fn request_error(&self, operation: &'static str, e: native::KafkaError) -> Error {
-        Error::Request { operation, code: Some(e.code), message: redact(&e.message, &self.secrets) }
+        Error::Request { operation, code: Some(e.code), message: self.explain(redact(&e.message, &self.secrets)) }
+    }
+
+    /// Adds the likely cause to a request that failed for want of a broker: what librdkafka last
+    /// reported about its connections (a refused connection, a failed TLS handshake, bad credentials).
+    fn explain(&self, message: String) -> String {
+        match self.last_error.lock().unwrap().clone() {
+            Some((_, cause)) => format!("{message}\nlikely cause: {cause}"),
+            None => message,
+        }
     }
 
     fn topic_error(&self, operation: &'static str, topic: &str, e: native::KafkaError) -> Error {
         Error::Topic { operation, topic: topic.to_owned(), code: e.code, message: redact(&e.message, &self.secrets) }
     }
+}
+
+/// Whether a client property's value is a secret: passwords, keys, tokens, JAAS configs, OAuth
+/// client secrets. Those values are scrubbed from every message and log line.
+fn is_secret(key: &str) -> bool {
+    ["password", "secret", "key", "token", "jaas", "credential", "oauthbearer.config"].iter().any(|w| key.contains(w))
 }
 
 /// librdkafka's configuration errors can quote property values, so they are scrubbed.
@@ -195,7 +265,7 @@ impl Admin for KafkaAdmin {
                 Error::Request {
                     operation: "Metadata",
                     code: e.rdkafka_error_code().map(|c| format!("{c:?}")),
-                    message: redact(&e.to_string(), &self.secrets),
+                    message: self.explain(redact(&e.to_string(), &self.secrets)),
                 }
             })?;
 
@@ -672,6 +742,23 @@ fn config_op(change: &Change) -> Option<ConfigOp<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_keys() {
+        for key in [
+            "sasl.password",
+            "ssl.key.password",
+            "ssl.key.pem",
+            "sasl.oauthbearer.client.secret",
+            "sasl.oauthbearer.config",
+            "sasl.jaas.config",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in ["sasl.username", "sasl.mechanism", "security.protocol", "ssl.ca.location"] {
+            assert!(!is_secret(key), "{key}");
+        }
+    }
 
     #[test]
     fn redaction() {

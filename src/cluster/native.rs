@@ -19,11 +19,10 @@ use std::ptr;
 use std::time::Duration;
 
 use rdkafka::admin::AdminClient;
-use rdkafka::client::DefaultClientContext;
 use rdkafka_sys::bindings as rd;
 
 /// The client whose handle the calls run on; borrowing it keeps the handle alive.
-pub type Client = AdminClient<DefaultClientContext>;
+pub type Client = AdminClient<rdkafka::client::DefaultClientContext>;
 
 /// A broker's or librdkafka's error: its name (`TOPIC_ALREADY_EXISTS`) and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,6 +380,45 @@ pub fn delete_topics(client: &Client, topics: &[&str], timeout: Duration) -> Res
     unsafe {
         let result = rd::rd_kafka_event_DeleteTopics_result(event.ptr);
         Ok(topic_results(rd::rd_kafka_DeleteTopics_result_topics(result, &mut count) as _, count))
+    }
+}
+
+/// An event from the client's main queue, where librdkafka puts its log lines and its client-level
+/// errors (failed authentication, TLS handshakes, refused connections). rdkafka's AdminClient never
+/// polls that queue, so these would otherwise be lost.
+pub enum MainEvent {
+    /// A log line: syslog level, facility, message.
+    Log(i32, String, String),
+    /// A client error: its name and librdkafka's explanation.
+    Error(String, String),
+}
+
+/// Waits up to `timeout` for one event on the client's main queue. Other kinds of event are dropped.
+pub fn poll_main(client: &Client, timeout: Duration) -> Option<MainEvent> {
+    let rk = client.inner().native_ptr();
+    let ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
+    // SAFETY: rk is live while `client` is borrowed; the queue reference and the event are owned by
+    // the guards; the strings read belong to the event and are copied before it is freed.
+    unsafe {
+        let queue = Guard { ptr: rd::rd_kafka_queue_get_main(rk), free: rd::rd_kafka_queue_destroy };
+        let event = Guard { ptr: rd::rd_kafka_queue_poll(queue.ptr, ms), free: rd::rd_kafka_event_destroy };
+        if event.ptr.is_null() {
+            return None;
+        }
+        match rd::rd_kafka_event_type(event.ptr) {
+            rd::RD_KAFKA_EVENT_LOG => {
+                let (mut fac, mut text, mut level) = (ptr::null(), ptr::null(), 0);
+                if rd::rd_kafka_event_log(event.ptr, &mut fac, &mut text, &mut level) != 0 {
+                    return None;
+                }
+                Some(MainEvent::Log(level, cstr(fac).unwrap_or_default(), cstr(text).unwrap_or_default()))
+            }
+            rd::RD_KAFKA_EVENT_ERROR => {
+                let e = kafka_error(rd_kafka_event_error(event.ptr), rd::rd_kafka_event_error_string(event.ptr));
+                Some(MainEvent::Error(e.code, e.message))
+            }
+            _ => None,
+        }
     }
 }
 

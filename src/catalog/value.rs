@@ -447,4 +447,96 @@ mod tests {
             assert!(normalise(&spec(kind, None, None, &[]), &Value::Null).is_err());
         }
     }
+
+    use proptest::prelude::*;
+
+    /// Any value of the config's type within its range, as a user could write it in YAML: integers
+    /// (maybe as strings, maybe with a unit), doubles, booleans and enums in any case, lists in any
+    /// order.
+    fn written(spec: &'static ConfigSpec) -> BoxedStrategy<Value> {
+        let (lo, hi) = match (spec.min, spec.max) {
+            (Some(Bound::Int(a)), Some(Bound::Int(b))) => (a, b),
+            (Some(Bound::Int(a)), None) => (a, i64::MAX),
+            (None, Some(Bound::Int(b))) => (i64::MIN, b),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let case = |v: &str, upper: bool| if upper { v.to_uppercase() } else { v.to_owned() };
+        match spec.kind {
+            Kind::Duration | Kind::Bytes | Kind::Int | Kind::Long => {
+                let units: &'static [(&'static str, i64)] = match spec.kind {
+                    Kind::Duration => &[("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)],
+                    Kind::Bytes => &[("B", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)],
+                    _ => &[("", 1)],
+                };
+                (lo..=hi, 0..units.len(), 0..3u8)
+                    .prop_map(move |(n, u, form)| {
+                        let (unit, factor) = units[u];
+                        match form {
+                            0 => Value::Integer(n.into()),
+                            1 => Value::String(n.to_string()),
+                            // With a unit, when the value is a whole number of that unit.
+                            _ if n >= 0 && n % factor == 0 => Value::String(format!("{}{unit}", n / factor)),
+                            _ => Value::String(format!(" {n} ")),
+                        }
+                    })
+                    .boxed()
+            }
+            Kind::Double => {
+                let (lo, hi) = match (spec.min, spec.max) {
+                    (Some(Bound::Float(a)), Some(Bound::Float(b))) => (a, b),
+                    _ => (-1e9, 1e9),
+                };
+                (lo..=hi, any::<bool>())
+                    .prop_map(|(x, as_text)| if as_text { Value::String(format!("{x:.4}")) } else { Value::Float(x) })
+                    .boxed()
+            }
+            Kind::Boolean => (any::<bool>(), any::<bool>(), any::<bool>())
+                .prop_map(
+                    move |(b, as_text, upper)| {
+                        if as_text { Value::String(case(&b.to_string(), upper)) } else { Value::Bool(b) }
+                    },
+                )
+                .boxed(),
+            Kind::Enum => (0..spec.values.len(), any::<bool>())
+                .prop_map(move |(i, upper)| Value::String(case(spec.values[i], upper)))
+                .boxed(),
+            Kind::List if !spec.values.is_empty() => {
+                (proptest::sample::subsequence(spec.values, 1..=spec.values.len()).prop_shuffle(), any::<bool>())
+                    .prop_map(|(members, as_list)| {
+                        if as_list {
+                            Value::List(members.iter().map(|m| Value::String(m.to_string())).collect())
+                        } else {
+                            Value::String(members.join(","))
+                        }
+                    })
+                    .boxed()
+            }
+            _ => "[a-z0-9:*]{1,12}".prop_map(Value::String).boxed(),
+        }
+    }
+
+    fn any_config() -> impl Strategy<Value = (&'static ConfigSpec, Value)> {
+        (0..crate::catalog::all().len()).prop_flat_map(|i| {
+            let spec = &crate::catalog::all()[i];
+            (Just(spec), written(spec))
+        })
+    }
+
+    proptest! {
+        /// Normalising is idempotent: the canonical string of any accepted value normalises to itself,
+        /// which is what makes "no false drift" hold when the broker hands it back.
+        #[test]
+        fn canonical_values_normalise_to_themselves((spec, value) in any_config()) {
+            if let Ok(form) = normalise(spec, &value) {
+                prop_assert_eq!(normalise(spec, &Value::String(form.clone())), Ok(form.clone()), "{} {:?}", spec.name, value);
+                prop_assert_eq!(canonical(spec, &form), form);
+            }
+        }
+
+        /// Every written form within range is accepted.
+        #[test]
+        fn values_in_range_are_accepted((spec, value) in any_config()) {
+            prop_assert!(normalise(spec, &value).is_ok(), "{} refuses {:?}: {:?}", spec.name, value, normalise(spec, &value));
+        }
+    }
 }

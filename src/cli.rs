@@ -247,7 +247,7 @@ fn parse_rate(text: &str) -> Result<u64, String> {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal();
-    let ctx = Context_ { project: cli.project, style: Style { color }, verbose: cli.verbose };
+    let ctx = Session { project: cli.project, style: Style { color }, verbose: cli.verbose };
     match cli.command {
         Command::Validate(args) => validate(&ctx, args),
         Command::Plan(args) => plan_command(&ctx, args).await,
@@ -302,7 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
-struct Context_ {
+struct Session {
     project: PathBuf,
     style: Style,
     verbose: u8,
@@ -314,7 +314,7 @@ enum Loaded<T> {
     Invalid,
 }
 
-impl Context_ {
+impl Session {
     fn report(&self, errors: &[spec::Error], sources: &Sources) {
         let style = Style { color: self.style.color && io::stderr().is_terminal() };
         let _ = render::diagnostics(errors, sources, style, &mut io::stderr().lock());
@@ -386,7 +386,7 @@ impl Context_ {
     }
 }
 
-fn validate(ctx: &Context_, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
+fn validate(ctx: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     let mut sources = Sources::default();
     let Loaded::Ok(project) = ctx.project(&mut sources, false) else { return Ok(ExitStatus::Failure) };
     if let Some(p) = &project {
@@ -418,7 +418,7 @@ struct Planned {
     plan: plan::Plan,
 }
 
-async fn make_plan(ctx: &Context_, target: TargetArgs, options: plan::Options) -> anyhow::Result<Option<Planned>> {
+async fn make_plan(ctx: &Session, target: TargetArgs, options: plan::Options) -> anyhow::Result<Option<Planned>> {
     let mut sources = Sources::default();
     let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(None) };
     let cluster = match project.cluster(target.cluster.as_deref(), &|name| std::env::var(name).ok()) {
@@ -445,7 +445,7 @@ async fn make_plan(ctx: &Context_, target: TargetArgs, options: plan::Options) -
     Ok(Some(Planned { cluster: cluster.name, desired, live, admin, scope, plan }))
 }
 
-async fn plan_command(ctx: &Context_, args: PlanArgs) -> anyhow::Result<ExitStatus> {
+async fn plan_command(ctx: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let options = plan::Options { prune: args.prune };
     let Some(planned) = make_plan(ctx, args.target, options).await? else { return Ok(ExitStatus::Failure) };
     let mut stdout = io::stdout().lock();
@@ -483,7 +483,7 @@ async fn plan_command(ctx: &Context_, args: PlanArgs) -> anyhow::Result<ExitStat
     })
 }
 
-async fn apply_command(ctx: &Context_, args: ApplyArgs) -> anyhow::Result<ExitStatus> {
+async fn apply_command(ctx: &Session, args: ApplyArgs) -> anyhow::Result<ExitStatus> {
     // Fail before any work when nobody can answer the prompt: CI must never hang.
     if !args.auto_approve && !io::stdin().is_terminal() {
         bail!("refusing to apply without --auto-approve: standard input is not a terminal, so nobody can confirm");
@@ -504,7 +504,7 @@ async fn apply_command(ctx: &Context_, args: ApplyArgs) -> anyhow::Result<ExitSt
 
 /// Applies a plan saved by `plan --out`: exactly its changes, and only if the topics it touches look as
 /// they did when it was made.
-async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
+async fn apply_saved(ctx: &Session, args: ApplyArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the saved plan `{}`", path.display()))?;
     let saved: SavedPlan = serde_json::from_str(&text)
         .with_context(|| format!("`{}` is not a plan saved by `topicform plan --out`", path.display()))?;
@@ -553,7 +553,7 @@ async fn apply_saved(ctx: &Context_, args: ApplyArgs, path: &std::path::Path) ->
 }
 
 async fn run_apply(
-    ctx: &Context_,
+    ctx: &Session,
     plan: &plan::Plan,
     desired: &Desired,
     admin: &KafkaAdmin,
@@ -603,7 +603,7 @@ async fn run_apply(
 /// Describes the topics of a cluster named in the project file: all of them (less internal and
 /// ignored ones, and those `--match` leaves out), or the `names` given.
 async fn read_cluster(
-    ctx: &Context_,
+    ctx: &Session,
     args: &ClusterArgs,
     names: Option<&[String]>,
 ) -> anyhow::Result<Option<(Live, crate::spec::ClusterConfig)>> {
@@ -632,7 +632,7 @@ async fn read_cluster(
     Ok(Some((live, cluster)))
 }
 
-async fn import_command(ctx: &Context_, args: ImportArgs) -> anyhow::Result<ExitStatus> {
+async fn import_command(ctx: &Session, args: ImportArgs) -> anyhow::Result<ExitStatus> {
     let Some((live, cluster)) = read_cluster(ctx, &args.cluster, None).await? else { return Ok(ExitStatus::Failure) };
     let files = crate::import::files(&live, &schema_path(&args.out));
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating `{}`", args.out.display()))?;

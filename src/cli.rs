@@ -315,6 +315,18 @@ enum Loaded<T> {
 }
 
 impl Session {
+    /// The project file and the cluster `name` of it, with `${VAR}`s resolved from the environment.
+    fn cluster(&self, name: Option<&str>, sources: &mut Sources) -> Loaded<(Project, crate::spec::ClusterConfig)> {
+        let Loaded::Ok(Some(project)) = self.project(sources, true) else { return Loaded::Invalid };
+        match project.cluster(name, &|var| std::env::var(var).ok()) {
+            Ok(cluster) => Loaded::Ok((project, cluster)),
+            Err(errors) => {
+                self.report(&errors, sources);
+                Loaded::Invalid
+            }
+        }
+    }
+
     fn report(&self, errors: &[spec::Error], sources: &Sources) {
         let style = Style { color: self.style.color && io::stderr().is_terminal() };
         let _ = render::diagnostics(errors, sources, style, &mut io::stderr().lock());
@@ -420,14 +432,7 @@ struct Planned {
 
 async fn make_plan(ctx: &Session, target: TargetArgs, options: plan::Options) -> anyhow::Result<Option<Planned>> {
     let mut sources = Sources::default();
-    let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(None) };
-    let cluster = match project.cluster(target.cluster.as_deref(), &|name| std::env::var(name).ok()) {
-        Ok(c) => c,
-        Err(errors) => {
-            ctx.report(&errors, &sources);
-            return Ok(None);
-        }
-    };
+    let Loaded::Ok((project, cluster)) = ctx.cluster(target.cluster.as_deref(), &mut sources) else { return Ok(None) };
     let clusters = [Some(cluster.name.as_str())];
     let Loaded::Ok(desired) = ctx.desired(target.paths, Some(&project), &clusters, false, &mut sources) else {
         return Ok(None);
@@ -463,12 +468,10 @@ async fn plan_command(ctx: &Session, args: PlanArgs) -> anyhow::Result<ExitStatu
     if args.validate_on_broker && !planned.plan.changes.is_empty() {
         eprintln!("Asking the brokers to validate {} change(s)...", planned.plan.changes.len());
         let results = planned.admin.validate(&planned.plan.changes).await;
-        let refused: Vec<_> =
-            planned.plan.changes.iter().zip(&results).filter_map(|(c, r)| r.as_ref().err().map(|e| (c, e))).collect();
+        let refused: Vec<(plan::Change, crate::cluster::Error)> =
+            planned.plan.changes.iter().zip(results).filter_map(|(c, r)| r.err().map(|e| (c.clone(), e))).collect();
         if !refused.is_empty() {
-            for (change, err) in &refused {
-                eprintln!("refused: {}: {err}", render::describe(change));
-            }
+            report_refusals(&refused);
             eprintln!(
                 "The brokers would refuse {} change(s); apply would stop before changing anything.",
                 refused.len()
@@ -522,13 +525,8 @@ async fn apply_saved(ctx: &Session, args: ApplyArgs, path: &std::path::Path) -> 
         bail!("the plan was made for cluster `{}`, not `{name}`", saved.cluster);
     }
     let mut sources = Sources::default();
-    let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(ExitStatus::Failure) };
-    let cluster = match project.cluster(Some(&saved.cluster), &|name| std::env::var(name).ok()) {
-        Ok(c) => c,
-        Err(errors) => {
-            ctx.report(&errors, &sources);
-            return Ok(ExitStatus::Failure);
-        }
+    let Loaded::Ok((_, cluster)) = ctx.cluster(Some(&saved.cluster), &mut sources) else {
+        return Ok(ExitStatus::Failure);
     };
     let scope = Scope::new(saved.topics().map(str::to_owned), &[], &[])?;
     let admin = KafkaAdmin::connect_verbose(&cluster, Duration::from_secs(args.target.timeout), ctx.verbose)?
@@ -581,9 +579,7 @@ async fn run_apply(
     let report = match apply::run(plan, desired, admin, scope, guards).await {
         Ok(report) => report,
         Err(apply::Error::Preflight(refused)) => {
-            for (change, err) in &refused {
-                eprintln!("refused: {}: {err}", render::describe(change));
-            }
+            report_refusals(&refused);
             eprintln!(
                 "error: the brokers refused {} change(s) in the preflight check; nothing was applied",
                 refused.len()
@@ -608,14 +604,7 @@ async fn read_cluster(
     names: Option<&[String]>,
 ) -> anyhow::Result<Option<(Live, crate::spec::ClusterConfig)>> {
     let mut sources = Sources::default();
-    let Loaded::Ok(Some(project)) = ctx.project(&mut sources, true) else { return Ok(None) };
-    let cluster = match project.cluster(args.cluster.as_deref(), &|name| std::env::var(name).ok()) {
-        Ok(c) => c,
-        Err(errors) => {
-            ctx.report(&errors, &sources);
-            return Ok(None);
-        }
-    };
+    let Loaded::Ok((project, cluster)) = ctx.cluster(args.cluster.as_deref(), &mut sources) else { return Ok(None) };
     let mut scope = match names {
         Some(names) => Scope::new(names.iter().cloned(), &[], &[])?,
         None => Scope::new([], &["*".to_owned()], project.ignore())?,
@@ -688,6 +677,13 @@ fn topics_json(live: &Live) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "topics": topics })
+}
+
+/// One line per change the brokers refused, naming the change and the broker's reason.
+fn report_refusals(refused: &[(plan::Change, crate::cluster::Error)]) {
+    for (change, err) in refused {
+        eprintln!("refused: {}: {err}", render::describe(change));
+    }
 }
 
 fn reassignment(args: &ApplyArgs) -> crate::cluster::kafka::Reassignment {

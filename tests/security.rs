@@ -51,6 +51,22 @@ fn project(ws: &Workspace, bootstrap: &str, client: &[(&str, &str)]) {
     ws.write("topicform.yaml", &yaml);
 }
 
+/// A project reaching the cluster over SASL_SSL with SCRAM-SHA-512 as `user`, the password from the
+/// environment.
+fn scram(ws: &Workspace, s: &Secure, user: &str) {
+    project(
+        ws,
+        &s.sasl_ssl,
+        &[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", user),
+            ("sasl.password", "${KAFKA_PASSWORD}"),
+            ("ssl.ca.location", &s.ca),
+        ],
+    );
+}
+
 fn run_with_password(ws: &Workspace, password: &str, args: &[&str]) -> Run {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_topicform"))
         .args(args)

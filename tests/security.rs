@@ -88,17 +88,7 @@ async fn sasl_ssl_with_scram_plans_and_applies() {
     let Some(s) = secure("sasl_ssl_with_scram_plans_and_applies") else { return };
     let ws = Workspace::new("scram");
     let t = ws.topic("t");
-    project(
-        &ws,
-        &s.sasl_ssl,
-        &[
-            ("security.protocol", "SASL_SSL"),
-            ("sasl.mechanism", "SCRAM-SHA-512"),
-            ("sasl.username", "alice"),
-            ("sasl.password", "${KAFKA_PASSWORD}"),
-            ("ssl.ca.location", &s.ca),
-        ],
-    );
+    scram(&ws, &s, "alice");
     topic_file(&ws, &t);
     run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
     run_with_password(&ws, "alice-secret", &["plan", "--detailed-exitcode"]).expect_code(0);
@@ -132,17 +122,7 @@ async fn clear_bounded_failures() {
     topic_file(&ws, &ws.topic("t"));
 
     // A wrong password: the message says authentication failed, within the timeout.
-    project(
-        &ws,
-        &s.sasl_ssl,
-        &[
-            ("security.protocol", "SASL_SSL"),
-            ("sasl.mechanism", "SCRAM-SHA-512"),
-            ("sasl.username", "alice"),
-            ("sasl.password", "${KAFKA_PASSWORD}"),
-            ("ssl.ca.location", &s.ca),
-        ],
-    );
+    scram(&ws, &s, "alice");
     let started = Instant::now();
     let wrong = run_with_password(&ws, "not-alices-password", &["plan", "--timeout", "5"]);
     wrong.expect_code(1);
@@ -156,17 +136,7 @@ async fn clear_bounded_failures() {
     assert!(untrusted.stderr.contains("certificate verify failed"), "{}", untrusted.stderr);
 
     // A user without the permission to create topics: the preflight names the operation and the topic.
-    project(
-        &ws,
-        &s.sasl_ssl,
-        &[
-            ("security.protocol", "SASL_SSL"),
-            ("sasl.mechanism", "SCRAM-SHA-512"),
-            ("sasl.username", "bob"),
-            ("sasl.password", "${KAFKA_PASSWORD}"),
-            ("ssl.ca.location", &s.ca),
-        ],
-    );
+    scram(&ws, &s, "bob");
     let denied = run_with_password(&ws, "bob-secret", &["apply", "--auto-approve"]);
     denied.expect_code(1);
     assert!(
@@ -258,17 +228,7 @@ async fn replication_factor_change_over_sasl_is_refused_before_anything_changes(
     let Some(s) = secure("replication_factor_change_over_sasl_is_refused") else { return };
     let ws = Workspace::new("rf-sasl");
     let t = ws.topic("t");
-    project(
-        &ws,
-        &s.sasl_ssl,
-        &[
-            ("security.protocol", "SASL_SSL"),
-            ("sasl.mechanism", "SCRAM-SHA-512"),
-            ("sasl.username", "alice"),
-            ("sasl.password", "${KAFKA_PASSWORD}"),
-            ("ssl.ca.location", &s.ca),
-        ],
-    );
+    scram(&ws, &s, "alice");
     topic_file(&ws, &t);
     run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
     ws.write(

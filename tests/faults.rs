@@ -112,3 +112,49 @@ async fn brokers_going_away() {
     assert_eq!(live.topics[&replicated].partitions.len(), 3);
     assert!(live.topics.contains_key(&new));
 }
+
+/// The controller away: brokers still answer from their metadata, so plan works; changes, which the
+/// controller makes, fail clearly within a bounded time, nothing is applied, and the same apply
+/// converges once the controller is back.
+#[tokio::test]
+async fn controller_going_away() {
+    if !controlled_cluster("controller_going_away") {
+        return;
+    }
+    let ws = Workspace::new("controller-down");
+    let t = ws.topic("t");
+    ws.write("topics/t.yaml", &format!("topics:\n  - name: {t}\n    partitions: 1\n    replicationFactor: 1\n"));
+
+    assert!(kafka_local(&["stop-controller"]), "stopping the controller");
+    let restart = Controller;
+    ws.run(&["plan", "--detailed-exitcode", "--timeout", "5"]).expect_code(2);
+    let started = Instant::now();
+    let failed = ws.run(&["apply", "--auto-approve", "--timeout", "5"]);
+    failed.expect_code(1);
+    // Each request waits --timeout; transient failures are retried for about 16 s more.
+    assert!(started.elapsed() < Duration::from_secs(120), "bounded: {:?}", started.elapsed());
+    assert!(failed.stderr.contains(&format!("refused: create topic {t}")), "{}", failed.stderr);
+    assert!(failed.stderr.contains("Timed out"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("nothing was applied"), "{}", failed.stderr);
+
+    drop(restart);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let converged = loop {
+        let run = ws.run(&["apply", "--auto-approve"]);
+        if run.code == 0 || Instant::now() > deadline {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    converged.expect_code(0);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// Starts the controller again when dropped, even after a failure, and waits for the cluster.
+struct Controller;
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        kafka_local(&["start-controller"]);
+    }
+}

@@ -690,9 +690,24 @@ fn reassignment(args: &ApplyArgs) -> crate::cluster::kafka::Reassignment {
     crate::cluster::kafka::Reassignment { throttle: args.throttle, wait: !args.no_wait, ..Default::default() }
 }
 
-/// Progress lines go to stderr, so stdout carries only the plan and the report.
+/// Progress goes to stderr, so stdout carries only the plan and the report. On a terminal the
+/// running count of a reassignment updates one line in place; in a log each line stays.
 fn progress() -> crate::cluster::kafka::Progress {
-    std::sync::Arc::new(|line: &str| eprintln!("{line}"))
+    let terminal = io::stderr().is_terminal();
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    std::sync::Arc::new(move |line: &str| {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counting = line.starts_with("Reassigning:");
+        if terminal && counting {
+            eprint!("\r\x1b[K{line}");
+            open.store(true, Relaxed);
+        } else {
+            if open.swap(false, Relaxed) {
+                eprintln!();
+            }
+            eprintln!("{line}");
+        }
+    })
 }
 
 fn confirm(plan: &plan::Plan) -> anyhow::Result<bool> {

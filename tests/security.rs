@@ -224,26 +224,43 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[tokio::test]
-async fn replication_factor_change_over_sasl_is_refused_before_anything_changes() {
-    let Some(s) = secure("replication_factor_change_over_sasl_is_refused") else { return };
+async fn replication_factor_changes_over_sasl_and_tls() {
+    let Some(s) = secure("replication_factor_changes_over_sasl_and_tls") else { return };
     let ws = Workspace::new("rf-sasl");
     let t = ws.topic("t");
+    let declare = |rf: u16| {
+        ws.write("topics/t.yaml", &format!("topics:\n  - name: {t}\n    partitions: 2\n    replicationFactor: {rf}\n"));
+    };
+    // SASL_SSL with SCRAM-SHA-512, and a throttle: the reassignment connection authenticates itself.
     scram(&ws, &s, "alice");
-    topic_file(&ws, &t);
+    declare(1);
     run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
-    ws.write(
-        "topics/t.yaml",
-        &format!(
-            "topics:\n  - name: {t}\n    partitions: 2\n    replicationFactor: 2\n    config:\n      retention.ms: 2h\n"
-        ),
+    declare(3);
+    let up = run_with_password(&ws, "alice-secret", &["apply", "--auto-approve", "--throttle", "10MiB/s"]);
+    up.expect_code(0);
+    assert!(up.stderr.contains("Reassignment done: 2 of 2 partition(s)."), "{}", up.stderr);
+    assert_eq!(ws.live().await.topics[&t].replication_factor(), 3);
+
+    // SASL_PLAINTEXT with PLAIN.
+    project(
+        &ws,
+        &s.sasl_plaintext,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            ("sasl.username", "alice"),
+            ("sasl.password", "${KAFKA_PASSWORD}"),
+        ],
     );
-    let run = run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]);
-    run.expect_code(1);
-    assert!(run.stderr.contains("PLAINTEXT only, and the cluster uses SASL_SSL"), "{}", run.stderr);
-    let live = ws.live().await;
-    assert_eq!(
-        live.topics[&t].configs["retention.ms"].value.as_deref(),
-        Some("3600000"),
-        "the preflight stopped everything"
-    );
+    declare(2);
+    run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(ws.live().await.topics[&t].replication_factor(), 2);
+
+    // A wrong password: the describe before the plan already fails clearly, and nothing changes.
+    declare(3);
+    scram(&ws, &s, "alice");
+    let wrong = run_with_password(&ws, "not-alices-password", &["apply", "--auto-approve", "--timeout", "5"]);
+    wrong.expect_code(1);
+    assert!(wrong.stderr.contains("Authentication failed"), "{}", wrong.stderr);
+    assert_eq!(ws.live().await.topics[&t].replication_factor(), 2, "nothing changed");
 }

@@ -52,7 +52,8 @@ pub struct KafkaAdmin {
     client: Arc<native::Client>,
     timeout: Duration,
     bootstrap: String,
-    security_protocol: Option<String>,
+    /// The client properties, for connections topicform makes itself (reassignment). Never printed.
+    properties: BTreeMap<String, String>,
     reassignment: Reassignment,
     progress: Option<Progress>,
     /// The latest client-level error librdkafka reported (authentication, TLS, connection), redacted.
@@ -132,14 +133,12 @@ impl KafkaAdmin {
                 }
             });
         }
-        let security_protocol =
-            cluster.client.expose().find(|(k, _)| *k == "security.protocol").map(|(_, v)| v.to_owned());
         Ok(KafkaAdmin {
             client,
             last_error,
             timeout,
             bootstrap: cluster.bootstrap.clone(),
-            security_protocol,
+            properties: cluster.client.expose().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
             reassignment: Reassignment::default(),
             progress: None,
             secrets,
@@ -461,7 +460,7 @@ impl KafkaAdmin {
                 });
             }
         };
-        let target = match reassign::Target::new(&self.bootstrap, self.security_protocol.as_deref(), self.timeout) {
+        let target = match reassign::Target::new(&self.bootstrap, &self.properties, self.timeout) {
             Ok(t) => t,
             Err(message) => return fail(results, "UNSUPPORTED", message),
         };

@@ -318,7 +318,7 @@ impl Session {
     /// The project file and the cluster `name` of it, with `${VAR}`s resolved from the environment.
     fn cluster(&self, name: Option<&str>, sources: &mut Sources) -> Loaded<(Project, crate::spec::ClusterConfig)> {
         let Loaded::Ok(Some(project)) = self.project(sources, true) else { return Loaded::Invalid };
-        match project.cluster(name, &|var| std::env::var(var).ok()) {
+        match project.cluster(name, &lookup) {
             Ok(cluster) => Loaded::Ok((project, cluster)),
             Err(errors) => {
                 self.report(&errors, sources);
@@ -677,6 +677,15 @@ fn topics_json(live: &Live) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "topics": topics })
+}
+
+/// Resolves `${NAME}` from the environment and `${file:PATH}` from a file (a mounted secret), with one
+/// trailing newline dropped. Neither value is ever printed.
+fn lookup(name: &str) -> Option<String> {
+    match name.strip_prefix("file:") {
+        Some(path) => std::fs::read_to_string(path.trim()).ok().map(|s| s.strip_suffix('\n').unwrap_or(&s).to_owned()),
+        None => std::env::var(name).ok(),
+    }
 }
 
 /// One line per change the brokers refused, naming the change and the broker's reason.

@@ -76,6 +76,9 @@ impl Error {
             ErrorKind::Policy { hint, .. } => hint.clone(),
             ErrorKind::NotUtf8 { utf16: true, .. } => Some("this looks like UTF-16; save the file as UTF-8".into()),
             ErrorKind::NotUtf8 { utf16: false, .. } => Some("save the file as UTF-8".into()),
+            ErrorKind::UnsetVariable { name } if name.starts_with("file:") => {
+                Some("check the path, and that the file exists and can be read".into())
+            }
             ErrorKind::UnsetVariable { .. } => {
                 Some("export the variable, or write the value into the project file".into())
             }
@@ -285,8 +288,11 @@ pub enum ErrorKind {
         /// The clusters the project file names.
         known: Vec<String>,
     },
-    /// A `${VAR}` reference to a variable that is not set.
-    #[error("`${{{name}}}` is not set in the environment")]
+    /// A `${VAR}` reference to a variable that is not set, or a `${file:PATH}` that cannot be read.
+    #[error(
+        "`${{{name}}}` {}",
+        if name.starts_with("file:") { "names a file that cannot be read" } else { "is not set in the environment" }
+    )]
     UnsetVariable {
         /// The variable's name.
         name: String,

@@ -333,7 +333,8 @@ fn same_topic(a: &Error, b: &Error) -> bool {
     }
 }
 
-/// Replaces every `${NAME}` in `text` with the variable's value. `$${` stands for a literal `${`.
+/// Replaces every `${NAME}` in `text` with the variable's value, and every `${file:PATH}` with what
+/// `lookup` returns for `file:PATH` (the caller reads the file). `$${` stands for a literal `${`.
 pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ErrorKind> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -348,9 +349,12 @@ pub fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
                 return Err(ErrorKind::BadVariable { text: rest.chars().take(40).collect() });
             };
             let name = &after[..end];
-            let legal = !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            // `${file:PATH}`: the content of a file, such as a mounted secret; the lookup reads it.
+            let file = name.strip_prefix("file:").is_some_and(|path| !path.trim().is_empty());
+            let legal = file
+                || (!name.is_empty()
+                    && !name.starts_with(|c: char| c.is_ascii_digit())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
             if !legal {
                 return Err(ErrorKind::BadVariable { text: format!("${{{name}}}") });
             }

@@ -149,11 +149,13 @@ fn position(file: &Arc<PathBuf>, text: &str, offset: usize) -> Location {
 fn parse<T: DeserializeOwned>(file: &Arc<PathBuf>, text: &str) -> Result<T, Error> {
     // An empty file (or one holding only comments) is an empty document, not an error.
     let text = if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) { "{}" } else { text };
+    // Work is bounded by the input's size: a real topic file holds at most about one value per two
+    // bytes, while YAML aliases (`*name`) can make a small file expand without limit (an alias bomb).
+    // Two values and four parser events per byte allow any real file, however large, and stop a bomb
+    // after a few thousand values.
     let mut budget = serde_saphyr::Budget::default();
-    // The defaults (250,000 nodes) would refuse a single file of some 15,000 topics; these still stop
-    // an alias bomb within a second.
-    budget.max_nodes = 1_000_000;
-    budget.max_events = 4_000_000;
+    budget.max_nodes = (text.len() * 2).max(10_000);
+    budget.max_events = (text.len() * 4).max(20_000);
     let options = serde_saphyr::options! {
         budget: Some(budget),
         // YAML 1.1's `yes`/`no`/`on`/`off` are strings, not booleans: `preallocate: yes` is refused
@@ -210,8 +212,8 @@ fn budget_message(breach: &str) -> String {
     match kind {
         "Depth" => "values are nested more than 64 levels deep; topic files need 4".into(),
         "Nodes" | "Events" | "Aliases" | "AliasReplays" | "RecordedAnchorEvents" | "RecordedAnchorBytes" => {
-            "the file expands to more values than topicform reads (over a million); YAML aliases (`*name`) \
-             can make a small file expand like this, and topicform refuses such files"
+            "the file expands to far more values than its text holds; YAML aliases (`*name`) can make a \
+             small file expand like this (an alias bomb), and topicform refuses such files"
                 .into()
         }
         "Documents" => "the file holds too many YAML documents".into(),
@@ -308,6 +310,19 @@ pub(crate) fn location(file: &Arc<PathBuf>, at: &serde_saphyr::Location) -> Loca
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parser's budget grows with the file: one file of 20,000 topics with configs is read.
+    #[test]
+    fn large_files_fit_the_budget() {
+        let mut text = String::from("defaults:\n  replicationFactor: 3\n  config:\n    min.insync.replicas: 2\ntopics:\n");
+        for i in 0..20_000 {
+            text += &format!(
+                "  - name: t{i}\n    partitions: 3\n    config:\n      retention.ms: 7d\n      cleanup.policy: [compact, delete]\n"
+            );
+        }
+        let checked = check_texts(&[("topics/big.yaml", &text)]).unwrap();
+        assert_eq!(checked.desired.topics.len(), 20_000);
+    }
 
     #[test]
     fn closest_key() {

@@ -92,13 +92,20 @@ pub fn retry_delay(err: &cluster::Error, attempt: u32) -> Option<Duration> {
     DELAYS_MS.get(attempt as usize).map(|&ms| Duration::from_millis(ms))
 }
 
-/// How long to wait before verify attempt `attempt` (0-based), or `None` to stop retrying.
+/// How long to wait before verify attempt `attempt` (0-based): quickly at first, then every 3.2 s.
 ///
 /// Kafka propagates metadata to every broker asynchronously, so a describe right after a change can
-/// still show the old state for a moment. A plan that is still not empty after these waits is reported.
-pub fn verify_delay(attempt: u32) -> Option<Duration> {
-    const DELAYS_MS: [u64; 7] = [0, 200, 400, 800, 1600, 3200, 3200];
-    DELAYS_MS.get(attempt as usize).map(|&ms| Duration::from_millis(ms))
+/// still show the old state for a moment; after many creates, for many seconds.
+pub fn verify_delay(attempt: u32) -> Duration {
+    const DELAYS_MS: [u64; 6] = [0, 200, 400, 800, 1600, 3200];
+    Duration::from_millis(DELAYS_MS[(attempt as usize).min(DELAYS_MS.len() - 1)])
+}
+
+/// How long verification may wait for `changes` changes to show: 10 s, plus 20 ms per change (brokers
+/// took over 10 s to list 1,000 new topics on a busy cluster of 10,000), at most 5 minutes. A plan
+/// that is still not empty then is reported as not converged.
+pub fn verify_budget(changes: usize) -> Duration {
+    (Duration::from_secs(10) + Duration::from_millis(20) * changes as u32).min(Duration::from_secs(300))
 }
 
 /// Checks the plan against `guards`.
@@ -121,13 +128,7 @@ pub fn check_guards(plan: &Plan, guards: &Guards) -> Result<(), Error> {
 
 /// Applies `plan` and verifies the result against `desired`. Changes nothing when the plan has blocked
 /// changes, breaks a guard, or fails the brokers' preflight.
-pub async fn run(
-    plan: &Plan,
-    desired: &Desired,
-    admin: &impl Admin,
-    scope: &Scope,
-    guards: &Guards,
-) -> Result<ApplyReport, Error> {
+pub async fn run(plan: &Plan, desired: &Desired, admin: &impl Admin, guards: &Guards) -> Result<ApplyReport, Error> {
     if !plan.blocked.is_empty() {
         return Err(Error::Blocked(plan.blocked.len()));
     }
@@ -160,7 +161,7 @@ pub async fn run(
     let verify = if reassigning && guards.reassignments_not_awaited {
         Verify::Skipped("replicas are still being copied (--no-wait); run `topicform apply` again to verify")
     } else {
-        verify(desired, admin, scope, &failed).await
+        verify(plan, desired, admin, &failed).await
     };
     Ok(ApplyReport { outcomes, verify })
 }
@@ -226,28 +227,42 @@ async fn with_retries(admin: &impl Admin, changes: &[Change], mode: Mode) -> Vec
     results
 }
 
-/// Describes the cluster and diffs it against `desired` until the plan is empty or the waits of
-/// [`verify_delay`] run out. Waiting stops early once all that remains is `failed`: changes the
-/// cluster refused will not appear by waiting.
-pub async fn verify(desired: &Desired, admin: &impl Admin, scope: &Scope, failed: &[Change]) -> Verify {
+/// Describes the topics `plan` touches and diffs them against `desired` until nothing remains or
+/// [`verify_budget`] runs out. Only those topics: the rest of the scope was not changed, and describing
+/// it again would cost as much as the plan did. Waiting stops early once all that remains is `failed`:
+/// changes the cluster refused will not appear by waiting.
+pub async fn verify(plan: &Plan, desired: &Desired, admin: &impl Admin, failed: &[Change]) -> Verify {
+    let touched: BTreeSet<String> = plan
+        .changes
+        .iter()
+        .map(|c| c.topic().to_owned())
+        .chain(plan.blocked.iter().map(|b| b.topic.clone()))
+        .collect();
+    let desired = Desired { topics: desired.topics.iter().filter(|(n, _)| touched.contains(*n)).map(|(n, t)| (n.clone(), t.clone())).collect() };
+    let scope = match Scope::new(touched.iter().cloned(), &[], &[]) {
+        Ok(scope) => scope,
+        Err(e) => unreachable!("exact names make a valid scope: {e}"),
+    };
+    let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
+    let budget = verify_budget(plan.changes.len());
+    let mut waited = Duration::ZERO;
     let mut attempt = 0;
     loop {
-        let delay = verify_delay(attempt).expect("attempt 0 always has a delay");
+        let delay = verify_delay(attempt);
         tokio::time::sleep(delay).await;
-        let remaining = match admin.describe(scope).await {
-            // Verification checks the declared topics: unmanaged topics are not drift, and topics
-            // pruned by this apply are gone from the scope's view.
-            Ok(live) => plan::diff(desired, &live),
+        waited += delay;
+        // Topics pruned by this apply are gone from the view, and nothing else here is unmanaged.
+        let remaining = match admin.describe(&scope).await {
+            Ok(live) => plan::diff(&desired, &live),
             Err(e) => return Verify::Failed(e),
         };
-        let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
         if remaining.is_empty() {
             return Verify::Converged;
         }
         let only_failures = remaining.blocked.is_empty()
             && remaining.changes.iter().all(|c| failed.contains(c) || failed_topics.contains(c.topic()));
         attempt += 1;
-        if only_failures || verify_delay(attempt).is_none() {
+        if only_failures || waited >= budget {
             return Verify::NotConverged(remaining);
         }
     }
@@ -285,10 +300,12 @@ mod tests {
     }
 
     #[test]
-    fn verify_delays_are_bounded() {
-        let total: Duration = (0..).map_while(verify_delay).sum();
-        assert!(total < Duration::from_secs(15), "{total:?}");
-        assert_eq!(verify_delay(0), Some(Duration::ZERO));
+    fn verify_waits_longer_for_more_changes() {
+        assert_eq!(verify_delay(0), Duration::ZERO);
+        assert_eq!(verify_delay(100), Duration::from_millis(3200));
+        assert_eq!(verify_budget(0), Duration::from_secs(10));
+        assert_eq!(verify_budget(1000), Duration::from_secs(30));
+        assert_eq!(verify_budget(1_000_000), Duration::from_secs(300));
     }
 
     #[tokio::test(start_paused = true)]
@@ -297,12 +314,12 @@ mod tests {
         let d = desired([topic("a", 3, &[("retention.ms", "1000")]), topic("b", 1, &[])]);
         let plan = plan_for(&d, &cluster).await;
         assert_eq!(plan.changes.len(), 2);
-        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
 
         let again = plan_for(&d, &cluster).await;
         assert!(again.is_empty(), "second plan: {again:?}");
-        let report = run(&again, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        let report = run(&again, &d, &cluster, &Guards::default()).await.unwrap();
         assert!(report.outcomes.is_empty() && report.is_success());
     }
 
@@ -312,7 +329,7 @@ mod tests {
         cluster.break_after_preflight("bad");
         let d = desired([topic("bad", 1, &[]), topic("good", 1, &[])]);
         let plan = plan_for(&d, &cluster).await;
-        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
         let failed: Vec<&str> = report.failures().map(|(c, _)| c.topic()).collect();
         assert_eq!(failed, ["bad"]);
         assert!(cluster.snapshot().topics.contains_key("good"));
@@ -329,13 +346,13 @@ mod tests {
     async fn blocked_plan_is_refused_and_changes_nothing() {
         let cluster = FakeCluster::new(3);
         let d = desired([topic("a", 6, &[])]);
-        run(&plan_for(&d, &cluster).await, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        run(&plan_for(&d, &cluster).await, &d, &cluster, &Guards::default()).await.unwrap();
         let before = cluster.snapshot();
         let shrink = desired([topic("a", 3, &[("retention.ms", "5")])]);
         let plan = plan_for(&shrink, &cluster).await;
         assert_eq!(plan.blocked.len(), 1);
         assert!(matches!(
-            run(&plan, &shrink, &cluster, &scope(&shrink), &Guards::default()).await,
+            run(&plan, &shrink, &cluster, &Guards::default()).await,
             Err(Error::Blocked(1))
         ));
         assert_eq!(cluster.snapshot(), before);
@@ -370,7 +387,7 @@ mod tests {
         cluster.fail_transiently("a", 3);
         let d = desired([topic("a", 1, &[]), topic("b", 1, &[])]);
         let plan = plan_for(&d, &cluster).await;
-        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
     }
 
@@ -380,7 +397,7 @@ mod tests {
         cluster.fail_transiently("a", 100);
         let d = desired([topic("a", 1, &[]), topic("b", 1, &[])]);
         let plan = plan_for(&d, &cluster).await;
-        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await;
+        let report = run(&plan, &d, &cluster, &Guards::default()).await;
         // The preflight retries too, and gives up: nothing is applied.
         assert!(matches!(report, Err(Error::Preflight(ref r)) if r.len() == 1), "{report:?}");
         assert!(cluster.snapshot().topics.is_empty());
@@ -393,7 +410,7 @@ mod tests {
         too_many_replicas.replication_factor = Some(4);
         let d = desired([topic("good", 1, &[]), too_many_replicas]);
         let plan = plan_for(&d, &cluster).await;
-        match run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await {
+        match run(&plan, &d, &cluster, &Guards::default()).await {
             Err(Error::Preflight(refused)) => {
                 assert_eq!(refused.len(), 1);
                 assert_eq!(refused[0].0.topic(), "bad");
@@ -424,18 +441,18 @@ mod tests {
         let pruning = plan::diff_with(&d, &live, &plan::Options { prune: true });
         assert_eq!(pruning.summary().delete, 2);
         assert!(matches!(
-            run(&pruning, &d, &cluster, &scope, &Guards::default()).await,
+            run(&pruning, &d, &cluster, &Guards::default()).await,
             Err(Error::PruneNeedsMaxDestroy(1))
         ));
         let one = Guards { max_destroy: Some(1), ..Guards::default() };
         assert!(matches!(
-            run(&pruning, &d, &cluster, &scope, &one).await,
+            run(&pruning, &d, &cluster, &one).await,
             Err(Error::TooManyDeletions { count: 2, max: 1 })
         ));
         assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
 
         let report =
-            run(&pruning, &d, &cluster, &scope, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
+            run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         let left: Vec<String> = cluster.snapshot().topics.into_keys().collect();
         assert_eq!(left, ["kept"]);
@@ -448,7 +465,7 @@ mod tests {
         let plan = plan_for(&d, &cluster).await;
         // Another apply of the same files creates it between this plan and this apply.
         cluster.create_topic("a", 1);
-        let report = run(&plan, &d, &cluster, &scope(&d), &Guards::default()).await.unwrap();
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
     }
 
@@ -456,13 +473,13 @@ mod tests {
     async fn replication_factor_changes_converge() {
         let cluster = FakeCluster::new(3);
         let d1 = desired([topic("a", 4, &[])]);
-        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &scope(&d1), &Guards::default()).await.unwrap();
+        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &Guards::default()).await.unwrap();
         let mut rf3 = topic("a", 4, &[]);
         rf3.replication_factor = Some(3);
         let d3 = desired([rf3]);
         let plan = plan_for(&d3, &cluster).await;
         assert!(matches!(plan.changes[..], [Change::ChangeReplicationFactor { from: 1, to: 3, .. }]), "{plan:?}");
-        let report = run(&plan, &d3, &cluster, &scope(&d3), &Guards::default()).await.unwrap();
+        let report = run(&plan, &d3, &cluster, &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         assert!(plan_for(&d3, &cluster).await.is_empty(), "the second plan is empty");
         for p in &cluster.snapshot().topics["a"].partitions {

@@ -426,7 +426,6 @@ struct Planned {
     desired: Desired,
     live: Live,
     admin: KafkaAdmin,
-    scope: Scope,
     plan: plan::Plan,
 }
 
@@ -447,7 +446,7 @@ async fn make_plan(ctx: &Session, target: TargetArgs, options: plan::Options) ->
         .await
         .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
     let plan = plan::diff_with(&desired, &live, &options);
-    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, scope, plan }))
+    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
 }
 
 async fn plan_command(ctx: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
@@ -502,7 +501,7 @@ async fn apply_command(ctx: &Session, args: ApplyArgs) -> anyhow::Result<ExitSta
     let reassignment = reassignment(&args);
     let Some(planned) = make_plan(ctx, args.target, options).await? else { return Ok(ExitStatus::Failure) };
     let admin = planned.admin.with_reassignment(reassignment).with_progress(progress());
-    run_apply(ctx, &planned.plan, &planned.desired, &admin, &planned.scope, args.auto_approve, &guards).await
+    run_apply(ctx, &planned.plan, &planned.desired, &admin, args.auto_approve, &guards).await
 }
 
 /// Applies a plan saved by `plan --out`: exactly its changes, and only if the topics it touches look as
@@ -547,7 +546,7 @@ async fn apply_saved(ctx: &Session, args: ApplyArgs, path: &std::path::Path) -> 
         return Ok(ExitStatus::Failure);
     }
     let guards = apply::Guards { max_destroy: args.max_destroy, reassignments_not_awaited: args.no_wait };
-    run_apply(ctx, &saved.plan, &saved.desired(), &admin, &scope, args.auto_approve, &guards).await
+    run_apply(ctx, &saved.plan, &saved.desired(), &admin, args.auto_approve, &guards).await
 }
 
 async fn run_apply(
@@ -555,7 +554,6 @@ async fn run_apply(
     plan: &plan::Plan,
     desired: &Desired,
     admin: &KafkaAdmin,
-    scope: &Scope,
     auto_approve: bool,
     guards: &apply::Guards,
 ) -> anyhow::Result<ExitStatus> {
@@ -576,7 +574,7 @@ async fn run_apply(
         eprintln!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
     }
-    let report = match apply::run(plan, desired, admin, scope, guards).await {
+    let report = match apply::run(plan, desired, admin, guards).await {
         Ok(report) => report,
         Err(apply::Error::Preflight(refused)) => {
             report_refusals(&refused);

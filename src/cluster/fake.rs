@@ -197,7 +197,7 @@ fn config(key: &str, value: &str, source: ConfigSource) -> LiveConfig {
         ConfigSource::TopicOverride => {
             default.map(|v| Effective { value: Some(v.to_owned()), source: ConfigSource::Default })
         }
-        other => Some(Effective { value: Some(value.to_owned()), source: other }),
+        _ => None,
     };
     LiveConfig { value: Some(value.to_owned()), source, read_only: false, sensitive: false, inherited }
 }

@@ -85,10 +85,20 @@ pub struct LiveConfig {
     pub read_only: bool,
     /// Whether its value is secret.
     pub sensitive: bool,
-    /// The value the topic has without its own override, and where that comes from: for a config
-    /// the topic does not override, its current value; for an overridden one, the value removing the
-    /// override falls back to. `None` when the broker did not say.
+    /// For an overridden config, the value removing the override falls back to, and where that comes
+    /// from; `None` when the broker did not say. Always `None` for a config the topic does not
+    /// override: then `value` and `source` are what it inherits (see [`LiveConfig::effective`]).
     pub inherited: Option<Effective>,
+}
+
+impl LiveConfig {
+    /// What the topic has without its own override: `inherited` for an override, else the entry itself.
+    pub fn effective(&self) -> Effective {
+        match (&self.inherited, self.source) {
+            (Some(inherited), _) => inherited.clone(),
+            (None, source) => Effective { value: self.value.clone(), source },
+        }
+    }
 }
 
 /// An effective config value and where it comes from.

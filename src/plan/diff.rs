@@ -169,7 +169,7 @@ fn diff_topic(
             }
             Some(e) if e.read_only => blocked.push(block(BlockedReason::ReadOnlyConfig { key: key.clone() })),
             Some(e) => {
-                let inherited = e.inherited.clone().unwrap_or(Effective { value: e.value.clone(), source: e.source });
+                let inherited = e.effective();
                 if same(inherited.value.as_deref()) {
                     changes.push(Change::PinConfig {
                         topic: name(),

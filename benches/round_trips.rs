@@ -1,0 +1,151 @@
+//! Admin round trips of topicform against a real cluster, read from `KafkaAdmin::requests()`, next to
+//! the minimum; and the time of the raw calls a plan cannot avoid (one Metadata plus the DescribeConfigs
+//! of the declared topics, made with rdkafka directly), which DESIGN.md section 7 takes as the broker's
+//! own time. Run by `scripts/bench`, which parses the `ROUND_TRIPS {json}` lines this prints.
+//!
+//! Environment (without `TOPICFORM_BENCH_BOOTSTRAP` it prints a note and exits 0, so that
+//! `cargo test --all-targets` and a bare `cargo bench` pass without a cluster):
+//!
+//! - `TOPICFORM_BENCH_BOOTSTRAP`  the cluster;
+//! - `TOPICFORM_BENCH_TOPICS`     the population's topic files or directories, `:`-separated;
+//! - `TOPICFORM_BENCH_CREATE`     optional: more topic files declaring topics that do not exist yet; they
+//!   are created (plan, execute, verify, as `topicform apply` does) and the requests of each step counted;
+//! - `TOPICFORM_BENCH_RUNS`       describe timings to take (default 5; the median is printed too).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use topicform::apply;
+use topicform::cluster::kafka::{CHANGE_CHUNK, DESCRIBE_CHUNK, KafkaAdmin};
+use topicform::cluster::{Admin, Scope};
+use topicform::plan::{self, Change};
+use topicform::spec::{self, ClientProperties, ClusterConfig, Desired, Sources};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn load(var: &str) -> Desired {
+    let paths: Vec<PathBuf> = std::env::var(var).unwrap_or_default().split(':').map(PathBuf::from).collect();
+    match spec::load_topics(&paths, &mut Sources::default()) {
+        Ok(checked) => checked.desired,
+        Err(errors) => panic!("{var}: {} problem(s), first: {:?}", errors.len(), errors.first()),
+    }
+}
+
+fn merged(a: &Desired, b: &Desired) -> Desired {
+    let mut d = a.clone();
+    d.topics.extend(b.topics.iter().map(|(k, v)| (k.clone(), v.clone())));
+    d
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One Metadata and the DescribeConfigs of `names` in chunks of `DESCRIBE_CHUNK`, on a fresh rdkafka
+/// client, as `KafkaAdmin::describe` sends them: (metadata ms, describe configs ms, configs described).
+async fn raw_calls(bootstrap: &str, names: &[String]) -> (f64, f64, usize) {
+    let client: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).create().expect("rdkafka client");
+    let t = Instant::now();
+    let md = client.inner().fetch_metadata(None, TIMEOUT).expect("Metadata");
+    let metadata = ms(t.elapsed());
+    assert!(md.topics().len() >= names.len(), "Metadata lists every declared topic");
+    let opts = AdminOptions::new().request_timeout(Some(TIMEOUT));
+    let t = Instant::now();
+    let mut entries = 0;
+    for chunk in names.chunks(DESCRIBE_CHUNK) {
+        let specs: Vec<ResourceSpecifier<'_>> = chunk.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+        for r in client.describe_configs(&specs, &opts).await.expect("DescribeConfigs") {
+            entries += r.expect("DescribeConfigs of one topic").entries.len();
+        }
+    }
+    (metadata, ms(t.elapsed()), entries)
+}
+
+fn admin(bootstrap: &str) -> KafkaAdmin {
+    let cluster =
+        ClusterConfig { name: "bench".into(), bootstrap: bootstrap.into(), client: ClientProperties::default() };
+    KafkaAdmin::connect(&cluster, TIMEOUT).expect("KafkaAdmin::connect")
+}
+
+#[tokio::main]
+async fn main() {
+    let Ok(bootstrap) = std::env::var("TOPICFORM_BENCH_BOOTSTRAP") else {
+        println!("round_trips: skipped (set TOPICFORM_BENCH_BOOTSTRAP; scripts/bench does)");
+        return;
+    };
+    let runs: usize = std::env::var("TOPICFORM_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let population = load("TOPICFORM_BENCH_TOPICS");
+    let names: Vec<String> = population.topics.keys().cloned().collect();
+    let n = names.len();
+    let scope = Scope::new(names.iter().cloned(), &[], &[]).expect("scope");
+
+    if std::env::var_os("TOPICFORM_BENCH_CREATE").is_none() {
+        // Plan: describe the population, each run on a fresh client as the CLI does; then the raw calls.
+        let (mut describe, mut diff, mut raw_md, mut raw_dc, mut requests) = (vec![], vec![], vec![], vec![], 0);
+        let mut configs = 0;
+        for _ in 0..runs {
+            let admin = admin(&bootstrap);
+            let t = Instant::now();
+            let live = admin.describe(&scope).await.expect("describe");
+            describe.push(ms(t.elapsed()));
+            requests = admin.requests();
+            let t = Instant::now();
+            let planned = plan::diff(&population, &live);
+            diff.push(ms(t.elapsed()));
+            assert!(planned.changes.is_empty(), "the population is in sync: {} change(s)", planned.changes.len());
+            let (m, d, e) = raw_calls(&bootstrap, &names).await;
+            raw_md.push(m);
+            raw_dc.push(d);
+            configs = e;
+        }
+        let raw: Vec<f64> = raw_md.iter().zip(&raw_dc).map(|(m, d)| m + d).collect();
+        println!(
+            "ROUND_TRIPS {{\"op\":\"plan\",\"topics\":{n},\"requests\":{requests},\"minimum\":2,\
+             \"describe_ms\":{:.1},\"diff_ms\":{:.2},\"raw_metadata_ms\":{:.1},\"raw_describe_configs_ms\":{:.1},\
+             \"raw_total_ms\":{:.1},\"configs\":{configs},\"runs\":{runs}}}",
+            median(describe),
+            median(diff),
+            median(raw_md),
+            median(raw_dc),
+            median(raw),
+        );
+        return;
+    }
+
+    // Apply: what `topicform apply` does (describe, diff, `apply::run`: preflight, execute, verify).
+    let new = load("TOPICFORM_BENCH_CREATE");
+    let desired = merged(&population, &new);
+    let scope = Scope::new(desired.topics.keys().cloned(), &[], &[]).expect("scope");
+    let admin = admin(&bootstrap);
+    let t = Instant::now();
+    let live = admin.describe(&scope).await.expect("describe");
+    let describe = admin.requests();
+    let describe_ms = ms(t.elapsed());
+    let planned = plan::diff(&desired, &live);
+    let creates = planned.changes.iter().filter(|c| matches!(c, Change::CreateTopic { .. })).count();
+    assert_eq!(creates, planned.changes.len(), "the plan only creates");
+    assert_eq!(creates, new.topics.len(), "every new topic is planned for creation");
+    let t_apply = Instant::now();
+    let report = apply::run(&planned, &desired, &admin, &apply::Guards::default()).await.expect("apply starts");
+    let apply_ms = ms(t_apply.elapsed());
+    assert!(report.is_success(), "apply succeeds and converges");
+    let applied = admin.requests() - describe;
+    println!(
+        "ROUND_TRIPS {{\"op\":\"apply\",\"topics\":{n},\"created\":{creates},\"plan_requests\":{describe},\
+         \"apply_requests\":{applied},\"create_requests\":{},\"describe_requests_after\":{},\"minimum\":3,\
+         \"describe_ms\":{describe_ms:.1},\"apply_ms\":{apply_ms:.1},\"total_ms\":{:.1}}}",
+        creates.div_ceil(CHANGE_CHUNK),
+        2 + (n + creates).div_ceil(DESCRIBE_CHUNK),
+        ms(t.elapsed()),
+    );
+}

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""The driver of scripts/bench (which builds, starts the cluster and calls this): grows a population
+of topics on the cluster, times topicform and its peers on it at each size, and writes the report.
+
+Every figure is the median of several runs taken in this process, interleaved (topicform, then each
+peer, then the next round), so that each ratio compares runs made under the same load. Wall time is
+measured around the child process; peak memory is its maximum resident set size as GNU time reports it
+(getrusage: /usr/bin/time -f %M, the "Maximum resident set size" of time -v).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "peer.py")
+PER_FILE = 100
+TIME = "/usr/bin/time"
+DRIFT_EVERY = 100  # 1% of the topics
+DRIFT_VALUE = 691200000  # retention.ms, 8 days: never a value the population already has
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------
+# the population (the same rules as benches/plan.rs)
+
+
+def name(i, prefix="bench.t"):
+    return f"{prefix}{i:06d}"
+
+
+def partitions(i):
+    return 3 if i % 50 == 0 else 2 if i % 10 == 0 else 1
+
+
+def overrides(i):
+    """The topic's own configs; every topic also pins min.insync.replicas through the file defaults."""
+    c = []
+    if i % 4 == 0:
+        c.append(("cleanup.policy", "compact"))
+    if i % 3 == 0:
+        c.append(("retention.ms", str(86400000 * (1 + i % 7))))
+    if i % 5 == 0:
+        c.append(("max.message.bytes", "2097152"))
+    if i % 7 == 0:
+        c.append(("segment.bytes", "536870912"))
+    if i % 6 == 0:
+        c.append(("compression.type", "lz4"))
+    return c
+
+
+def write_files(directory, indices, prefix="bench.t", drift=False):
+    """Topic files of 100 topics each; with drift, every 100th topic gets another retention.ms."""
+    os.makedirs(directory, exist_ok=True)
+    for f in range(0, len(indices), PER_FILE):
+        lines = ["defaults:", "  replicationFactor: 1", "  config:", "    min.insync.replicas: 1", "topics:"]
+        for i in indices[f : f + PER_FILE]:
+            lines += [f"  - name: {name(i, prefix)}", f"    partitions: {partitions(i)}"]
+            conf = dict(overrides(i))
+            if drift and i % DRIFT_EVERY == 0:
+                conf["retention.ms"] = str(DRIFT_VALUE)
+            if conf:
+                lines.append("    config:")
+                lines += [f"      {k}: {v}" for k, v in conf.items()]
+        with open(os.path.join(directory, f"bench-{f // PER_FILE:03d}.yaml"), "w") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def write_project(path, bootstrap, dirs):
+    with open(path, "w") as out:
+        out.write(f"clusters:\n  bench:\n    bootstrap: {bootstrap}\ntopics: [{', '.join(dirs)}]\n")
+
+
+# ----------------------------------------------------------------------------------------------------
+# running and timing
+
+
+class Run:
+    def __init__(self, wall, rss_kib, rc, out, err):
+        self.wall, self.rss_kib, self.rc, self.out, self.err = wall, rss_kib, rc, out, err
+
+
+def run(cmd, env=None, cwd=None):
+    """Runs cmd under GNU time for its peak RSS (wait4 from this Python process would count the memory of
+    the forked copy of this interpreter before exec, some 25 MiB, in the child's peak), timing the wall
+    clock around it."""
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe, tempfile.NamedTemporaryFile() as ft:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([TIME, "-f", "%M", "-o", ft.name, *cmd], stdout=fo, stderr=fe,
+                             stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        p.wait()
+        wall = time.perf_counter() - t0
+        fo.seek(0)
+        fe.seek(0)
+        lines = open(ft.name).read().split()
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+        return Run(wall, rss, p.returncode, fo.read().decode(errors="replace"), fe.read().decode(errors="replace"))
+
+
+def check(r, what, want=(0,)):
+    if r.rc not in want:
+        log(f"{what} exited {r.rc} (wanted {want}); stderr tail:\n{r.err[-3000:]}\nstdout tail:\n{r.out[-1500:]}")
+        raise SystemExit(1)
+    return r
+
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.results = {}  # size -> label -> [ (wall, rss_kib) ]
+        self.notes = {}  # size -> label -> value
+        self.boot = args.bootstrap
+
+    def record(self, size, label, r):
+        self.results.setdefault(size, {}).setdefault(label, []).append((r.wall, r.rss_kib))
+
+    def note(self, size, key, value):
+        self.notes.setdefault(size, {})[key] = value
+
+    def tf(self, *args):
+        return [self.a.topicform, "--no-color", *args]
+
+    def java(self, cls, *args):
+        a = self.a
+        return [a.java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={a.tools_log4j}", "-cp", os.path.join(a.kafka_libs, "*"), cls, *args]
+
+    def py(self, *args):
+        return [self.a.python, PEER, *args]
+
+    def delete(self, prefix):
+        check(run(self.py("delete", "--bootstrap", self.boot, "--prefix", prefix)), f"deleting {prefix}*")
+
+    def round_trips(self, env):
+        full = dict(os.environ, TOPICFORM_BENCH_BOOTSTRAP=self.boot, **env)
+        r = check(run([self.a.round_trips], env=full), "round_trips bench")
+        for line in r.out.splitlines():
+            if line.startswith("ROUND_TRIPS "):
+                return json.loads(line[len("ROUND_TRIPS "):])
+        log("round_trips printed no ROUND_TRIPS line:\n" + r.out + r.err)
+        raise SystemExit(1)
+
+    # ------------------------------------------------------------------------------------------------
+
+    def size(self, n, have):
+        a, boot = self.a, self.boot
+        d = os.path.join(a.workdir, f"pop-{n}")
+        os.makedirs(d, exist_ok=True)
+        write_files(os.path.join(d, "topics"), list(range(n)))
+        write_files(os.path.join(d, "topics-drift"), list(range(n)), drift=True)
+        proj = os.path.join(d, "topicform.yaml")
+        drift = os.path.join(d, "topicform-drift.yaml")
+        write_project(proj, boot, ["topics"])
+        write_project(drift, boot, ["topics-drift"])
+        files = len(os.listdir(os.path.join(d, "topics")))
+        self.note(n, "files", files)
+        self.note(n, "partitions", sum(partitions(i) for i in range(n)))
+        self.note(n, "overrides", sum(1 + len(overrides(i)) for i in range(n)))
+
+        log(f"size {n}: growing the population from {have} to {n} topics with topicform apply")
+        # apply exits 1 when its verification gives up before the brokers list every new topic (it waits
+        # about 9 s); the population is then polled until a plan is empty, and the report says so.
+        r = check(run(self.tf("--project", proj, "apply", "--auto-approve", "--timeout", "300")), "populating", (0, 1))
+        self.note(n, "populate_s", r.wall)
+        self.note(n, "populate_created", n - have)
+        self.note(n, "populate_converged", r.rc == 0)
+        t0 = time.perf_counter()
+        while True:
+            p = check(run(self.tf("--project", proj, "plan", "--detailed-exitcode")), "plan after populating", (0, 2))
+            if p.rc == 0:
+                break
+            if time.perf_counter() - t0 > 600:
+                log("the population is still not in sync 600 s after apply")
+                raise SystemExit(1)
+            time.sleep(5)
+        self.note(n, "populate_catch_up_s", time.perf_counter() - t0)
+        self.note(n, "loadavg_before", open("/proc/loadavg").read().split()[0])
+
+        tp = os.path.join(d, "topics")
+        tpd = os.path.join(d, "topics-drift")
+        ops = {
+            "plan/topicform": (self.tf("--project", proj, "plan", "--detailed-exitcode"), (0,), True),
+            "plan/python": (self.py("plan", "--bootstrap", boot, tp), (0,), True),
+            "plan/kafka-topics --describe": (
+                self.java("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", boot, "--describe"), (0,), False),
+            "plan/kafka-configs --describe --all": (
+                self.java("kafka.admin.ConfigCommand", "--bootstrap-server", boot, "--entity-type", "topics",
+                          "--describe", "--all"), (0,), False),
+            **({"plan/topicctl get topics": (
+                [a.topicctl, "get", "topics", "--broker-addr", boot.split(",")[0]], (0,), True)} if a.topicctl else {}),
+            "plan 1%/topicform": (self.tf("--project", drift, "plan", "--detailed-exitcode"), (2,), True),
+            "plan 1%/python": (self.py("plan", "--bootstrap", boot, tpd), (0,), True),
+            "validate/topicform": (self.tf("--project", proj, "validate"), (0,), True),
+            "validate/python": (self.py("validate", tp), (0,), True),
+        }
+        log(f"size {n}: warm-up")
+        for label, (cmd, want, _) in ops.items():
+            check(run(cmd), label, want)
+        for rnd in range(a.fast_runs):
+            log(f"size {n}: plan/validate round {rnd + 1}/{a.fast_runs}")
+            for label, (cmd, want, fast) in ops.items():
+                if fast or rnd < a.runs:
+                    self.record(n, label, check(run(cmd), label, want))
+
+        log(f"size {n}: round trips and raw call times")
+        self.note(n, "rt_plan", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_RUNS": str(a.fast_runs)}))
+
+        if a.create:
+            self.creates(n, d, tp)
+        return n
+
+    def creates(self, n, d, tp):
+        a, boot = self.a, self.boot
+        k = a.create
+        new = list(range(k))
+        for rnd in range(a.runs):
+            log(f"size {n}: create {k} topics, round {rnd + 1}/{a.runs}")
+            for tool in ("tf", "py"):
+                prefix = f"bench.new.{tool}{rnd}."
+                nd = os.path.join(d, f"new-{tool}-{rnd}")
+                write_files(nd, new, prefix=prefix)
+                if tool == "tf":
+                    p = os.path.join(d, f"topicform-{tool}-{rnd}.yaml")
+                    write_project(p, boot, ["topics", os.path.basename(nd)])
+                    r = check(run(self.tf("--project", p, "apply", "--auto-approve", "--timeout", "120")), "apply")
+                    self.record(n, f"apply {k}/topicform", r)
+                else:
+                    r = check(run(self.py("apply", "--bootstrap", boot, tp, nd)), "python apply")
+                    self.record(n, f"apply {k}/python", r)
+                self.delete(prefix)
+
+        # kafka-topics --create, one JVM per topic: a sample, extrapolated.
+        log(f"size {n}: kafka-topics --create x {a.jvm_creates} (extrapolated to {k})")
+        walls, rss = [], []
+        t0 = time.perf_counter()
+        for i in range(a.jvm_creates):
+            cfg = [("min.insync.replicas", "1"), *overrides(i)]
+            cmd = self.java("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", boot, "--create",
+                            "--topic", name(i, "bench.new.kt."), "--partitions", str(partitions(i)),
+                            "--replication-factor", "1", *[x for kv in cfg for x in ("--config", f"{kv[0]}={kv[1]}")])
+            r = check(run(cmd), "kafka-topics --create")
+            walls.append(r.wall)
+            rss.append(r.rss_kib)
+        loop = time.perf_counter() - t0
+        self.note(n, "kt_create", {"sample": a.jvm_creates, "loop_s": loop, "per_topic_median_s": statistics.median(walls),
+                                   "per_topic_min_s": min(walls), "per_topic_max_s": max(walls),
+                                   "extrapolated_s": statistics.median(walls) * k, "rss_kib": statistics.median(rss)})
+        self.delete("bench.new.kt.")
+
+        log(f"size {n}: round trips of apply")
+        nd = os.path.join(d, "new-rt")
+        write_files(nd, new, prefix="bench.new.rt.")
+        self.note(n, "rt_apply", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_CREATE": nd}))
+        self.delete("bench.new.rt.")
+
+
+# ----------------------------------------------------------------------------------------------------
+# the report
+
+
+def med(xs, i):
+    return statistics.median(x[i] for x in xs)
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception as e:  # noqa: BLE001 - the report says what failed
+        return f"({e})"
+
+
+def ver(v):
+    return v[0] if isinstance(v, tuple) else v
+
+
+def machine(a):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    import confluent_kafka
+
+    return {
+        "nproc": sh("nproc"),
+        "cpu": cpu,
+        "memory": sh("free -h | awk '/^Mem:/ {print $2}'"),
+        "kernel": platform.release(),
+        "kafka": a.kafka_version,
+        "java": sh(f"{a.java} -version 2>&1 | head -n 1"),
+        "topicform": sh(f"cd {a.repo} && git rev-parse --short HEAD") + (
+            " + uncommitted changes" if sh(f"cd {a.repo} && git status --porcelain -- src Cargo.toml") else ""),
+        "rustc": sh("rustc --version"),
+        "python": platform.python_version(),
+        "confluent-kafka": f"{ver(confluent_kafka.version())} (librdkafka {ver(confluent_kafka.libversion())})",
+        "topicctl": a.topicctl_note,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def report(b, info, elapsed):
+    a = b.a
+    out = []
+    w = out.append
+    w("# topicform benchmark: latest run\n")
+    w(f"Written by `scripts/bench {' '.join(a.argv)}` in {elapsed / 60:.1f} min on {info['date']}. "
+      "Medians of the runs shown; ratio = peer's median wall time / topicform's (above 1: topicform is faster). "
+      "Peak RSS is the median of the runs' maximum resident set size.\n")
+    w("| machine | |\n| --- | --- |")
+    for k in ("nproc", "cpu", "memory", "kernel", "kafka", "java", "topicform", "rustc", "python", "confluent-kafka",
+              "topicctl"):
+        w(f"| {k} | {info[k]} |")
+    w("")
+    for n in sorted(b.results):
+        res, notes = b.results[n], b.notes.get(n, {})
+        w(f"## {n:,} topics\n")
+        w(f"{notes.get('files')} files, {notes.get('partitions'):,} partitions (RF 1), {notes.get('overrides'):,} topic "
+          f"overrides; population grown by {notes.get('populate_created'):,} topics with `topicform apply` in "
+          f"{notes.get('populate_s', 0):.1f} s"
+          + ("" if notes.get("populate_converged", True) else
+             f" (it reported *not converged*: the brokers listed every new topic {notes.get('populate_catch_up_s', 0):.0f} s "
+             "after it gave up verifying)")
+          + f"; load average before: {notes.get('loadavg_before')}.\n")
+        w("| operation | tool | runs | wall (median) | peak RSS | ratio vs topicform |")
+        w("| --- | --- | ---: | ---: | ---: | ---: |")
+        groups = {}
+        for label, xs in res.items():
+            op, tool = label.split("/", 1)
+            groups.setdefault(op, {})[tool] = xs
+        for op, tools in groups.items():
+            base = tools.get("topicform")
+            for tool, xs in tools.items():
+                ratio = "" if tool == "topicform" or not base else f"{med(xs, 0) / med(base, 0):.2f}x"
+                w(f"| {op} | {tool} | {len(xs)} | {med(xs, 0) * 1000:,.0f} ms | {med(xs, 1) / 1024:,.1f} MiB | {ratio} |")
+            if op.startswith("apply") and "kt_create" in notes:
+                kt = notes["kt_create"]
+                ratio = f"{kt['extrapolated_s'] / med(base, 0):.1f}x" if base else ""
+                w(f"| {op} | kafka-topics --create (loop) | {kt['sample']} timed, x{a.create // kt['sample']} | "
+                  f"{kt['extrapolated_s'] * 1000:,.0f} ms (extrapolated: {kt['per_topic_median_s'] * 1000:,.0f} ms "
+                  f"per JVM) | {kt['rss_kib'] / 1024:,.1f} MiB | {ratio} |")
+        w("")
+        rt = notes.get("rt_plan")
+        if rt:
+            w(f"Round trips of `plan` (`KafkaAdmin::requests()`): **{rt['requests']}**; minimum 2 (one Metadata + one "
+              f"DescribeConfigs carrying every topic). In-process `describe`: {rt['describe_ms']:,.0f} ms, "
+              f"`plan::diff`: {rt['diff_ms']:,.1f} ms. Raw calls on a fresh rdkafka client (the broker's time): "
+              f"Metadata {rt['raw_metadata_ms']:,.0f} ms + DescribeConfigs {rt['raw_describe_configs_ms']:,.0f} ms = "
+              f"**{rt['raw_total_ms']:,.0f} ms** ({rt['configs']:,} config entries).\n")
+        ra = notes.get("rt_apply")
+        if ra:
+            w(f"Round trips of `apply` creating {ra['created']:,}: plan {ra['plan_requests']}, then `apply::run` "
+              f"**{ra['apply_requests']}** (CreateTopics: {ra['create_requests']} per pass at 500 topics per request, "
+              f"one validate-only pass and one real one; then verify's describes of {ra['describe_requests_after']} "
+              f"requests each); minimum 3 (Metadata, DescribeConfigs, one CreateTopics). In-process: describe "
+              f"{ra['describe_ms']:,.0f} ms, `apply::run` {ra['apply_ms']:,.0f} ms.\n")
+    # Targets (DESIGN.md section 7), at the largest size.
+    big = max(b.results) if b.results else None
+    if big:
+        res, notes = b.results[big], b.notes.get(big, {})
+        w(f"## DESIGN.md section 7 targets ({big:,} topics)\n")
+        w("| target | measured | met |\n| --- | --- | --- |")
+        rt = notes.get("rt_plan")
+        if rt:
+            w(f"| plan: constant round trips | {rt['requests']} | "
+              f"{'yes' if rt['requests'] <= 2 else 'no: grows by one per 1,000 topics'} |")
+            p = med(res["plan/topicform"], 0) * 1000
+            w(f"| plan: wall within 3x of the broker's Metadata + DescribeConfigs | {p:,.0f} ms vs "
+              f"{rt['raw_total_ms']:,.0f} ms = {p / rt['raw_total_ms']:.2f}x | {'yes' if p <= 3 * rt['raw_total_ms'] else 'no'} |")
+        if "plan/topicform" in res:
+            m = med(res["plan/topicform"], 1) / 1024
+            w(f"| plan: peak memory under 100 MiB | {m:,.1f} MiB | {'yes' if m < 100 else 'no'} |")
+        if "validate/topicform" in res:
+            v = med(res["validate/topicform"], 0) * 1000
+            w(f"| validate {big:,} topics in {notes.get('files')} files under 200 ms | {v:,.0f} ms | "
+              f"{'yes' if v < 200 else 'no'} |")
+        ra = notes.get("rt_apply")
+        if ra and f"apply {ra['created']}/topicform" in res:
+            t = med(res[f"apply {ra['created']}/topicform"], 0) * 1000
+            w(f"| apply {ra['created']:,} topics: batched, bounded by the broker | {ra['apply_requests']} requests in "
+              f"apply::run; CLI {t:,.0f} ms | see BENCHMARKS.md |")
+        w("")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100,1000,10000")
+    ap.add_argument("--runs", type=int, default=3, help="runs of the slow commands (JVM tools, creates)")
+    ap.add_argument("--fast-runs", type=int, default=5, help="runs of the fast commands")
+    ap.add_argument("--create", type=int, default=1000, help="topics created by the apply benchmark (0: skip)")
+    ap.add_argument("--jvm-creates", type=int, default=100, help="kafka-topics --create processes timed")
+    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--topicform", required=True)
+    ap.add_argument("--round-trips", required=True)
+    ap.add_argument("--java", required=True)
+    ap.add_argument("--kafka-libs", required=True)
+    ap.add_argument("--kafka-version", required=True)
+    ap.add_argument("--tools-log4j", required=True)
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--topicctl-note", default="not tried")
+    ap.add_argument("--topicctl", help="a topicctl binary: `topicctl get topics` is timed as a plan peer")
+    ap.add_argument("--argv", nargs=argparse.REMAINDER, default=[])
+    a = ap.parse_args()
+    sizes = sorted({int(s) for s in a.sizes.split(",") if s.strip()})
+    t0 = time.perf_counter()
+    b = Bench(a)
+    info = machine(a)
+    have = 0
+    for n in sizes:
+        if n < have:
+            continue
+        have = b.size(n, have)
+        # Refresh the report after each size, so an interrupted run still leaves its figures.
+        write(a, b, info, time.perf_counter() - t0)
+    write(a, b, info, time.perf_counter() - t0)
+    log(f"done in {(time.perf_counter() - t0) / 60:.1f} min; report: {a.out}")
+
+
+def write(a, b, info, elapsed):
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        f.write(report(b, info, elapsed))
+    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+        json.dump({"machine": info, "results": b.results, "notes": b.notes}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

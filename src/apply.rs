@@ -232,13 +232,16 @@ async fn with_retries(admin: &impl Admin, changes: &[Change], mode: Mode) -> Vec
 /// it again would cost as much as the plan did. Waiting stops early once all that remains is `failed`:
 /// changes the cluster refused will not appear by waiting.
 pub async fn verify(plan: &Plan, desired: &Desired, admin: &impl Admin, failed: &[Change]) -> Verify {
-    let touched: BTreeSet<String> = plan
-        .changes
-        .iter()
-        .map(|c| c.topic().to_owned())
-        .chain(plan.blocked.iter().map(|b| b.topic.clone()))
-        .collect();
-    let desired = Desired { topics: desired.topics.iter().filter(|(n, _)| touched.contains(*n)).map(|(n, t)| (n.clone(), t.clone())).collect() };
+    let touched: BTreeSet<String> =
+        plan.changes.iter().map(|c| c.topic().to_owned()).chain(plan.blocked.iter().map(|b| b.topic.clone())).collect();
+    let desired = Desired {
+        topics: desired
+            .topics
+            .iter()
+            .filter(|(n, _)| touched.contains(*n))
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect(),
+    };
     let scope = match Scope::new(touched.iter().cloned(), &[], &[]) {
         Ok(scope) => scope,
         Err(e) => unreachable!("exact names make a valid scope: {e}"),
@@ -351,10 +354,7 @@ mod tests {
         let shrink = desired([topic("a", 3, &[("retention.ms", "5")])]);
         let plan = plan_for(&shrink, &cluster).await;
         assert_eq!(plan.blocked.len(), 1);
-        assert!(matches!(
-            run(&plan, &shrink, &cluster, &Guards::default()).await,
-            Err(Error::Blocked(1))
-        ));
+        assert!(matches!(run(&plan, &shrink, &cluster, &Guards::default()).await, Err(Error::Blocked(1))));
         assert_eq!(cluster.snapshot(), before);
     }
 
@@ -440,19 +440,12 @@ mod tests {
         // --prune without --max-destroy is refused, and so is a cap below the count.
         let pruning = plan::diff_with(&d, &live, &plan::Options { prune: true });
         assert_eq!(pruning.summary().delete, 2);
-        assert!(matches!(
-            run(&pruning, &d, &cluster, &Guards::default()).await,
-            Err(Error::PruneNeedsMaxDestroy(1))
-        ));
+        assert!(matches!(run(&pruning, &d, &cluster, &Guards::default()).await, Err(Error::PruneNeedsMaxDestroy(1))));
         let one = Guards { max_destroy: Some(1), ..Guards::default() };
-        assert!(matches!(
-            run(&pruning, &d, &cluster, &one).await,
-            Err(Error::TooManyDeletions { count: 2, max: 1 })
-        ));
+        assert!(matches!(run(&pruning, &d, &cluster, &one).await, Err(Error::TooManyDeletions { count: 2, max: 1 })));
         assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
 
-        let report =
-            run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
+        let report = run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         let left: Vec<String> = cluster.snapshot().topics.into_keys().collect();
         assert_eq!(left, ["kept"]);

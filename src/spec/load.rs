@@ -314,7 +314,8 @@ mod tests {
     /// The parser's budget grows with the file: one file of 20,000 topics with configs is read.
     #[test]
     fn large_files_fit_the_budget() {
-        let mut text = String::from("defaults:\n  replicationFactor: 3\n  config:\n    min.insync.replicas: 2\ntopics:\n");
+        let mut text =
+            String::from("defaults:\n  replicationFactor: 3\n  config:\n    min.insync.replicas: 2\ntopics:\n");
         for i in 0..20_000 {
             text += &format!(
                 "  - name: t{i}\n    partitions: 3\n    config:\n      retention.ms: 7d\n      cleanup.policy: [compact, delete]\n"

@@ -1,5 +1,6 @@
-//! Faults on the real cluster: a broker goes away. This is its own test binary on purpose: cargo runs
-//! test binaries one after another, so stopping a broker here cannot disturb the other tests.
+//! Faults on the real cluster: brokers or the controller go away. This is its own test binary on
+//! purpose: cargo runs test binaries one after another, so stopping a node here cannot disturb the
+//! other tests; within it, the tests take turns (`ONE_AT_A_TIME`).
 //!
 //! It needs a cluster that `scripts/kafka-local` controls (`TOPICFORM_TEST_KAFKA_LOCAL=1`, with the
 //! script's own `TOPICFORM_KAFKA_*` variables), as `scripts/test` provides. Without one it is skipped
@@ -31,6 +32,9 @@ impl Drop for Stopped {
     }
 }
 
+/// The fault tests stop and start nodes of the one cluster, so they run one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn controlled_cluster(test: &str) -> bool {
     if !cluster_available(test) {
         return false;
@@ -53,6 +57,7 @@ async fn brokers_going_away() {
     if !controlled_cluster("brokers_going_away") {
         return;
     }
+    let _serial = ONE_AT_A_TIME.lock().await;
     let ws = Workspace::new("broker-down");
     let (replicated, single, new) = (ws.topic("replicated"), ws.topic("single"), ws.topic("new"));
     let files = |partitions: u32, with_new: bool| {
@@ -121,6 +126,7 @@ async fn controller_going_away() {
     if !controlled_cluster("controller_going_away") {
         return;
     }
+    let _serial = ONE_AT_A_TIME.lock().await;
     let ws = Workspace::new("controller-down");
     let t = ws.topic("t");
     ws.write("topics/t.yaml", &format!("topics:\n  - name: {t}\n    partitions: 1\n    replicationFactor: 1\n"));

@@ -58,6 +58,8 @@ pub struct KafkaAdmin {
     progress: Option<Progress>,
     /// The latest client-level error librdkafka reported (authentication, TLS, connection), redacted.
     last_error: Arc<std::sync::Mutex<Option<(String, String)>>>,
+    /// The thread draining librdkafka's main queue, and its stop flag.
+    drain: Option<(Arc<std::sync::atomic::AtomicBool>, std::thread::JoinHandle<()>)>,
     /// Client property values that must never appear in a message (passwords, keys).
     secrets: Arc<Vec<String>>,
     requests: Arc<AtomicUsize>,
@@ -97,14 +99,19 @@ impl KafkaAdmin {
         let client = Arc::new(
             config.create::<native::Client>().map_err(|e| Error::Config(redact(&client_error(&e), &secrets)))?,
         );
-        // librdkafka's main queue, until the client is dropped (the thread holds a weak reference):
-        // log lines are shown at -v, and the latest client error is kept to explain failed requests.
+        // librdkafka's main queue, until the admin is dropped: log lines are shown at -v, and the latest
+        // client error is kept to explain failed requests. The thread holds only a weak reference, and
+        // `Drop` stops and joins it, so the client is always destroyed on the dropping thread, before
+        // the process exits: librdkafka destroyed during OpenSSL's exit cleanup can crash.
         let last_error = Arc::new(std::sync::Mutex::new(None));
-        {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let drain = {
             let weak = Arc::downgrade(&client);
-            let (secrets, last_error) = (secrets.clone(), last_error.clone());
+            let (secrets, last_error, stop) = (secrets.clone(), last_error.clone(), stop.clone());
             std::thread::spawn(move || {
-                while let Some(client) = weak.upgrade() {
+                while !stop.load(Ordering::Relaxed)
+                    && let Some(client) = weak.upgrade()
+                {
                     match native::poll_main(&client, Duration::from_millis(200)) {
                         Some(native::MainEvent::Log(level, fac, message)) => {
                             let message = redact(&message, &secrets);
@@ -131,9 +138,10 @@ impl KafkaAdmin {
                         _ => {}
                     }
                 }
-            });
-        }
+            })
+        };
         Ok(KafkaAdmin {
+            drain: Some((stop, drain)),
             client,
             last_error,
             timeout,
@@ -231,6 +239,16 @@ impl KafkaAdmin {
 /// client secrets. Those values are scrubbed from every message and log line.
 fn is_secret(key: &str) -> bool {
     ["password", "secret", "key", "token", "jaas", "credential", "oauthbearer.config"].iter().any(|w| key.contains(w))
+}
+
+impl Drop for KafkaAdmin {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.drain.take() {
+            stop.store(true, Ordering::Relaxed);
+            // At most one poll (200 ms) away.
+            let _ = thread.join();
+        }
+    }
 }
 
 /// librdkafka's configuration errors can quote property values, so they are scrubbed.

@@ -205,14 +205,12 @@ fn bytes_text(text: &str) -> Result<i128, Invalid> {
     for (unit, power) in [("KB", 1u32), ("kB", 1), ("MB", 2), ("GB", 3), ("TB", 4)] {
         if let Some(n) = t.strip_suffix(unit).and_then(plain_integer) {
             let binary = unit.replace(['K', 'k'], "Ki").replace('M', "Mi").replace('G', "Gi").replace('T', "Ti");
-            return Err(invalid_with(
-                format!("`{t}`, which is ambiguous"),
-                format!(
-                    "write `{n}{binary}` ({}) or the number of bytes ({})",
-                    n * (1i128 << (10 * power)),
-                    n * 1000i128.pow(power)
-                ),
-            ));
+            // Either reading can be too large for any number; then the hint leaves it out.
+            let hint = match (n.checked_mul(1i128 << (10 * power)), n.checked_mul(1000i128.pow(power))) {
+                (Some(b), Some(d)) => format!("write `{n}{binary}` ({b}) or the number of bytes ({d})"),
+                _ => format!("write `{n}{binary}` or the number of bytes"),
+            };
+            return Err(invalid_with(format!("`{t}`, which is ambiguous"), hint));
         }
     }
     with_unit(t, &UNITS, "a size", "write bytes, or a whole number with B, KiB, MiB, GiB or TiB: `1GiB`")
@@ -227,7 +225,8 @@ fn with_unit(text: &str, units: &[(&str, i128)], what: &str, hint: &str) -> Resu
     let (number, unit) = (t[..split].replace('_', ""), t[split..].trim());
     let factor = units.iter().find(|(u, _)| *u == unit).map(|(_, f)| *f);
     match (number.parse::<i128>(), factor) {
-        (Ok(n), Some(f)) if !number.is_empty() && number.len() < 25 => Ok(n * f),
+        // A product too large even for i128 is beyond any Java long: the range check refuses it.
+        (Ok(n), Some(f)) if !number.is_empty() && number.len() < 25 => Ok(n.checked_mul(f).unwrap_or(i128::MAX)),
         _ => Err(invalid_with(format!("`{t}`, which is not {what}"), hint)),
     }
 }
@@ -386,6 +385,15 @@ mod tests {
         }
         let too_big = normalise(&b, &s("2GiB")).unwrap_err();
         assert_eq!(too_big.reason, "2147483648, outside its range: Kafka accepts from 14 to 2147483647");
+        // Found by fuzzing: these overflowed i128 (a panic in debug builds, a wrong value in release).
+        let huge = spec(Kind::Bytes, Some(Bound::Int(-2)), None, &[]);
+        assert!(normalise(&huge, &s("999999999999999999999999PiB")).unwrap_err().reason.contains("outside its range"));
+        assert_eq!(
+            normalise(&huge, &s("302231454903657293676545PiB")).map_err(|e| e.reason.contains("outside")),
+            Err(true)
+        );
+        let refused = normalise(&b, &s("999999999999999999999999999TB")).unwrap_err();
+        assert_eq!(refused.hint.as_deref(), Some("write `999999999999999999999999999TiB` or the number of bytes"));
         let ambiguous = normalise(&b, &s("1GB")).unwrap_err();
         assert_eq!(ambiguous.hint.as_deref(), Some("write `1GiB` (1073741824) or the number of bytes (1000000000)"));
         assert!(normalise(&b, &s("13")).is_err());

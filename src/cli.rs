@@ -420,7 +420,7 @@ fn validate(ctx: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Everything a plan needs: the desired state, a connection, the scope, and the plan.
+/// A plan and what it was made from: the cluster's name, the desired and live states, and the connection.
 struct Planned {
     cluster: String,
     desired: Desired,

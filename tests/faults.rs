@@ -50,6 +50,21 @@ fn controlled_cluster(test: &str) -> bool {
     false
 }
 
+/// Runs the same apply until it succeeds (nodes re-register with the controller a moment after they
+/// answer), for at most a minute, then checks that a fresh plan is empty.
+async fn converges(ws: &Workspace) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let converged = loop {
+        let run = ws.run(&["apply", "--auto-approve"]);
+        if run.code == 0 || Instant::now() > deadline {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    converged.expect_code(0);
+    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
 /// One broker of three away: Kafka (KRaft) keeps a stopped broker registered, so topic changes still go
 /// through the controller and place replicas on it; plan and apply work and converge.
 #[tokio::test]
@@ -102,17 +117,7 @@ async fn brokers_going_away() {
     assert!(!failed.stdout.contains("Applied"), "{}", failed.stdout);
 
     drop(restart);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let converged = loop {
-        let run = ws.run(&["apply", "--auto-approve"]);
-        if run.code == 0 || Instant::now() > deadline {
-            break run;
-        }
-        // The brokers re-register with the controller a moment after they answer.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    converged.expect_code(0);
-    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    converges(&ws).await;
     let live = ws.live().await;
     assert_eq!(live.topics[&replicated].partitions.len(), 3);
     assert!(live.topics.contains_key(&new));
@@ -144,16 +149,7 @@ async fn controller_going_away() {
     assert!(failed.stderr.contains("nothing was applied"), "{}", failed.stderr);
 
     drop(restart);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let converged = loop {
-        let run = ws.run(&["apply", "--auto-approve"]);
-        if run.code == 0 || Instant::now() > deadline {
-            break run;
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    converged.expect_code(0);
-    ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    converges(&ws).await;
 }
 
 /// Starts the controller again when dropped, even after a failure, and waits for the cluster.

@@ -67,6 +67,21 @@ fn scram(ws: &Workspace, s: &Secure, user: &str) {
     );
 }
 
+/// A project reaching the cluster over SASL_PLAINTEXT with PLAIN as `user`, the password from the
+/// environment.
+fn plain(ws: &Workspace, s: &Secure, user: &str) {
+    project(
+        ws,
+        &s.sasl_plaintext,
+        &[
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            ("sasl.username", user),
+            ("sasl.password", "${KAFKA_PASSWORD}"),
+        ],
+    );
+}
+
 fn run_with_password(ws: &Workspace, password: &str, args: &[&str]) -> Run {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_topicform"))
         .args(args)
@@ -100,16 +115,7 @@ async fn sasl_plaintext_with_plain_and_tls_only_plan() {
     let Some(s) = secure("sasl_plaintext_with_plain_and_tls_only_plan") else { return };
     let ws = Workspace::new("plain");
     topic_file(&ws, &ws.topic("t"));
-    project(
-        &ws,
-        &s.sasl_plaintext,
-        &[
-            ("security.protocol", "SASL_PLAINTEXT"),
-            ("sasl.mechanism", "PLAIN"),
-            ("sasl.username", "alice"),
-            ("sasl.password", "${KAFKA_PASSWORD}"),
-        ],
-    );
+    plain(&ws, &s, "alice");
     run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
     project(&ws, &s.ssl, &[("security.protocol", "SSL"), ("ssl.ca.location", &s.ca)]);
     run_with_password(&ws, "", &["plan", "--detailed-exitcode"]).expect_code(0);
@@ -242,16 +248,7 @@ async fn replication_factor_changes_over_sasl_and_tls() {
     assert_eq!(ws.live().await.topics[&t].replication_factor(), 3);
 
     // SASL_PLAINTEXT with PLAIN.
-    project(
-        &ws,
-        &s.sasl_plaintext,
-        &[
-            ("security.protocol", "SASL_PLAINTEXT"),
-            ("sasl.mechanism", "PLAIN"),
-            ("sasl.username", "alice"),
-            ("sasl.password", "${KAFKA_PASSWORD}"),
-        ],
-    );
+    plain(&ws, &s, "alice");
     declare(2);
     run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(ws.live().await.topics[&t].replication_factor(), 2);

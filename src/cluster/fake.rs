@@ -84,13 +84,6 @@ impl FakeCluster {
         self.state.lock().unwrap().clone()
     }
 
-    /// Sets a topic override directly, as another tool would.
-    pub fn set_override(&self, topic: &str, key: &str, value: &str) {
-        let mut state = self.state.lock().unwrap();
-        let t = state.topics.get_mut(topic).expect("topic exists");
-        t.configs.insert(key.into(), config(key, value, ConfigSource::TopicOverride));
-    }
-
     fn apply(&self, state: &mut Live, change: &Change) -> Result<(), Error> {
         let refused = |op: &'static str, topic: &str, code: &str| Error::Topic {
             operation: op,

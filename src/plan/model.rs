@@ -426,11 +426,6 @@ impl Plan {
             unmanaged: self.unmanaged.len(),
         }
     }
-
-    /// The highest risk class of any change, if there are changes.
-    pub fn max_risk(&self) -> Option<Risk> {
-        self.changes.iter().map(|c| c.risk().0).max()
-    }
 }
 
 #[cfg(test)]

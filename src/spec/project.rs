@@ -130,11 +130,6 @@ impl ClientProperties {
     pub fn expose(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
-
-    /// The property names, which are safe to show.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
 }
 
 impl fmt::Debug for ClientProperties {

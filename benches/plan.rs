@@ -3,7 +3,7 @@
 //! - `plan::diff` of 100,000 declared topics against a synthetic live state in which every topic has
 //!   every topic config of the catalog (33, as a Kafka 4.3 broker describes them) and a few overrides:
 //!   in sync, and with 1% of the topics drifted (one config each);
-//! - `spec::load::check_texts` of 10,000 topics in 100 in-memory files: `validate` without the disk.
+//! - `desired::load::check_texts` of 10,000 topics in 100 in-memory files: `validate` without the disk.
 //!
 //! The declared states are built by the real loader from generated topic files, the live ones from the
 //! public `cluster` types. `cargo bench --bench plan` runs them at full size. Under `cargo test --all-targets` (no `--bench`
@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use topicform::catalog;
-use topicform::cluster::{ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic};
+use topicform::desired::Desired;
+use topicform::live::{ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic};
 use topicform::plan;
-use topicform::spec::Desired;
 
 /// The overrides of topic `i`: every topic pins `min.insync.replicas`, others a varying few more.
 /// The same rule as `scripts/bench.d/bench.py`, so the micro and the cluster benchmarks agree.
@@ -62,7 +62,7 @@ fn name(i: usize) -> String {
 fn desired(n: usize, drift: bool) -> Desired {
     let files = topic_files(n, n.div_ceil(100), drift);
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-    topicform::spec::load::check_texts(&refs).expect("the generated files are valid").desired
+    topicform::desired::load::check_texts(&refs).expect("the generated files are valid").desired
 }
 
 /// Every catalog config, as a broker with stock settings describes it, with topic `i`'s overrides.
@@ -164,13 +164,13 @@ fn main() {
     let files = topic_files(files_topics, 100, false);
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
-    let checked = topicform::spec::load::check_texts(&refs).expect("the generated files are valid");
+    let checked = topicform::desired::load::check_texts(&refs).expect("the generated files are valid");
     assert_eq!(checked.desired.topics.len(), files_topics);
     eprintln!("check_texts: {files_topics} topics in {} files, {bytes} bytes", files.len());
     let mut group = c.benchmark_group("validate");
     group.throughput(Throughput::Elements(files_topics as u64));
     group.bench_function(format!("check_texts_{files_topics}_topics_100_files"), |b| {
-        b.iter(|| topicform::spec::load::check_texts(black_box(&refs)))
+        b.iter(|| topicform::desired::load::check_texts(black_box(&refs)))
     });
     group.finish();
 

@@ -19,16 +19,17 @@ use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use topicform::apply;
+use topicform::cluster::Admin;
 use topicform::cluster::kafka::{CHANGE_CHUNK, DESCRIBE_CHUNK, KafkaAdmin};
-use topicform::cluster::{Admin, Scope};
+use topicform::desired::{self, ClientProperties, ClusterConfig, Desired, Sources};
+use topicform::live::Scope;
 use topicform::plan::{self, Change};
-use topicform::spec::{self, ClientProperties, ClusterConfig, Desired, Sources};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn load(var: &str) -> Desired {
     let paths: Vec<PathBuf> = std::env::var(var).unwrap_or_default().split(':').map(PathBuf::from).collect();
-    match spec::load_topics(&paths, &mut Sources::default()) {
+    match desired::load_topics(&paths, &mut Sources::default()) {
         Ok(checked) => checked.desired,
         Err(errors) => panic!("{var}: {} problem(s), first: {:?}", errors.len(), errors.first()),
     }
@@ -136,7 +137,11 @@ async fn main() {
     assert_eq!(creates, planned.changes.len(), "the plan only creates");
     assert_eq!(creates, new.topics.len(), "every new topic is planned for creation");
     let t_apply = Instant::now();
-    let report = apply::run(&planned, &desired, &admin, &apply::Guards::default()).await.expect("apply starts");
+    let options = apply::Options::default();
+    let mut silent = topicform::report::Silent;
+    let report = apply::run(&planned, &desired, &admin, &apply::Guards::default(), &options, &mut silent)
+        .await
+        .expect("apply starts");
     let apply_ms = ms(t_apply.elapsed());
     assert!(report.is_success(), "apply succeeds and converges");
     let applied = admin.requests() - describe;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cluster::{ConfigSource, Live, LiveTopic};
+use crate::live::{ConfigSource, Live, LiveTopic};
 use crate::render::yaml_scalar;
 
 /// The files to write: `(file name, text)`, sorted.
@@ -58,7 +58,7 @@ mod tests {
     use insta::assert_snapshot;
 
     use super::*;
-    use crate::cluster::{LiveConfig, LivePartition};
+    use crate::live::{LiveConfig, LivePartition};
 
     fn topic(partitions: i32, rf: i32, configs: &[(&str, &str, ConfigSource)]) -> LiveTopic {
         LiveTopic {

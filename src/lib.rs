@@ -3,21 +3,26 @@
 //! One pipeline, in one direction:
 //!
 //! ```text
-//! spec::load ──► Desired ─┐
-//!                         ├─► plan::diff(&Desired, &Live) ─► Plan ─┬─► render::text
-//! cluster::describe ► Live┘                                        └─► apply::run ─► verify
+//! desired::load ──► Desired ─┐
+//!                            ├─► plan::diff(&Desired, &Live) ─► Plan ─┬─► render::{text, markdown, json}
+//! cluster::describe ─► Live ─┘                                        └─► apply::run ─► verify
 //! ```
 //!
-//! `spec`, `plan` and `render` are pure: no Kafka client, no async runtime, no environment. Everything
-//! that talks to Kafka is behind [`cluster::Admin`].
+//! The pure set (`desired`, `catalog`, `live`, `plan`, `render`, `report`, `import`, `schema`) has no
+//! Kafka client, no async runtime, no environment and no terminal detection; `plan` imports nothing
+//! from `cluster`. Everything that talks to Kafka is behind [`cluster::Admin`]; `cli` resolves the
+//! command line and the environment once, and `commands` run one command each.
 #![warn(missing_docs)]
 
 pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
+pub mod desired;
 pub mod import;
+pub mod live;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod schema;
-pub mod spec;

@@ -1,14 +1,15 @@
-//! The `topicform` binary: parses the command line, runs it, and turns the outcome into an exit code.
-//! Nothing else.
+//! The `topicform` binary: captures the environment, builds the runtime, runs the command line, and
+//! turns the outcome into an exit code. Nothing else.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use topicform::cli::{self, Cli};
+use topicform::cli::{self, Cli, Env};
 use topicform::plan::ExitStatus;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let env = Env::capture();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    match runtime.block_on(cli::run(cli, &env)) {
         Ok(ExitStatus::Success) => ExitCode::SUCCESS,
         Ok(ExitStatus::ChangesPending) => ExitCode::from(2),
         Ok(ExitStatus::Failure) => ExitCode::from(1),

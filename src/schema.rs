@@ -9,10 +9,11 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{self, Bound, ConfigSpec, Kind};
+use crate::catalog::{self, Bound, ConfigDef, Kind};
+use crate::desired::model::{ConfigMap, TopicFile};
+use crate::desired::project::ProjectDoc;
 use crate::plan::{Plan, SavedPlan};
-use crate::spec::model::{ConfigMap, TopicFile};
-use crate::spec::project::ProjectDoc;
+use crate::render::topics::TopicsView;
 
 /// Every schema, by the file name it has under `schemas/`.
 pub fn all() -> Vec<(&'static str, String)> {
@@ -21,6 +22,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("project.schema.json", render::<ProjectDoc>("https://topicform.dev/schemas/project.schema.json")),
         ("plan.schema.json", render::<Plan>("https://topicform.dev/schemas/plan.schema.json")),
         ("saved-plan.schema.json", render::<SavedPlan>("https://topicform.dev/schemas/saved-plan.schema.json")),
+        ("topics.schema.json", render::<TopicsView>("https://topicform.dev/schemas/topics.schema.json")),
     ]
 }
 
@@ -28,56 +30,6 @@ fn render<T: JsonSchema>(id: &str) -> String {
     let mut schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>();
     schema.insert("$id".into(), Value::String(id.into()));
     serde_json::to_string_pretty(&schema).expect("a schema is JSON") + "\n"
-}
-
-/// A partition count: an integer of at least 1, or the same number as a string (`"12"` is accepted,
-/// as numbers are everywhere in topic files).
-pub struct PartitionCount;
-
-impl JsonSchema for PartitionCount {
-    fn schema_name() -> Cow<'static, str> {
-        "PartitionCount".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "anyOf": [
-                { "type": "integer", "minimum": 1, "maximum": 2147483647 },
-                { "type": "string", "pattern": "^\\s*[0-9]+\\s*$" },
-            ]
-        })
-    }
-}
-
-/// A replication factor: an integer from 1 to 32767, or the same number as a string.
-pub struct ReplicationFactor;
-
-impl JsonSchema for ReplicationFactor {
-    fn schema_name() -> Cow<'static, str> {
-        "ReplicationFactor".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "anyOf": [
-                { "type": "integer", "minimum": 1, "maximum": 32767 },
-                { "type": "string", "pattern": "^\\s*[0-9]+\\s*$" },
-            ]
-        })
-    }
-}
-
-/// A scalar config value: string, number or boolean.
-pub struct Scalar;
-
-impl JsonSchema for Scalar {
-    fn schema_name() -> Cow<'static, str> {
-        "Scalar".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": ["string", "number", "boolean"] })
-    }
 }
 
 impl JsonSchema for ConfigMap {
@@ -96,7 +48,7 @@ impl JsonSchema for ConfigMap {
     }
 }
 
-fn config(c: &ConfigSpec) -> Value {
+fn config(c: &ConfigDef) -> Value {
     let mut description = c.doc.to_owned();
     if !c.default.is_empty() {
         description += &format!(". Kafka default: {}", c.default);

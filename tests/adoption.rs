@@ -6,7 +6,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Workspace, cluster_available};
-use topicform::cluster::Admin;
 use topicform::plan::Change;
 
 #[tokio::test]
@@ -38,7 +37,7 @@ async fn import_of_a_varied_cluster_plans_empty() {
             configs: configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         });
     }
-    let results = ws.admin().execute(&changes).await;
+    let results = topicform::apply::execute(&ws.admin(), &changes).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while ws.live().await.topics.len() < 50 {

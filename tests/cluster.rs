@@ -7,7 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Workspace, cluster_available};
-use topicform::cluster::{Admin, ConfigSource, Scope};
+use topicform::cluster::Admin;
+use topicform::live::{ConfigSource, Scope};
 use topicform::plan::Change;
 
 macro_rules! require_cluster {
@@ -131,7 +132,7 @@ async fn undeclared_override_is_unset() {
     // Someone changes the topic by hand.
     let hand_made =
         Change::SetConfig { topic: t.clone(), key: "segment.ms".into(), before: None, after: "600000".into() };
-    let results = ws.admin().execute(&[hand_made]).await;
+    let results = topicform::apply::execute(&ws.admin(), &[hand_made]).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
 
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
@@ -278,9 +279,9 @@ async fn deletion_is_explicit_and_guarded() {
         "topicform.yaml",
         &format!("clusters:\n  test:\n    bootstrap: {}\nowns: [\"{}.*\"]\n", ws.bootstrap, ws.prefix),
     );
-    let created = ws
-        .admin()
-        .execute(&[
+    let created = topicform::apply::execute(
+        &ws.admin(),
+        &[
             Change::CreateTopic {
                 topic: gone.clone(),
                 partitions: 1,
@@ -293,8 +294,9 @@ async fn deletion_is_explicit_and_guarded() {
                 replication_factor: Some(1),
                 configs: Default::default(),
             },
-        ])
-        .await;
+        ],
+    )
+    .await;
     assert!(created.iter().all(Result::is_ok), "{created:?}");
     ws.write(
         "topics/t.yaml",
@@ -405,7 +407,7 @@ async fn describe_and_execute_are_batched() {
         })
         .collect();
     let admin = ws.admin();
-    let results = admin.execute(&changes).await;
+    let results = topicform::apply::execute(&admin, &changes).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(admin.requests(), 1, "40 creates are one CreateTopics request");
 
@@ -429,7 +431,7 @@ async fn replication_factor_changes_by_reassignment() {
     require_cluster!("replication_factor_changes_by_reassignment");
     let ws = Workspace::new("rf");
     let t = ws.topic("t");
-    let racks = |live: &topicform::cluster::Live| -> std::collections::BTreeMap<i32, Option<String>> {
+    let racks = |live: &topicform::live::Live| -> std::collections::BTreeMap<i32, Option<String>> {
         live.brokers.values().map(|b| (b.id, b.rack.clone())).collect()
     };
     ws.write("topics/t.yaml", &topics_yaml(&[(&t, 4, 1, &[("retention.ms", "3600000")])]));

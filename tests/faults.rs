@@ -91,7 +91,7 @@ async fn brokers_going_away() {
     assert!(kafka_local(&["stop-broker", "3"]), "stopping broker 3");
     let restart3 = Stopped(&["3"]);
     let admin = ws.admin();
-    let everything = topicform::cluster::Scope::new([], &[], &[]).unwrap();
+    let everything = topicform::live::Scope::new([], &[], &[]).unwrap();
     let deadline = Instant::now() + Duration::from_secs(45);
     while admin.describe(&everything).await.is_ok_and(|live| live.brokers.contains_key(&3)) {
         assert!(Instant::now() < deadline, "broker 3 was never fenced");

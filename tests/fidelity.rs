@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::{Workspace, cluster_available};
 use topicform::catalog;
-use topicform::cluster::{Admin, ConfigSource};
+use topicform::cluster::{Admin, ConfigAlter, ConfigOp};
+use topicform::live::ConfigSource;
 use topicform::plan::Change;
 
 macro_rules! require_cluster {
@@ -118,10 +119,12 @@ impl Drop for BrokerDefault {
         let (bootstrap, key) = (self.ws_bootstrap.clone(), self.key);
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            let cluster = topicform::spec::ClusterConfig { name: "test".into(), bootstrap, client: Default::default() };
+            let cluster =
+                topicform::desired::ClusterConfig { name: "test".into(), bootstrap, client: Default::default() };
             let admin = topicform::cluster::kafka::KafkaAdmin::connect(&cluster, Duration::from_secs(10)).unwrap();
             for broker in 1..=3 {
-                let _ = rt.block_on(admin.alter_broker_configs(broker, &[(key, None)]));
+                let unset = ConfigAlter { resource: broker, ops: vec![ConfigOp::Delete { key: key.to_owned() }] };
+                let _ = rt.block_on(admin.alter_broker_configs(&[unset]));
             }
         })
         .join();
@@ -138,7 +141,7 @@ async fn dynamic_broker_defaults_are_shown_as_inherited() {
     // `delete.retention.ms` inherits `log.cleaner.delete.retention.ms`; no other test reads it.
     let admin = ws.admin();
     let brokers: Vec<i32> = admin
-        .describe(&topicform::cluster::Scope::new([], &[], &[]).unwrap())
+        .describe(&topicform::live::Scope::new([], &[], &[]).unwrap())
         .await
         .unwrap()
         .brokers
@@ -146,10 +149,14 @@ async fn dynamic_broker_defaults_are_shown_as_inherited() {
         .collect();
     assert_eq!(brokers, [1, 2, 3], "the test cluster has brokers 1, 2 and 3");
     for broker in brokers {
-        admin.alter_broker_configs(broker, &[("log.cleaner.delete.retention.ms", Some("3600000"))]).await.unwrap();
+        let set = ConfigOp::Set { key: "log.cleaner.delete.retention.ms".into(), value: "3600000".into() };
+        let results = admin.alter_broker_configs(&[ConfigAlter { resource: broker, ops: vec![set] }]).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
     }
     let _restore = BrokerDefault { ws_bootstrap: ws.bootstrap.clone(), key: "log.cleaner.delete.retention.ms" };
-    let results = admin.execute(&[create(&pinned, &[]), create(&unset, &[("delete.retention.ms", "5000")])]).await;
+    let results =
+        topicform::apply::execute(&admin, &[create(&pinned, &[]), create(&unset, &[("delete.retention.ms", "5000")])])
+            .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
 
     ws.write(
@@ -193,7 +200,7 @@ async fn catalog_matches_the_broker() {
     require_cluster!("catalog_matches_the_broker");
     let ws = Workspace::new("catalog");
     let t = ws.topic("t");
-    let results = ws.admin().execute(&[create(&t, &[])]).await;
+    let results = topicform::apply::execute(&ws.admin(), &[create(&t, &[])]).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let deadline = Instant::now() + Duration::from_secs(15);
     let live = loop {
@@ -247,7 +254,7 @@ async fn saved_plans_apply_when_fresh_and_are_refused_when_stale() {
     ws.run(&["plan", "--out", "plan.json"]).expect_code(0);
     let hand_made =
         Change::SetConfig { topic: t.clone(), key: "retention.ms".into(), before: None, after: "60000".into() };
-    assert!(ws.admin().execute(&[hand_made]).await.iter().all(Result::is_ok));
+    assert!(topicform::apply::execute(&ws.admin(), &[hand_made]).await.iter().all(Result::is_ok));
     let stale = ws.run(&["apply", "plan.json", "--auto-approve"]);
     stale.expect_code(1);
     assert!(stale.stderr.contains(&format!("topic `{t}` `retention.ms` was 3600000, now 60000")), "{}", stale.stderr);
@@ -267,10 +274,11 @@ async fn unmanaged_ignored_and_additive() {
             p = ws.prefix
         ),
     );
-    let results = ws
-        .admin()
-        .execute(&[create(&declared, &[("segment.ms", "600000")]), create(&extra, &[]), create(&ignored, &[])])
-        .await;
+    let results = topicform::apply::execute(
+        &ws.admin(),
+        &[create(&declared, &[("segment.ms", "600000")]), create(&extra, &[]), create(&ignored, &[])],
+    )
+    .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     ws.write("topics/t.yaml", &format!("configMode: additive\ntopics:\n{}", topic_yaml(&declared, &[])));
 

@@ -1,4 +1,4 @@
-//! The loader on real files: `spec::load_topics` reads raw bytes (UTF-8 or not) from disk, and every
+//! The loader on real files: `desired::load_topics` reads raw bytes (UTF-8 or not) from disk, and every
 //! error is rendered with `render::diagnostics` using the `Sources` the loader filled in, so that source
 //! snippets and their underlined spans (byte offsets into the file) are drawn too. `validate` cannot do
 //! that: `Sources` has no public constructor for in-memory text.
@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use topicform::render::{self, Style};
-use topicform::spec::{Error, Sources, load_topics};
+use topicform::desired::{Error, Sources, load_topics};
 
 fuzz_target!(|data: &[u8]| {
     let dir = scratch();

@@ -1,4 +1,4 @@
-//! Topic files given as text: `spec::load::check_texts` must return `Ok` or a list of errors for any
+//! Topic files given as text: `desired::load::check_texts` must return `Ok` or a list of errors for any
 //! text, never panic, never hang, and every error it returns must render.
 //!
 //! The input is the text of one topic file. It is checked twice: as one file, and split in two files at
@@ -13,8 +13,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use topicform::render::{self, Style};
-use topicform::spec::load::check_texts;
-use topicform::spec::{Error, Sources};
+use topicform::desired::load::check_texts;
+use topicform::desired::{Error, Sources};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -46,7 +46,7 @@ fn check(files: &[(&str, &str)]) {
             errors
         }
     };
-    // `Sources` has no public constructor for in-memory text (its `insert` is private to `spec::load`),
+    // `Sources` has no public constructor for in-memory text (its `insert` is private to `desired::load`),
     // so the diagnostics are drawn without source snippets here; `load_render` draws them with.
     let mut out = Vec::new();
     render::diagnostics(&errors, &Sources::default(), Style::default(), &mut out).expect("rendering to a Vec");

@@ -24,9 +24,9 @@ pub enum Kind {
     Double,
     /// `true` or `false`.
     Boolean,
-    /// One value of [`ConfigSpec::values`].
+    /// One value of [`ConfigDef::values`].
     Enum,
-    /// A comma-separated list; its members are from [`ConfigSpec::values`] when that is non-empty.
+    /// A comma-separated list; its members are from [`ConfigDef::values`] when that is non-empty.
     List,
     /// Free text.
     String,
@@ -45,7 +45,7 @@ pub enum Bound {
 
 /// One topic-level config of Apache Kafka.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConfigSpec {
+pub struct ConfigDef {
     /// The key, in Kafka's spelling.
     pub name: &'static str,
     /// Its value type.
@@ -71,12 +71,12 @@ pub struct ConfigSpec {
 }
 
 /// Every topic-level config of the pinned Apache Kafka release, sorted by name.
-pub fn all() -> &'static [ConfigSpec] {
+pub fn all() -> &'static [ConfigDef] {
     table::TOPIC_CONFIGS
 }
 
 /// The config named `name`, if Kafka has it.
-pub fn get(name: &str) -> Option<&'static ConfigSpec> {
+pub fn get(name: &str) -> Option<&'static ConfigDef> {
     let table = all();
     table.binary_search_by(|c| c.name.cmp(name)).ok().map(|i| &table[i])
 }

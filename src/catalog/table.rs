@@ -27,13 +27,13 @@
 //! kinds and bounds from the validators and `since` from the release notes or git history; update the count in
 //! the first line of this comment, then run `cargo test --lib catalog`.
 
-use super::{Bound, ConfigSpec, Kind};
+use super::{Bound, ConfigDef, Kind};
 
 /// `i32::MAX`, the implicit upper bound of a Java `int` config.
 const INT_MAX: Option<Bound> = Some(Bound::Int(2147483647));
 
-pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
-    ConfigSpec {
+pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
+    ConfigDef {
         name: "cleanup.policy",
         kind: Kind::List,
         default: "delete",
@@ -45,7 +45,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "How old segments are cleaned: delete them, compact by key, both, or (empty list) neither",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "compression.gzip.level",
         kind: Kind::Int,
         default: "-1",
@@ -57,7 +57,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.8.0",
         doc: "Gzip level when compression.type is gzip: 1 to 9, or -1 for the codec's default (0 is rejected)",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "compression.lz4.level",
         kind: Kind::Int,
         default: "9",
@@ -69,7 +69,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.8.0",
         doc: "LZ4 level used when compression.type is lz4",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "compression.type",
         kind: Kind::Enum,
         default: "producer",
@@ -81,7 +81,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.9.0.0",
         doc: "Codec the broker stores batches with; producer keeps whatever the producer sent",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "compression.zstd.level",
         kind: Kind::Int,
         default: "3",
@@ -93,7 +93,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.8.0",
         doc: "Zstandard level used when compression.type is zstd",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "delete.retention.ms",
         kind: Kind::Duration,
         default: "86400000",
@@ -105,7 +105,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "How long tombstones survive in a compacted log before the cleaner may drop them",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "file.delete.delay.ms",
         kind: Kind::Duration,
         default: "60000",
@@ -117,7 +117,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Wait between marking a segment file deleted and removing it from disk",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "flush.messages",
         kind: Kind::Long,
         default: "9223372036854775807",
@@ -129,7 +129,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Force an fsync after this many messages; the default leaves flushing to the OS",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "flush.ms",
         kind: Kind::Duration,
         default: "9223372036854775807",
@@ -141,7 +141,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Force an fsync when data has been unflushed this long; the default leaves flushing to the OS",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "follower.replication.throttled.replicas",
         kind: Kind::List,
         default: "",
@@ -153,7 +153,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.10.1.0",
         doc: "Replicas (partition:broker pairs, or *) whose follower-side replication is throttled",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "index.interval.bytes",
         kind: Kind::Bytes,
         default: "4096",
@@ -165,7 +165,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Bytes of log written between two entries of the offset index",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "leader.replication.throttled.replicas",
         kind: Kind::List,
         default: "",
@@ -177,7 +177,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.10.1.0",
         doc: "Replicas (partition:broker pairs, or *) whose leader-side replication is throttled",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "local.retention.bytes",
         kind: Kind::Bytes,
         default: "-2",
@@ -189,7 +189,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.6.0",
         doc: "With tiered storage, max bytes kept on local disk per partition; -2 means use retention.bytes",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "local.retention.ms",
         kind: Kind::Duration,
         default: "-2",
@@ -201,7 +201,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.6.0",
         doc: "With tiered storage, how long segments stay on local disk; -2 means use retention.ms",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "max.compaction.lag.ms",
         kind: Kind::Duration,
         default: "9223372036854775807",
@@ -213,7 +213,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "2.3.0",
         doc: "Longest a record may stay uncompacted in a compacted log",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "max.message.bytes",
         kind: Kind::Bytes,
         default: "1048588",
@@ -225,7 +225,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Largest record batch the topic accepts, measured after compression",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "message.timestamp.after.max.ms",
         kind: Kind::Duration,
         default: "3600000",
@@ -237,7 +237,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.6.0",
         doc: "How far ahead of broker time a CreateTime timestamp may be before the batch is rejected",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "message.timestamp.before.max.ms",
         kind: Kind::Duration,
         default: "9223372036854775807",
@@ -249,7 +249,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.6.0",
         doc: "How far behind broker time a CreateTime timestamp may be before the batch is rejected",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "message.timestamp.type",
         kind: Kind::Enum,
         default: "CreateTime",
@@ -261,7 +261,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.10.0.0",
         doc: "Whether record timestamps are the producer's create time or the broker's append time",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "min.cleanable.dirty.ratio",
         kind: Kind::Double,
         default: "0.5",
@@ -273,7 +273,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Share of uncompacted log at which the cleaner considers a log worth compacting",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "min.compaction.lag.ms",
         kind: Kind::Duration,
         default: "0",
@@ -285,7 +285,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.10.1.0",
         doc: "Shortest time a record stays uncompacted in a compacted log",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "min.insync.replicas",
         kind: Kind::Int,
         default: "1",
@@ -297,7 +297,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.2.0",
         doc: "In-sync replicas needed for an acks=all write to succeed",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "preallocate",
         kind: Kind::Boolean,
         default: "false",
@@ -309,7 +309,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.9.0.0",
         doc: "Preallocate each new segment file on disk at its full size",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "remote.log.copy.disable",
         kind: Kind::Boolean,
         default: "false",
@@ -321,7 +321,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.9.0",
         doc: "Stop uploading to tiered storage and keep tiered data read-only",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "remote.log.delete.on.disable",
         kind: Kind::Boolean,
         default: "false",
@@ -333,7 +333,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.9.0",
         doc: "Delete tiered data when remote.storage.enable is turned off; needed to turn it off",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "remote.storage.enable",
         kind: Kind::Boolean,
         default: "false",
@@ -345,7 +345,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "3.6.0",
         doc: "Move older segments to tiered storage; needs tiered storage enabled on the cluster",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "retention.bytes",
         kind: Kind::Bytes,
         default: "-1",
@@ -357,7 +357,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Max size of a partition before delete drops old segments; negative means no size limit",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "retention.ms",
         kind: Kind::Duration,
         default: "604800000",
@@ -369,7 +369,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "How long delete keeps a segment's records; -1 means no time limit",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "segment.bytes",
         kind: Kind::Bytes,
         default: "1073741824",
@@ -381,7 +381,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Size at which the active segment file is rolled",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "segment.index.bytes",
         kind: Kind::Bytes,
         default: "10485760",
@@ -393,7 +393,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Size preallocated for each segment's offset index file",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "segment.jitter.ms",
         kind: Kind::Duration,
         default: "0",
@@ -405,7 +405,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.2.0",
         doc: "Max random time taken off segment.ms so that segments do not all roll at once",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "segment.ms",
         kind: Kind::Duration,
         default: "604800000",
@@ -417,7 +417,7 @@ pub(super) static TOPIC_CONFIGS: &[ConfigSpec] = &[
         since: "0.8.1",
         doc: "Age at which the active segment is rolled even if not full",
     },
-    ConfigSpec {
+    ConfigDef {
         name: "unclean.leader.election.enable",
         kind: Kind::Boolean,
         default: "false",

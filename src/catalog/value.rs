@@ -1,4 +1,4 @@
-//! Config values: as written in YAML ([`Value`]), checked against a [`ConfigSpec`] and normalised to
+//! Config values: as written in YAML ([`Value`]), checked against a [`ConfigDef`] and normalised to
 //! the canonical string Kafka stores, so that formatting never shows up as drift.
 //!
 //! The canonical form is what a broker's DescribeConfigs returns after parsing a value: decimal
@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{Bound, ConfigSpec, Kind};
+use super::{Bound, ConfigDef, Kind};
 
 /// A config value as YAML gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +77,7 @@ fn invalid_with(reason: impl Into<String>, hint: impl Into<String>) -> Invalid {
 }
 
 /// Checks `value` against `spec` and returns its canonical string.
-pub fn normalise(spec: &ConfigSpec, value: &Value) -> Result<String, Invalid> {
+pub fn normalise(spec: &ConfigDef, value: &Value) -> Result<String, Invalid> {
     if let Value::Null = value {
         return Err(invalid_with("nothing (null)", "remove the key to leave the topic on the broker's value"));
     }
@@ -98,7 +98,7 @@ pub fn normalise(spec: &ConfigSpec, value: &Value) -> Result<String, Invalid> {
 
 /// The canonical form of a value the broker reported, for comparison with a normalised declared value.
 /// A value that does not parse is returned as it is.
-pub fn canonical(spec: &ConfigSpec, live: &str) -> String {
+pub fn canonical(spec: &ConfigDef, live: &str) -> String {
     normalise(spec, &Value::String(live.to_owned())).unwrap_or_else(|_| live.to_owned())
 }
 
@@ -128,7 +128,7 @@ fn plain_integer(text: &str) -> Option<i128> {
 
 /// Integer kinds: YAML integers, integral floats, and strings (plain or with units), range-checked.
 fn integer(
-    spec: &ConfigSpec,
+    spec: &ConfigDef,
     value: &Value,
     parse_text: impl Fn(&str) -> Result<i128, Invalid>,
 ) -> Result<String, Invalid> {
@@ -155,7 +155,7 @@ fn integer(
     Ok(n.to_string())
 }
 
-fn check_float_range(spec: &ConfigSpec, x: f64, shown: &str) -> Result<(), Invalid> {
+fn check_float_range(spec: &ConfigDef, x: f64, shown: &str) -> Result<(), Invalid> {
     let value = |b: Bound| match b {
         Bound::Int(i) => i as f64,
         Bound::Float(f) => f,
@@ -165,7 +165,7 @@ fn check_float_range(spec: &ConfigSpec, x: f64, shown: &str) -> Result<(), Inval
     if below || above { Err(range_error(spec, shown)) } else { Ok(()) }
 }
 
-fn range_error(spec: &ConfigSpec, shown: &str) -> Invalid {
+fn range_error(spec: &ConfigDef, shown: &str) -> Invalid {
     let bound = |b: Option<Bound>| match b {
         Some(Bound::Int(i)) => Some(i.to_string()),
         Some(Bound::Float(f)) => Some(java_double(f)),
@@ -231,7 +231,7 @@ fn with_unit(text: &str, units: &[(&str, i128)], what: &str, hint: &str) -> Resu
     }
 }
 
-fn double(spec: &ConfigSpec, value: &Value) -> Result<String, Invalid> {
+fn double(spec: &ConfigDef, value: &Value) -> Result<String, Invalid> {
     let x = match value {
         Value::Float(x) => *x,
         Value::Integer(i) => *i as f64,
@@ -272,7 +272,7 @@ fn boolean(value: &Value) -> Result<String, Invalid> {
     }
 }
 
-fn one_of(spec: &ConfigSpec, text: &str) -> Result<String, Invalid> {
+fn one_of(spec: &ConfigDef, text: &str) -> Result<String, Invalid> {
     match spec.values.iter().find(|v| v.eq_ignore_ascii_case(text)) {
         Some(v) => Ok((*v).to_owned()),
         None => Err(invalid_with(
@@ -286,7 +286,7 @@ fn one_of(spec: &ConfigSpec, text: &str) -> Result<String, Invalid> {
     }
 }
 
-fn list(spec: &ConfigSpec, value: &Value) -> Result<String, Invalid> {
+fn list(spec: &ConfigDef, value: &Value) -> Result<String, Invalid> {
     let members: Vec<String> = match value {
         Value::List(items) => items
             .iter()
@@ -320,8 +320,8 @@ fn list(spec: &ConfigSpec, value: &Value) -> Result<String, Invalid> {
 mod tests {
     use super::*;
 
-    fn spec(kind: Kind, min: Option<Bound>, max: Option<Bound>, values: &'static [&'static str]) -> ConfigSpec {
-        ConfigSpec {
+    fn spec(kind: Kind, min: Option<Bound>, max: Option<Bound>, values: &'static [&'static str]) -> ConfigDef {
+        ConfigDef {
             name: "test.config",
             kind,
             default: "",
@@ -461,7 +461,7 @@ mod tests {
     /// Any value of the config's type within its range, as a user could write it in YAML: integers
     /// (maybe as strings, maybe with a unit), doubles, booleans and enums in any case, lists in any
     /// order.
-    fn written(spec: &'static ConfigSpec) -> BoxedStrategy<Value> {
+    fn written(spec: &'static ConfigDef) -> BoxedStrategy<Value> {
         let (lo, hi) = match (spec.min, spec.max) {
             (Some(Bound::Int(a)), Some(Bound::Int(b))) => (a, b),
             (Some(Bound::Int(a)), None) => (a, i64::MAX),
@@ -523,7 +523,7 @@ mod tests {
         }
     }
 
-    fn any_config() -> impl Strategy<Value = (&'static ConfigSpec, Value)> {
+    fn any_config() -> impl Strategy<Value = (&'static ConfigDef, Value)> {
         (0..crate::catalog::all().len()).prop_flat_map(|i| {
             let spec = &crate::catalog::all()[i];
             (Just(spec), written(spec))

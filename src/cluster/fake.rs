@@ -1,13 +1,18 @@
-//! An in-memory cluster behind [`Admin`], for fast tests of planning and apply. It follows Kafka's rules
-//! for what it models (no shrinking, no duplicate creates, overrides fall back to defaults when
-//! deleted) and can be told to refuse changes to chosen topics.
+//! An in-memory cluster behind [`Admin`], for fast tests of planning, apply and the commands. It follows
+//! Kafka's rules for what it models (no shrinking, no duplicate creates, overrides fall back to defaults
+//! when deleted, reassignments that take a while) and can be told to refuse changes to chosen topics.
+//! Cloning it gives another handle on the same cluster.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use super::{Admin, Broker, ConfigSource, Effective, Error, Live, LiveConfig, LivePartition, LiveTopic, Scope};
-use crate::plan::Change;
+use super::{
+    Admin, ConfigAlter, ConfigOp, Connect, Connection, Error, ErrorCode, Mode, NewPartitions, NewTopic, Ongoing,
+    Reassignment,
+};
+use crate::desired::ClusterConfig;
+use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 
 /// Kafka's defaults for a few topic configs, enough for tests.
 pub const DEFAULTS: [(&str, &str); 4] = [
@@ -18,14 +23,33 @@ pub const DEFAULTS: [(&str, &str); 4] = [
 ];
 
 /// An in-memory cluster of `brokers` brokers.
+#[derive(Clone)]
 pub struct FakeCluster {
-    state: Mutex<Live>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
     refuse: Mutex<BTreeSet<String>>,
     /// Topics whose next changes fail with a retriable error, and how many times.
     flaky: Mutex<BTreeMap<String, u32>>,
     /// Topics whose changes pass validation but fail when made (a broker lost mid-apply).
     broken: Mutex<BTreeSet<String>>,
+    /// How many ListPartitionReassignments calls a reassignment stays in progress for.
+    reassignment_polls: Mutex<u32>,
     requests: AtomicUsize,
+}
+
+#[derive(Clone)]
+struct State {
+    live: Live,
+    broker_configs: BTreeMap<i32, BTreeMap<String, String>>,
+    /// Reassignments under way: the new replicas, and the polls left before they are done.
+    moving: BTreeMap<(String, i32), (Vec<i32>, u32)>,
+}
+
+fn refused(operation: &'static str, topic: &str, code: ErrorCode) -> Error {
+    Error::Topic { operation, topic: topic.to_owned(), code, message: String::new() }
 }
 
 impl FakeCluster {
@@ -36,151 +60,134 @@ impl FakeCluster {
                 (id, Broker { id, host: "127.0.0.1".into(), port: 9091 + id as u16, rack: Some(format!("rack-{id}")) })
             })
             .collect();
+        let state = State {
+            live: Live { brokers, topics: BTreeMap::new() },
+            broker_configs: BTreeMap::new(),
+            moving: BTreeMap::new(),
+        };
         FakeCluster {
-            state: Mutex::new(Live { brokers, topics: BTreeMap::new() }),
-            refuse: Mutex::new(BTreeSet::new()),
-            flaky: Mutex::new(BTreeMap::new()),
-            broken: Mutex::new(BTreeSet::new()),
-            requests: AtomicUsize::new(0),
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                refuse: Mutex::new(BTreeSet::new()),
+                flaky: Mutex::new(BTreeMap::new()),
+                broken: Mutex::new(BTreeSet::new()),
+                reassignment_polls: Mutex::new(0),
+                requests: AtomicUsize::new(0),
+            }),
         }
     }
 
     /// Makes every later change to `topic` fail with `POLICY_VIOLATION`.
     pub fn refuse(&self, topic: &str) {
-        self.refuse.lock().unwrap().insert(topic.to_owned());
+        self.inner.refuse.lock().unwrap().insert(topic.to_owned());
     }
 
     /// Makes the next `times` changes to `topic` fail with `REQUEST_TIMED_OUT`, as a broker that is
     /// briefly away would.
     pub fn fail_transiently(&self, topic: &str, times: u32) {
-        self.flaky.lock().unwrap().insert(topic.to_owned(), times);
+        self.inner.flaky.lock().unwrap().insert(topic.to_owned(), times);
     }
 
     /// Makes changes to `topic` pass validation and then fail when made, with a non-retriable error:
     /// what a preflight cannot foresee.
     pub fn break_after_preflight(&self, topic: &str) {
-        self.broken.lock().unwrap().insert(topic.to_owned());
+        self.inner.broken.lock().unwrap().insert(topic.to_owned());
+    }
+
+    /// Makes each later reassignment stay in progress for `polls` ListPartitionReassignments calls, as
+    /// brokers copying data would.
+    pub fn slow_reassignments(&self, polls: u32) {
+        *self.inner.reassignment_polls.lock().unwrap() = polls;
     }
 
     /// Creates a topic directly, as another tool would.
     pub fn create_topic(&self, topic: &str, partitions: u32) {
-        let change = Change::CreateTopic {
-            topic: topic.into(),
-            partitions,
-            replication_factor: Some(1),
-            configs: BTreeMap::new(),
-        };
-        let mut state = self.state.lock().unwrap();
-        self.apply(&mut state, &change).expect("a new topic");
+        let new = NewTopic { name: topic.into(), partitions, replication_factor: Some(1), configs: BTreeMap::new() };
+        let mut state = self.inner.state.lock().unwrap();
+        create(&mut state.live, &new).expect("a new topic");
     }
 
     /// Requests served so far; a batched call counts once.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.inner.requests.load(Ordering::Relaxed)
     }
 
     /// Everything the cluster holds.
     pub fn snapshot(&self) -> Live {
-        self.state.lock().unwrap().clone()
+        self.inner.state.lock().unwrap().live.clone()
     }
 
-    fn apply(&self, state: &mut Live, change: &Change) -> Result<(), Error> {
-        let refused = |op: &'static str, topic: &str, code: &str| Error::Topic {
-            operation: op,
-            topic: topic.to_owned(),
-            code: code.to_owned(),
-            message: String::new(),
-        };
-        if self.refuse.lock().unwrap().contains(change.topic()) {
-            return Err(refused("Change", change.topic(), "POLICY_VIOLATION"));
+    /// The dynamic configs set on each broker.
+    pub fn broker_configs(&self) -> BTreeMap<i32, BTreeMap<String, String>> {
+        self.inner.state.lock().unwrap().broker_configs.clone()
+    }
+
+    fn count(&self) {
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The failure chosen for `topic` by a test, if any: refused, or briefly unavailable.
+    fn injected(&self, topic: &str, mode: Mode) -> Option<Error> {
+        if self.inner.refuse.lock().unwrap().contains(topic) {
+            return Some(refused("Change", topic, ErrorCode::PolicyViolation));
         }
-        if let Some(left) = self.flaky.lock().unwrap().get_mut(change.topic())
+        if let Some(left) = self.inner.flaky.lock().unwrap().get_mut(topic)
             && *left > 0
         {
             *left -= 1;
-            return Err(refused("Change", change.topic(), "REQUEST_TIMED_OUT"));
+            return Some(refused("Change", topic, ErrorCode::RequestTimedOut));
         }
-        let brokers: Vec<i32> = state.brokers.keys().copied().collect();
-        match change {
-            Change::CreateTopic { topic, partitions, replication_factor, configs } => {
-                if state.topics.contains_key(topic) {
-                    return Err(refused("CreateTopics", topic, "TOPIC_ALREADY_EXISTS"));
-                }
-                let rf = usize::from(replication_factor.unwrap_or(1));
-                if rf > brokers.len() {
-                    return Err(refused("CreateTopics", topic, "INVALID_REPLICATION_FACTOR"));
-                }
-                let mut t = LiveTopic {
-                    partitions: (0..*partitions as i32).map(|id| partition(id, rf, &brokers)).collect(),
-                    configs: DEFAULTS
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), config(k, v, ConfigSource::Default)))
-                        .collect(),
-                };
-                for (k, v) in configs {
-                    t.configs.insert(k.clone(), config(k, v, ConfigSource::TopicOverride));
-                }
-                state.topics.insert(topic.clone(), t);
-            }
-            Change::AddPartitions { topic, to, assignments, .. } => {
-                let t = state
-                    .topics
-                    .get_mut(topic)
-                    .ok_or_else(|| refused("CreatePartitions", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
-                if *to as usize <= t.partitions.len() {
-                    return Err(refused("CreatePartitions", topic, "INVALID_PARTITIONS"));
-                }
-                let rf = t.replication_factor();
-                let first_new = t.partitions.len();
-                for id in first_new as i32..*to as i32 {
-                    let mut p = partition(id, rf, &brokers);
-                    if let Some(replicas) = assignments.get(id as usize - first_new) {
-                        p.leader = replicas.first().copied();
-                        p.replicas = replicas.clone();
-                        p.isr = replicas.clone();
-                    }
-                    t.partitions.push(p);
-                }
-            }
-            Change::SetConfig { topic, key, after, .. } | Change::PinConfig { topic, key, value: after, .. } => {
-                let t = state
-                    .topics
-                    .get_mut(topic)
-                    .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
-                t.configs.insert(key.clone(), config(key, after, ConfigSource::TopicOverride));
-            }
-            Change::ChangeReplicationFactor { topic, to, moves, .. } => {
-                let invalid = || refused("AlterPartitionReassignments", topic, "INVALID_REPLICA_ASSIGNMENT");
-                let t = state.topics.get_mut(topic).ok_or_else(invalid)?;
-                if usize::from(*to) > brokers.len() || moves.iter().any(|m| m.to.iter().any(|b| !brokers.contains(b))) {
-                    return Err(invalid());
-                }
-                for m in moves {
-                    let p = t.partitions.iter_mut().find(|p| p.id == m.partition).ok_or_else(invalid)?;
-                    p.replicas = m.to.clone();
-                    p.isr = m.to.clone();
-                    p.leader = m.to.first().copied();
-                }
-            }
-            Change::DeleteTopic { topic, .. } => {
-                state
-                    .topics
-                    .remove(topic)
-                    .ok_or_else(|| refused("DeleteTopics", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
-            }
-            Change::UnsetConfig { topic, key, .. } => {
-                let t = state
-                    .topics
-                    .get_mut(topic)
-                    .ok_or_else(|| refused("IncrementalAlterConfigs", topic, "UNKNOWN_TOPIC_OR_PARTITION"))?;
-                match DEFAULTS.iter().find(|(k, _)| k == key) {
-                    Some((_, v)) => t.configs.insert(key.clone(), config(key, v, ConfigSource::Default)),
-                    None => t.configs.remove(key),
-                };
-            }
+        if mode == Mode::Execute && self.inner.broken.lock().unwrap().contains(topic) {
+            return Some(Error::Topic {
+                operation: "Change",
+                topic: topic.to_owned(),
+                code: ErrorCode::UnknownServerError,
+                message: "the broker failed".into(),
+            });
         }
-        Ok(())
+        None
     }
+
+    /// Runs `each` over the items on the real state, or on a copy that is dropped (validate-only).
+    fn batch<T>(
+        &self,
+        items: &[T],
+        mode: Mode,
+        topic: impl Fn(&T) -> &str,
+        each: impl Fn(&mut State, &T) -> Result<(), Error>,
+    ) -> Vec<Result<(), Error>> {
+        self.count();
+        let mut guard = self.inner.state.lock().unwrap();
+        let mut copy = guard.clone();
+        let state = if mode == Mode::Validate { &mut copy } else { &mut *guard };
+        items
+            .iter()
+            .map(|item| match self.injected(topic(item), mode) {
+                Some(e) => Err(e),
+                None => each(state, item),
+            })
+            .collect()
+    }
+}
+
+fn create(live: &mut Live, new: &NewTopic) -> Result<(), Error> {
+    if live.topics.contains_key(&new.name) {
+        return Err(refused("CreateTopics", &new.name, ErrorCode::TopicAlreadyExists));
+    }
+    let brokers: Vec<i32> = live.brokers.keys().copied().collect();
+    let rf = usize::from(new.replication_factor.unwrap_or(1));
+    if rf > brokers.len() {
+        return Err(refused("CreateTopics", &new.name, ErrorCode::InvalidReplicationFactor));
+    }
+    let mut t = LiveTopic {
+        partitions: (0..new.partitions as i32).map(|id| partition(id, rf, &brokers)).collect(),
+        configs: DEFAULTS.iter().map(|(k, v)| (k.to_string(), config(k, v, ConfigSource::Default))).collect(),
+    };
+    for (k, v) in &new.configs {
+        t.configs.insert(k.clone(), config(k, v, ConfigSource::TopicOverride));
+    }
+    live.topics.insert(new.name.clone(), t);
+    Ok(())
 }
 
 /// A config entry as the broker describes it, with the value it inherits when not overridden.
@@ -200,14 +207,23 @@ fn partition(id: i32, rf: usize, brokers: &[i32]) -> LivePartition {
     LivePartition { id, leader: replicas.first().copied(), isr: replicas.clone(), replicas }
 }
 
+fn finish_move(live: &mut Live, topic: &str, partition: i32, replicas: &[i32]) {
+    if let Some(p) = live.topics.get_mut(topic).and_then(|t| t.partitions.iter_mut().find(|p| p.id == partition)) {
+        p.replicas = replicas.to_vec();
+        p.isr = replicas.to_vec();
+        p.leader = replicas.first().copied();
+    }
+}
+
 impl Admin for FakeCluster {
     async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
         // One Metadata request and one DescribeConfigs request, like the real adapter for small scopes.
-        self.requests.fetch_add(2, Ordering::Relaxed);
-        let state = self.state.lock().unwrap();
+        self.inner.requests.fetch_add(2, Ordering::Relaxed);
+        let state = self.inner.state.lock().unwrap();
         Ok(Live {
-            brokers: state.brokers.clone(),
+            brokers: state.live.brokers.clone(),
             topics: state
+                .live
                 .topics
                 .iter()
                 .filter(|(n, _)| scope.contains(n))
@@ -216,49 +232,167 @@ impl Admin for FakeCluster {
         })
     }
 
-    async fn execute(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
-        // Same order and batching as the real adapter: creates, then partitions, then configs, one
-        // request per kind.
-        let rank = |c: &Change| match c {
-            Change::CreateTopic { .. } => 0,
-            Change::AddPartitions { .. } => 1,
-            Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
-            Change::ChangeReplicationFactor { .. } => 3,
-            Change::DeleteTopic { .. } => 4,
-        };
-        let kinds: BTreeSet<u8> = changes.iter().map(rank).collect();
-        self.requests.fetch_add(kinds.len(), Ordering::Relaxed);
-        let mut state = self.state.lock().unwrap();
-        let mut order: Vec<usize> = (0..changes.len()).collect();
-        order.sort_by_key(|&i| rank(&changes[i]));
-        let broken = self.broken.lock().unwrap().clone();
-        let mut results: Vec<Result<(), Error>> = vec![Ok(()); changes.len()];
-        for i in order {
-            results[i] = if broken.contains(changes[i].topic()) {
-                Err(Error::Topic {
-                    operation: "Change",
-                    topic: changes[i].topic().to_owned(),
-                    code: "UNKNOWN_SERVER_ERROR".into(),
-                    message: "the broker failed".into(),
-                })
-            } else {
-                self.apply(&mut state, &changes[i])
-            };
-        }
-        results
+    async fn create_topics(&self, topics: &[NewTopic], mode: Mode) -> Vec<Result<(), Error>> {
+        self.batch(topics, mode, |t| &t.name, |state, t| create(&mut state.live, t))
     }
 
-    async fn validate(&self, changes: &[Change]) -> Vec<Result<(), Error>> {
-        // The same rules on a copy, which is then dropped. A briefly absent broker fails validation
-        // as it fails changes, so transient failures are consumed here too.
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut copy = self.state.lock().unwrap().clone();
-        changes
+    async fn create_partitions(&self, partitions: &[NewPartitions], mode: Mode) -> Vec<Result<(), Error>> {
+        self.batch(
+            partitions,
+            mode,
+            |p| &p.topic,
+            |state, grow| {
+                let brokers: Vec<i32> = state.live.brokers.keys().copied().collect();
+                let topic = &grow.topic;
+                let t = state
+                    .live
+                    .topics
+                    .get_mut(topic)
+                    .ok_or_else(|| refused("CreatePartitions", topic, ErrorCode::UnknownTopicOrPartition))?;
+                if grow.total as usize <= t.partitions.len() {
+                    return Err(refused("CreatePartitions", topic, ErrorCode::InvalidPartitions));
+                }
+                let rf = t.replication_factor();
+                let first_new = t.partitions.len();
+                for id in first_new as i32..grow.total as i32 {
+                    let mut p = partition(id, rf, &brokers);
+                    if let Some(replicas) = grow.assignments.get(id as usize - first_new) {
+                        p.leader = replicas.first().copied();
+                        p.replicas = replicas.clone();
+                        p.isr = replicas.clone();
+                    }
+                    t.partitions.push(p);
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn alter_topic_configs(&self, alters: &[ConfigAlter<String>], mode: Mode) -> Vec<Result<(), Error>> {
+        self.batch(
+            alters,
+            mode,
+            |a| &a.resource,
+            |state, alter| {
+                let topic = &alter.resource;
+                let t = state
+                    .live
+                    .topics
+                    .get_mut(topic)
+                    .ok_or_else(|| refused("IncrementalAlterConfigs", topic, ErrorCode::UnknownTopicOrPartition))?;
+                for op in &alter.ops {
+                    match op {
+                        ConfigOp::Set { key, value } => {
+                            t.configs.insert(key.clone(), config(key, value, ConfigSource::TopicOverride));
+                        }
+                        ConfigOp::Delete { key } => match DEFAULTS.iter().find(|(k, _)| k == key) {
+                            Some((_, v)) => {
+                                t.configs.insert(key.clone(), config(key, v, ConfigSource::Default));
+                            }
+                            None => {
+                                t.configs.remove(key);
+                            }
+                        },
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn alter_broker_configs(&self, alters: &[ConfigAlter<i32>]) -> Vec<Result<(), Error>> {
+        self.count();
+        let mut state = self.inner.state.lock().unwrap();
+        alters
             .iter()
-            .map(|c| match c {
-                Change::DeleteTopic { .. } => Ok(()),
-                other => self.apply(&mut copy, other),
+            .map(|alter| {
+                if !state.live.brokers.contains_key(&alter.resource) {
+                    let name = format!("broker {}", alter.resource);
+                    return Err(refused("IncrementalAlterConfigs", &name, ErrorCode::Other("INVALID_REQUEST".into())));
+                }
+                let configs = state.broker_configs.entry(alter.resource).or_default();
+                for op in &alter.ops {
+                    match op {
+                        ConfigOp::Set { key, value } => configs.insert(key.clone(), value.clone()),
+                        ConfigOp::Delete { key } => configs.remove(key),
+                    };
+                }
+                if configs.is_empty() {
+                    state.broker_configs.remove(&alter.resource);
+                }
+                Ok(())
             })
             .collect()
+    }
+
+    async fn delete_topics(&self, topics: &[String]) -> Vec<Result<(), Error>> {
+        self.batch(
+            topics,
+            Mode::Execute,
+            |t| t,
+            |state, topic| {
+                state
+                    .live
+                    .topics
+                    .remove(topic)
+                    .map(|_| ())
+                    .ok_or_else(|| refused("DeleteTopics", topic, ErrorCode::UnknownTopicOrPartition))
+            },
+        )
+    }
+
+    async fn alter_reassignments(&self, moves: &[Reassignment]) -> Vec<Result<(), Error>> {
+        let polls = *self.inner.reassignment_polls.lock().unwrap();
+        self.batch(
+            moves,
+            Mode::Execute,
+            |m| &m.topic,
+            |state, m| {
+                let invalid = || refused("AlterPartitionReassignments", &m.topic, ErrorCode::InvalidReplicaAssignment);
+                let known =
+                    state.live.topics.get(&m.topic).is_some_and(|t| t.partitions.iter().any(|p| p.id == m.partition));
+                if !known || m.replicas.iter().any(|b| !state.live.brokers.contains_key(b)) {
+                    return Err(invalid());
+                }
+                if polls == 0 {
+                    finish_move(&mut state.live, &m.topic, m.partition, &m.replicas);
+                } else {
+                    state.moving.insert((m.topic.clone(), m.partition), (m.replicas.clone(), polls));
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn list_reassignments(&self, partitions: &BTreeMap<String, Vec<i32>>) -> Result<Vec<Ongoing>, Error> {
+        self.count();
+        let mut guard = self.inner.state.lock().unwrap();
+        let state = &mut *guard;
+        let mut ongoing = Vec::new();
+        let mut done = Vec::new();
+        for ((topic, partition), (replicas, left)) in state.moving.iter_mut() {
+            if !partitions.get(topic).is_some_and(|ps| ps.contains(partition)) {
+                continue;
+            }
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                done.push((topic.clone(), *partition, replicas.clone()));
+            } else {
+                ongoing.push(Ongoing { topic: topic.clone(), partition: *partition });
+            }
+        }
+        for (topic, partition, replicas) in done {
+            state.moving.remove(&(topic.clone(), partition));
+            finish_move(&mut state.live, &topic, partition, &replicas);
+        }
+        Ok(ongoing)
+    }
+}
+
+impl Connect for FakeCluster {
+    type Admin = FakeCluster;
+
+    fn connect(&self, _cluster: &ClusterConfig, _connection: Connection) -> Result<FakeCluster, Error> {
+        Ok(self.clone())
     }
 }

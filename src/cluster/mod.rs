@@ -1,192 +1,155 @@
-//! Observed state: what the cluster holds, and the [`Admin`] interface through which topicform reads
-//! and changes it.
+//! The [`Admin`] interface: the primitives topicform needs from a cluster, one per Kafka request kind,
+//! each batched (one request for many topics). An implementation executes what it is asked and says how
+//! each item went; it never orders phases, invents changes or waits in loops: [`crate::apply`] decides
+//! all of that over these primitives.
 //!
-//! [`kafka`] is the only code that uses a Kafka client; [`fake`] is an in-memory cluster for fast tests
-//! of the apply engine.
+//! [`kafka`] is the only code that uses a Kafka client; [`fake`] is an in-memory cluster for fast tests.
 
 pub mod fake;
 pub mod kafka;
-mod native;
-mod reassign;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::fmt;
 use std::future::Future;
+use std::time::Duration;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use serde::Serialize;
+use crate::desired::ClusterConfig;
+use crate::live::{Live, Scope};
 
-use crate::plan::Change;
-
-/// A snapshot of the cluster: its brokers and the topics in scope.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Live {
-    /// Brokers, by id.
-    pub brokers: BTreeMap<i32, Broker>,
-    /// Topics in scope, by name. Internal topics (`__*`) are never here.
-    pub topics: BTreeMap<String, LiveTopic>,
+/// Kafka's error names (and librdkafka's own, which start with `_`), as data: retriable or not is
+/// decided here, on the enum, never by matching message text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `TOPIC_ALREADY_EXISTS`.
+    TopicAlreadyExists,
+    /// `UNKNOWN_TOPIC_OR_PARTITION`.
+    UnknownTopicOrPartition,
+    /// `INVALID_PARTITIONS`.
+    InvalidPartitions,
+    /// `INVALID_REPLICATION_FACTOR`.
+    InvalidReplicationFactor,
+    /// `INVALID_REPLICA_ASSIGNMENT`.
+    InvalidReplicaAssignment,
+    /// `INVALID_CONFIG`.
+    InvalidConfig,
+    /// `POLICY_VIOLATION`.
+    PolicyViolation,
+    /// `TOPIC_AUTHORIZATION_FAILED`.
+    TopicAuthorizationFailed,
+    /// `CLUSTER_AUTHORIZATION_FAILED`.
+    ClusterAuthorizationFailed,
+    /// `UNKNOWN_SERVER_ERROR`.
+    UnknownServerError,
+    /// `NOT_CONTROLLER`: the request reached a broker that is not the controller.
+    NotController,
+    /// `REQUEST_TIMED_OUT`.
+    RequestTimedOut,
+    /// `LEADER_NOT_AVAILABLE`.
+    LeaderNotAvailable,
+    /// `NOT_LEADER_OR_FOLLOWER`.
+    NotLeaderOrFollower,
+    /// `NETWORK_EXCEPTION`.
+    NetworkException,
+    /// `BROKER_NOT_AVAILABLE`.
+    BrokerNotAvailable,
+    /// `COORDINATOR_NOT_AVAILABLE`.
+    CoordinatorNotAvailable,
+    /// `THROTTLING_QUOTA_EXCEEDED`.
+    ThrottlingQuotaExceeded,
+    /// `KAFKA_STORAGE_ERROR`.
+    KafkaStorageError,
+    /// librdkafka's `_TRANSPORT`: the connection failed.
+    Transport,
+    /// librdkafka's `_TIMED_OUT`.
+    TimedOut,
+    /// librdkafka's `_ALL_BROKERS_DOWN`.
+    AllBrokersDown,
+    /// librdkafka's `_WAIT_COORD`.
+    WaitCoord,
+    /// librdkafka's `_NODE_UPDATE`.
+    NodeUpdate,
+    /// The broker's answer did not mention the item (topicform's own name: `NO_RESULT`).
+    NoResult,
+    /// This connection cannot do what was asked (topicform's own name: `UNSUPPORTED`).
+    Unsupported,
+    /// Any other name, as Kafka or librdkafka spelled it.
+    Other(String),
 }
 
-/// A broker as Metadata describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Broker {
-    /// `node.id`.
-    pub id: i32,
-    /// Advertised host.
-    pub host: String,
-    /// Advertised port.
-    pub port: u16,
-    /// `broker.rack`, if set.
-    pub rack: Option<String>,
-}
+impl ErrorCode {
+    const NAMED: [(ErrorCode, &'static str); 26] = [
+        (ErrorCode::TopicAlreadyExists, "TOPIC_ALREADY_EXISTS"),
+        (ErrorCode::UnknownTopicOrPartition, "UNKNOWN_TOPIC_OR_PARTITION"),
+        (ErrorCode::InvalidPartitions, "INVALID_PARTITIONS"),
+        (ErrorCode::InvalidReplicationFactor, "INVALID_REPLICATION_FACTOR"),
+        (ErrorCode::InvalidReplicaAssignment, "INVALID_REPLICA_ASSIGNMENT"),
+        (ErrorCode::InvalidConfig, "INVALID_CONFIG"),
+        (ErrorCode::PolicyViolation, "POLICY_VIOLATION"),
+        (ErrorCode::TopicAuthorizationFailed, "TOPIC_AUTHORIZATION_FAILED"),
+        (ErrorCode::ClusterAuthorizationFailed, "CLUSTER_AUTHORIZATION_FAILED"),
+        (ErrorCode::UnknownServerError, "UNKNOWN_SERVER_ERROR"),
+        (ErrorCode::NotController, "NOT_CONTROLLER"),
+        (ErrorCode::RequestTimedOut, "REQUEST_TIMED_OUT"),
+        (ErrorCode::LeaderNotAvailable, "LEADER_NOT_AVAILABLE"),
+        (ErrorCode::NotLeaderOrFollower, "NOT_LEADER_OR_FOLLOWER"),
+        (ErrorCode::NetworkException, "NETWORK_EXCEPTION"),
+        (ErrorCode::BrokerNotAvailable, "BROKER_NOT_AVAILABLE"),
+        (ErrorCode::CoordinatorNotAvailable, "COORDINATOR_NOT_AVAILABLE"),
+        (ErrorCode::ThrottlingQuotaExceeded, "THROTTLING_QUOTA_EXCEEDED"),
+        (ErrorCode::KafkaStorageError, "KAFKA_STORAGE_ERROR"),
+        (ErrorCode::Transport, "_TRANSPORT"),
+        (ErrorCode::TimedOut, "_TIMED_OUT"),
+        (ErrorCode::AllBrokersDown, "_ALL_BROKERS_DOWN"),
+        (ErrorCode::WaitCoord, "_WAIT_COORD"),
+        (ErrorCode::NodeUpdate, "_NODE_UPDATE"),
+        (ErrorCode::NoResult, "NO_RESULT"),
+        (ErrorCode::Unsupported, "UNSUPPORTED"),
+    ];
 
-/// One topic as the cluster has it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LiveTopic {
-    /// Partitions, by id.
-    pub partitions: Vec<LivePartition>,
-    /// Every config the broker describes for the topic, by name.
-    pub configs: BTreeMap<String, LiveConfig>,
-}
-
-impl LiveTopic {
-    /// The replication factor: the replica count of the first partition (Kafka keeps them equal unless
-    /// a reassignment is under way, when the largest is the one that matters).
-    pub fn replication_factor(&self) -> usize {
-        self.partitions.iter().map(|p| p.replicas.len()).max().unwrap_or(0)
+    /// The code of an error name as Kafka or librdkafka spells it (`NOT_CONTROLLER`, `_TRANSPORT`).
+    pub fn from_name(name: &str) -> ErrorCode {
+        ErrorCode::NAMED
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(code, _)| code.clone())
+            .unwrap_or_else(|| ErrorCode::Other(name.to_owned()))
     }
 
-    /// The topic's own overrides (configs whose source is the topic), by name.
-    pub fn overrides(&self) -> impl Iterator<Item = (&String, &LiveConfig)> {
-        self.configs.iter().filter(|(_, c)| c.source == ConfigSource::TopicOverride)
-    }
-}
-
-/// One partition's placement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LivePartition {
-    /// Partition id.
-    pub id: i32,
-    /// Leader broker id, if the partition has a leader.
-    pub leader: Option<i32>,
-    /// Replica broker ids, preferred leader first.
-    pub replicas: Vec<i32>,
-    /// In-sync replica broker ids.
-    pub isr: Vec<i32>,
-}
-
-/// One described config entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LiveConfig {
-    /// Its value; `None` for sensitive values (the broker does not return them) or unset ones.
-    pub value: Option<String>,
-    /// Where the value comes from.
-    pub source: ConfigSource,
-    /// Whether it cannot be changed on a topic.
-    pub read_only: bool,
-    /// Whether its value is secret.
-    pub sensitive: bool,
-    /// For an overridden config, the value removing the override falls back to, and where that comes
-    /// from; `None` when the broker did not say. Always `None` for a config the topic does not
-    /// override: then `value` and `source` are what it inherits (see [`LiveConfig::effective`]).
-    pub inherited: Option<Effective>,
-}
-
-impl LiveConfig {
-    /// What the topic has without its own override: `inherited` for an override, else the entry itself.
-    pub fn effective(&self) -> Effective {
-        match (&self.inherited, self.source) {
-            (Some(inherited), _) => inherited.clone(),
-            (None, source) => Effective { value: self.value.clone(), source },
+    /// The name, as Kafka or librdkafka spells it.
+    pub fn name(&self) -> &str {
+        match self {
+            ErrorCode::Other(name) => name,
+            known => ErrorCode::NAMED.iter().find(|(c, _)| c == known).map_or("UNKNOWN", |(_, n)| n),
         }
     }
-}
 
-/// An effective config value and where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Effective {
-    /// The value; `None` when sensitive or null.
-    pub value: Option<String>,
-    /// Where it comes from.
-    pub source: ConfigSource,
-}
-
-/// Where a config value comes from, most specific first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfigSource {
-    /// Set on the topic itself.
-    TopicOverride,
-    /// A broker's dynamic per-broker config.
-    DynamicBroker,
-    /// The cluster-wide dynamic broker default.
-    DynamicDefaultBroker,
-    /// The broker's `server.properties`.
-    StaticBroker,
-    /// Kafka's built-in default.
-    Default,
-    /// A source this version of topicform does not know.
-    Unknown,
-}
-
-impl std::fmt::Display for ConfigSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ConfigSource::TopicOverride => "topic override",
-            ConfigSource::DynamicBroker => "broker dynamic config",
-            ConfigSource::DynamicDefaultBroker => "cluster-wide dynamic default",
-            ConfigSource::StaticBroker => "broker static config",
-            ConfigSource::Default => "Kafka default",
-            ConfigSource::Unknown => "unknown source",
-        })
+    /// Whether trying again can succeed: the broker or the network was briefly unable, not the request
+    /// wrong.
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotController
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::NotLeaderOrFollower
+                | ErrorCode::NetworkException
+                | ErrorCode::BrokerNotAvailable
+                | ErrorCode::CoordinatorNotAvailable
+                | ErrorCode::ThrottlingQuotaExceeded
+                | ErrorCode::KafkaStorageError
+                | ErrorCode::Transport
+                | ErrorCode::TimedOut
+                | ErrorCode::AllBrokersDown
+                | ErrorCode::WaitCoord
+                | ErrorCode::NodeUpdate
+        )
     }
 }
 
-/// Which live topics a run may see and change: exact names and glob patterns, minus ignored patterns.
-/// Internal topics (names starting `__`) are outside every scope.
-#[derive(Debug, Clone)]
-pub struct Scope {
-    names: BTreeSet<String>,
-    patterns: GlobSet,
-    ignore: GlobSet,
-    matching: Option<regex::Regex>,
-}
-
-impl Scope {
-    /// A scope of exact names and glob patterns (`payments.*`), less the `ignore` patterns.
-    pub fn new(
-        names: impl IntoIterator<Item = String>,
-        patterns: &[String],
-        ignore: &[String],
-    ) -> Result<Self, globset::Error> {
-        Ok(Scope {
-            names: names.into_iter().collect(),
-            patterns: glob_set(patterns)?,
-            ignore: glob_set(ignore)?,
-            matching: None,
-        })
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
-
-    /// Narrows the scope to names that `regex` matches (anywhere in the name, as `grep` does).
-    pub fn matching(mut self, regex: regex::Regex) -> Self {
-        self.matching = Some(regex);
-        self
-    }
-
-    /// Whether the topic is in scope.
-    pub fn contains(&self, topic: &str) -> bool {
-        !topic.starts_with("__")
-            && !self.ignore.is_match(topic)
-            && (self.names.contains(topic) || self.patterns.is_match(topic))
-            && self.matching.as_ref().is_none_or(|r| r.is_match(topic))
-    }
-}
-
-fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
-    let mut builder = GlobSetBuilder::new();
-    for p in patterns {
-        builder.add(Glob::new(p)?);
-    }
-    builder.build()
 }
 
 /// What can go wrong talking to a cluster.
@@ -200,58 +163,38 @@ pub enum Error {
     Request {
         /// The admin operation (`Metadata`, `DescribeConfigs`, ...).
         operation: &'static str,
-        /// Kafka's error name, when there is one (`REQUEST_TIMED_OUT`).
-        code: Option<String>,
+        /// Kafka's error, when there is one.
+        code: Option<ErrorCode>,
         /// What Kafka or librdkafka said.
         message: String,
     },
-    /// The broker refused a change to one topic.
+    /// The broker refused a change to one item (a topic, or `broker 1`).
     #[error("{operation} `{topic}` refused: {code}{}", detail(.message))]
     Topic {
         /// The admin operation.
         operation: &'static str,
-        /// The topic.
+        /// The topic, or the broker resource.
         topic: String,
-        /// Kafka's error name (`POLICY_VIOLATION`, `INVALID_CONFIG`, ...).
-        code: String,
+        /// Kafka's error.
+        code: ErrorCode,
         /// Kafka's message, if any.
         message: String,
     },
 }
 
 impl Error {
-    /// Kafka's (or librdkafka's) error name, when there is one.
-    pub fn code(&self) -> Option<&str> {
+    /// Kafka's (or librdkafka's) error, when there is one.
+    pub fn code(&self) -> Option<&ErrorCode> {
         match self {
             Error::Config(_) => None,
-            Error::Request { code, .. } => code.as_deref(),
+            Error::Request { code, .. } => code.as_ref(),
             Error::Topic { code, .. } => Some(code),
         }
     }
 
-    /// Whether trying again can succeed: the broker or the network was briefly unable, not the request
-    /// wrong. Names are Kafka's and librdkafka's (`_TRANSPORT`, `_TIMED_OUT`, ... are librdkafka's own).
+    /// Whether trying again can succeed (see [`ErrorCode::is_retriable`]).
     pub fn is_retriable(&self) -> bool {
-        matches!(
-            self.code(),
-            Some(
-                "NOT_CONTROLLER"
-                    | "REQUEST_TIMED_OUT"
-                    | "LEADER_NOT_AVAILABLE"
-                    | "NOT_LEADER_OR_FOLLOWER"
-                    | "NETWORK_EXCEPTION"
-                    | "BROKER_NOT_AVAILABLE"
-                    | "COORDINATOR_NOT_AVAILABLE"
-                    | "THROTTLING_QUOTA_EXCEEDED"
-                    | "KAFKA_STORAGE_ERROR"
-                    | "_TRANSPORT"
-                    | "_TIMED_OUT"
-                    | "_ALL_BROKERS_DOWN"
-                    | "_WAIT_COORD"
-                    | "_NODE_UPDATE"
-                    | "TIMED_OUT"
-            )
-        )
+        self.code().is_some_and(ErrorCode::is_retriable)
     }
 }
 
@@ -259,20 +202,151 @@ fn detail(message: &str) -> String {
     if message.is_empty() { String::new() } else { format!(": {message}") }
 }
 
-/// The operations topicform needs from a cluster. Implementations batch: one request per kind of
-/// operation, not one per topic.
+/// Whether the brokers only check a request (validate-only: nothing changes) or carry it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Check only.
+    Validate,
+    /// Carry out.
+    Execute,
+}
+
+/// A topic to create, with its configs (CreateTopics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTopic {
+    /// The name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: u32,
+    /// Replication factor; `None` asks the broker for `default.replication.factor` (KIP-464).
+    pub replication_factor: Option<u16>,
+    /// Configs set at creation.
+    pub configs: BTreeMap<String, String>,
+}
+
+/// New partitions for a topic (CreatePartitions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPartitions {
+    /// The topic.
+    pub topic: String,
+    /// The partition count afterwards.
+    pub total: u32,
+    /// The replicas of each new partition, preferred leader first; empty lets the broker place them.
+    pub assignments: Vec<Vec<i32>>,
+}
+
+/// One incremental config operation (KIP-339).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConfigOp {
+    /// Set a key.
+    Set {
+        /// The config.
+        key: String,
+        /// Its value.
+        value: String,
+    },
+    /// Remove a key's override.
+    Delete {
+        /// The config.
+        key: String,
+    },
+}
+
+impl ConfigOp {
+    /// The config the operation is about.
+    pub fn key(&self) -> &str {
+        match self {
+            ConfigOp::Set { key, .. } | ConfigOp::Delete { key } => key,
+        }
+    }
+}
+
+/// Config operations on one resource: a topic by name, or a broker by id (IncrementalAlterConfigs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigAlter<R> {
+    /// The topic name or broker id.
+    pub resource: R,
+    /// Its operations, all in one resource of the request.
+    pub ops: Vec<ConfigOp>,
+}
+
+/// A partition's new replica list (AlterPartitionReassignments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reassignment {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// Its replicas afterwards, preferred leader first.
+    pub replicas: Vec<i32>,
+}
+
+/// A partition whose reassignment is under way (ListPartitionReassignments).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ongoing {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+}
+
+/// The primitives topicform needs from a cluster. Each call is batched (one request per kind and
+/// chunk, not one per topic) and returns one result per item, in order.
 pub trait Admin {
     /// Describes the brokers and every topic in `scope`: partitions, replicas and configs.
     fn describe(&self, scope: &Scope) -> impl Future<Output = Result<Live, Error>> + Send;
 
-    /// Carries out `changes`, batched per kind, and returns one result per change, in order.
-    fn execute(&self, changes: &[Change]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+    /// CreateTopics, validate-only or not.
+    fn create_topics(&self, topics: &[NewTopic], mode: Mode) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
 
-    /// Asks the brokers whether they would accept `changes`, changing nothing (validate-only
-    /// CreateTopics, CreatePartitions and IncrementalAlterConfigs): policy violations, bad values and
-    /// impossible replication factors show here, before anything is applied. Kafka has no
-    /// validate-only deletion, so deletions always pass.
-    fn validate(&self, changes: &[Change]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+    /// CreatePartitions, validate-only or not.
+    fn create_partitions(
+        &self,
+        partitions: &[NewPartitions],
+        mode: Mode,
+    ) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+
+    /// IncrementalAlterConfigs on topics, validate-only or not: one result per topic.
+    fn alter_topic_configs(
+        &self,
+        alters: &[ConfigAlter<String>],
+        mode: Mode,
+    ) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+
+    /// IncrementalAlterConfigs on brokers (replication throttles): one result per broker.
+    fn alter_broker_configs(&self, alters: &[ConfigAlter<i32>]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+
+    /// DeleteTopics. Kafka has no validate-only deletion.
+    fn delete_topics(&self, topics: &[String]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+
+    /// AlterPartitionReassignments: one result per partition.
+    fn alter_reassignments(&self, moves: &[Reassignment]) -> impl Future<Output = Vec<Result<(), Error>>> + Send;
+
+    /// ListPartitionReassignments for these partitions, by topic: those still moving.
+    fn list_reassignments(
+        &self,
+        partitions: &BTreeMap<String, Vec<i32>>,
+    ) -> impl Future<Output = Result<Vec<Ongoing>, Error>> + Send;
+}
+
+/// How a command reaches its cluster: the per-request deadline and how much of the client's log to
+/// show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connection {
+    /// How long to wait for any one answer.
+    pub timeout: Duration,
+    /// 0: warnings only; 1: the client's log; 2: its debug log too.
+    pub verbose: u8,
+}
+
+/// Makes an [`Admin`] for a cluster of the project file: the real one connects to Kafka, a test's
+/// hands out its [`fake::FakeCluster`].
+pub trait Connect {
+    /// The admin it makes.
+    type Admin: Admin + Sync;
+
+    /// An admin for `cluster`. No request is sent yet.
+    fn connect(&self, cluster: &ClusterConfig, connection: Connection) -> Result<Self::Admin, Error>;
 }
 
 #[cfg(test)]
@@ -280,12 +354,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scope() {
-        let scope = Scope::new(["orders".to_owned()], &["payments.*".into()], &["payments.tmp*".into()]).unwrap();
-        assert!(scope.contains("orders"));
-        assert!(scope.contains("payments.ledger"));
-        assert!(!scope.contains("payments.tmp-1"), "ignored");
-        assert!(!scope.contains("billing"), "neither named nor matched");
-        assert!(!Scope::new([], &["*".into()], &[]).unwrap().contains("__consumer_offsets"), "internal");
+    fn error_codes_round_trip_and_classify() {
+        for (code, name) in ErrorCode::NAMED {
+            assert_eq!(ErrorCode::from_name(name), code);
+            assert_eq!(code.name(), name);
+        }
+        assert_eq!(ErrorCode::from_name("SOMETHING_NEW"), ErrorCode::Other("SOMETHING_NEW".into()));
+        assert_eq!(ErrorCode::Other("SOMETHING_NEW".into()).to_string(), "SOMETHING_NEW");
+        let cases = [
+            ("NOT_CONTROLLER", true),
+            ("REQUEST_TIMED_OUT", true),
+            ("_TRANSPORT", true),
+            ("_ALL_BROKERS_DOWN", true),
+            ("POLICY_VIOLATION", false),
+            ("INVALID_CONFIG", false),
+            ("TOPIC_ALREADY_EXISTS", false),
+            ("SOMETHING_NEW", false),
+        ];
+        for (name, retriable) in cases {
+            assert_eq!(ErrorCode::from_name(name).is_retriable(), retriable, "{name}");
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The diff: what must change so that the live topics match the declared ones.
 
 use crate::catalog;
-use crate::cluster::{ConfigSource, Effective, Live, LiveTopic};
-use crate::spec::{ConfigMode, Desired, DesiredTopic};
+use crate::desired::{ConfigMode, Desired, DesiredTopic};
+use crate::live::{ConfigSource, Effective, Live, LiveTopic};
 
 use std::collections::BTreeMap;
 
@@ -35,7 +35,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     let mut placement = Placement::of(live);
     for topic in desired.topics.values() {
         if topic.delete {
-            if crate::spec::is_internal(&topic.name) {
+            if crate::desired::is_internal(&topic.name) {
                 blocked.push(Blocked {
                     topic: topic.name.clone(),
                     reason: BlockedReason::Internal,
@@ -62,7 +62,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     }
     let mut unmanaged = Vec::new();
     for (name, topic) in &live.topics {
-        if desired.topics.contains_key(name) || crate::spec::is_internal(name) {
+        if desired.topics.contains_key(name) || crate::desired::is_internal(name) {
             continue;
         }
         if options.prune {
@@ -217,9 +217,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::cluster::{LiveConfig, LivePartition};
+    use crate::desired::Locations;
+    use crate::live::{LiveConfig, LivePartition};
     use crate::plan::ExitStatus;
-    use crate::spec::Locations;
 
     fn declared(name: &str, partitions: u32, configs: &[(&str, &str)]) -> DesiredTopic {
         DesiredTopic {

@@ -3,11 +3,12 @@
 mod diff;
 mod model;
 pub mod placement;
+mod risk;
 mod saved;
 
 pub use diff::{Options, diff, diff_with};
 pub use model::{
-    Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Plan, RatedChange,
-    Risk, Summary,
+    Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Phase, Plan,
+    RatedChange, Risk, Summary,
 };
-pub use saved::{Fingerprint, SavedPlan, SavedTopic};
+pub use saved::{Fingerprint, SavedPlan, SavedTopic, Stale};

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Change, Plan};
-use crate::cluster::{Live, LiveTopic};
-use crate::spec::{ConfigMode, Desired, DesiredTopic};
+use crate::desired::{ConfigMode, Desired, DesiredTopic};
+use crate::live::{Live, LiveTopic};
 
 /// A plan as written by `plan --out`: the plan's own fields, plus the cluster it was made for, the
 /// declared state of the topics it touches (for verification) and their observed state (for the stale
@@ -119,37 +119,39 @@ impl SavedPlan {
         Desired { topics }
     }
 
-    /// What changed on the cluster since the plan was made, one sentence per difference; empty when
-    /// the plan still applies as reviewed.
-    pub fn staleness(&self, live: &Live) -> Vec<String> {
+    /// What changed on the cluster since the plan was made, one item per difference; empty when the
+    /// plan still applies as reviewed.
+    pub fn staleness(&self, live: &Live) -> Vec<Stale> {
         let mut out = Vec::new();
         for (topic, then) in &self.observed {
             let now = live.topics.get(topic).map(Fingerprint::of);
+            let topic = topic.clone();
             match (then, &now) {
                 (None, None) => {}
-                (None, Some(_)) => out.push(format!("topic `{topic}` was created since the plan was made")),
-                (Some(_), None) => out.push(format!("topic `{topic}` was deleted since the plan was made")),
+                (None, Some(_)) => out.push(Stale::Created { topic }),
+                (Some(_), None) => out.push(Stale::Deleted { topic }),
                 (Some(a), Some(b)) if a == b => {}
                 (Some(a), Some(b)) => {
                     if a.partitions != b.partitions {
-                        out.push(format!("topic `{topic}` had {} partitions, now {}", a.partitions, b.partitions));
+                        out.push(Stale::Partitions { topic: topic.clone(), then: a.partitions, now: b.partitions });
                     }
                     if a.replication_factor != b.replication_factor {
-                        out.push(format!(
-                            "topic `{topic}` had replication factor {}, now {}",
-                            a.replication_factor, b.replication_factor
-                        ));
+                        out.push(Stale::ReplicationFactor {
+                            topic: topic.clone(),
+                            then: a.replication_factor,
+                            now: b.replication_factor,
+                        });
                     }
                     let keys: BTreeSet<&String> = a.overrides.keys().chain(b.overrides.keys()).collect();
                     for key in keys {
                         let (x, y) = (a.overrides.get(key), b.overrides.get(key));
                         if x != y {
-                            let show = |v: Option<&Option<String>>| match v {
-                                None => "not overridden".to_owned(),
-                                Some(None) => "(sensitive)".to_owned(),
-                                Some(Some(v)) => v.clone(),
-                            };
-                            out.push(format!("topic `{topic}` `{key}` was {}, now {}", show(x), show(y)));
+                            out.push(Stale::Override {
+                                topic: topic.clone(),
+                                key: key.clone(),
+                                then: x.cloned(),
+                                now: y.cloned(),
+                            });
                         }
                     }
                 }
@@ -159,12 +161,77 @@ impl SavedPlan {
     }
 }
 
+/// One way the cluster moved away from a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    /// A topic the plan would create exists now.
+    Created {
+        /// The topic.
+        topic: String,
+    },
+    /// A topic the plan touches is gone.
+    Deleted {
+        /// The topic.
+        topic: String,
+    },
+    /// The partition count changed.
+    Partitions {
+        /// The topic.
+        topic: String,
+        /// When the plan was made.
+        then: usize,
+        /// Now.
+        now: usize,
+    },
+    /// The replication factor changed.
+    ReplicationFactor {
+        /// The topic.
+        topic: String,
+        /// When the plan was made.
+        then: usize,
+        /// Now.
+        now: usize,
+    },
+    /// A topic override changed: `None` is not overridden, `Some(None)` a sensitive value.
+    Override {
+        /// The topic.
+        topic: String,
+        /// The config.
+        key: String,
+        /// When the plan was made.
+        then: Option<Option<String>>,
+        /// Now.
+        now: Option<Option<String>>,
+    },
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &Option<Option<String>>| match v {
+            None => "not overridden".to_owned(),
+            Some(None) => "(sensitive)".to_owned(),
+            Some(Some(v)) => v.clone(),
+        };
+        match self {
+            Stale::Created { topic } => write!(f, "topic `{topic}` was created since the plan was made"),
+            Stale::Deleted { topic } => write!(f, "topic `{topic}` was deleted since the plan was made"),
+            Stale::Partitions { topic, then, now } => write!(f, "topic `{topic}` had {then} partitions, now {now}"),
+            Stale::ReplicationFactor { topic, then, now } => {
+                write!(f, "topic `{topic}` had replication factor {then}, now {now}")
+            }
+            Stale::Override { topic, key, then, now } => {
+                write!(f, "topic `{topic}` `{key}` was {}, now {}", show(then), show(now))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::cluster::{ConfigSource, LiveConfig, LivePartition};
+    use crate::live::{ConfigSource, LiveConfig, LivePartition};
 
     fn topic(partitions: i32, overrides: &[(&str, &str)]) -> LiveTopic {
         LiveTopic {
@@ -207,11 +274,11 @@ mod tests {
         );
         let then = live(&[("a", topic(1, &[("retention.ms", "1000")]))]);
         let saved = SavedPlan::new(plan, "prod", &Desired::default(), &then);
-        assert_eq!(saved.staleness(&then), Vec::<String>::new());
+        assert_eq!(saved.staleness(&then), Vec::<Stale>::new());
 
         let now = live(&[("a", topic(2, &[("retention.ms", "2000"), ("segment.ms", "1")])), ("new", topic(1, &[]))]);
         assert_eq!(
-            saved.staleness(&now),
+            saved.staleness(&now).iter().map(ToString::to_string).collect::<Vec<_>>(),
             [
                 "topic `a` had 1 partitions, now 2",
                 "topic `a` `retention.ms` was 1000, now 2000",

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 
 use super::Style;
-use crate::spec::{Error, Location, Severity, Sources};
+use crate::desired::{Error, Location, Severity, Sources};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]

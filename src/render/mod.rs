@@ -7,6 +7,7 @@ mod diagnostics;
 mod golden;
 mod json;
 mod markdown;
+pub mod progress;
 mod sections;
 mod text;
 pub mod topics;

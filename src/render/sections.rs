@@ -5,7 +5,7 @@
 //! then always stand together (`- retention.ms: 1` above `+ retention.ms: 2`), which a line diff of
 //! whole documents does not promise.
 
-use crate::cluster::{ConfigSource, Effective};
+use crate::live::{ConfigSource, Effective};
 use crate::plan::{Change, DeleteReason, Plan, Risk};
 
 /// What happens to a topic as a whole.

@@ -3,22 +3,97 @@
 
 use std::io::{self, Write};
 
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Style;
-use crate::cluster::{ConfigSource, Live, LiveTopic};
+use crate::live::{ConfigSource, Live, LiveTopic};
 
 const RED: &str = "1;31";
 const YELLOW: &str = "33";
 
 /// One topic's health, from its partitions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
-    /// Partitions with fewer in-sync replicas than replicas.
-    pub under_replicated: usize,
     /// Partitions without a leader: nobody can read or write them.
     pub offline: usize,
+    /// Partitions with fewer in-sync replicas than replicas.
+    pub under_replicated: usize,
+}
+
+/// `list` and `describe` as JSON (`--format json`; `schemas/topics.schema.json`). Fields are in
+/// alphabetical order, as they were when this output was built from an untyped map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct TopicsView {
+    /// The topics, by name.
+    pub topics: Vec<TopicView>,
+}
+
+/// One topic in [`TopicsView`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicView {
+    /// Under-replicated and offline partitions.
+    pub health: Health,
+    /// The topic name.
+    pub name: String,
+    /// The topic's own config overrides; `null` values are sensitive.
+    pub overrides: BTreeMap<String, Option<String>>,
+    /// Every partition's placement.
+    pub partition_details: Vec<PartitionView>,
+    /// Partition count.
+    pub partitions: usize,
+    /// Replication factor.
+    pub replication_factor: usize,
+}
+
+/// One partition in [`TopicView`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PartitionView {
+    /// Partition id.
+    pub id: i32,
+    /// In-sync replicas.
+    pub isr: Vec<i32>,
+    /// The leader, if any.
+    pub leader: Option<i32>,
+    /// Replicas, preferred leader first.
+    pub replicas: Vec<i32>,
+}
+
+impl TopicsView {
+    /// The view of every topic in `live`.
+    pub fn of(live: &Live) -> Self {
+        let topics = live
+            .topics
+            .iter()
+            .map(|(name, t)| TopicView {
+                health: health(t),
+                name: name.clone(),
+                overrides: t.overrides().map(|(k, c)| (k.clone(), c.value.clone())).collect(),
+                partition_details: t
+                    .partitions
+                    .iter()
+                    .map(|p| PartitionView {
+                        id: p.id,
+                        isr: p.isr.clone(),
+                        leader: p.leader,
+                        replicas: p.replicas.clone(),
+                    })
+                    .collect(),
+                partitions: t.partitions.len(),
+                replication_factor: t.replication_factor(),
+            })
+            .collect();
+        TopicsView { topics }
+    }
+}
+
+/// Writes `live` as JSON, for `list --format json` and `describe --format json`.
+pub fn json(live: &Live, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(&TopicsView::of(live)).map_err(io::Error::other)?)
 }
 
 /// The health of a topic.
@@ -108,7 +183,7 @@ mod tests {
     use insta::assert_snapshot;
 
     use super::*;
-    use crate::cluster::{LiveConfig, LivePartition};
+    use crate::live::{LiveConfig, LivePartition};
 
     fn live() -> Live {
         let p = |id, leader, replicas: &[i32], isr: &[i32]| LivePartition {

@@ -19,9 +19,10 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
+use topicform::cluster::Admin;
 use topicform::cluster::kafka::KafkaAdmin;
-use topicform::cluster::{Admin, Live, Scope};
-use topicform::spec::{ClientProperties, ClusterConfig};
+use topicform::desired::{ClientProperties, ClusterConfig};
+use topicform::live::{Live, Scope};
 
 /// The bootstrap servers of the test cluster.
 pub fn bootstrap() -> String {

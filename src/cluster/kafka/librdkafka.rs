@@ -104,6 +104,12 @@ fn kafka_error(raw: c_int, message: *const c_char) -> KafkaError {
     KafkaError { code, message, raw }
 }
 
+/// librdkafka's name of an error code (`_TRANSPORT`, `NOT_CONTROLLER`).
+pub fn error_name(raw: i32) -> String {
+    // SAFETY: err2name returns a static string for any code; `cstr` accepts null.
+    unsafe { cstr(rd_kafka_err2name(raw)) }.unwrap_or_else(|| format!("ERROR_{raw}"))
+}
+
 /// Copies a C string; `None` for null.
 ///
 /// SAFETY: `p` is null or points to a NUL-terminated string valid for the duration of the call.
@@ -204,7 +210,7 @@ impl Call {
             Guard { ptr: unsafe { rd::rd_kafka_queue_poll(self.queue.ptr, ms) }, free: rd::rd_kafka_event_destroy };
         if event.ptr.is_null() {
             return Err(KafkaError {
-                code: "TIMED_OUT".into(),
+                code: "_TIMED_OUT".into(),
                 message: format!("no answer within {} s", self.wait.as_secs()),
                 raw: -185,
             });

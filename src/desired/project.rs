@@ -64,7 +64,7 @@ pub struct OverrideDoc {
     #[schemars(with = "String")]
     pub pattern: Spanned<String>,
     /// Partition count for matching topics.
-    #[schemars(with = "Option<crate::schema::PartitionCount>")]
+    #[schemars(with = "Option<crate::desired::shapes::PartitionCount>")]
     pub partitions: Option<Spanned<super::model::Count>>,
     /// Replication factor for matching topics.
     #[schemars(with = "Option<u16>", range(min = 1))]
@@ -84,7 +84,7 @@ pub struct ClusterDoc {
     /// librdkafka client properties (`security.protocol`, `sasl.username`, ...), passed as they are;
     /// `${VAR}` is replaced from the environment. Values are never printed.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, crate::schema::Scalar>")]
+    #[schemars(with = "BTreeMap<String, crate::desired::shapes::Scalar>")]
     pub client: ConfigMap,
     /// Per-cluster adjustments of the declared topics, in order; a later match wins.
     #[serde(default)]

@@ -1,18 +1,27 @@
 //! Runs a [`Plan`] through an [`Admin`] and then verifies that the cluster converged: a fresh describe
-//! and diff must come back empty.
+//! and diff must come back empty. Apply decides everything here (which primitive, in which phase, when
+//! to wait, when to retry); the adapter only executes.
 //!
-//! Order: deletion guards, then a broker-side preflight of the whole plan (validate-only requests), then
-//! the changes in phases, each one batched request per kind: creates, partition increases, configs,
-//! deletions. Transient broker errors are retried with backoff ([`retry_delay`]); a change that still
-//! fails is reported and the others go on. Apply is idempotent and keeps no progress of its own: after
-//! a partial failure, running it again re-describes, re-plans and does what is left.
+//! Order: deletion guards, then a broker-side preflight of the whole plan (validate-only requests),
+//! then the changes in [`Phase`] order, each phase one batched request per kind. Transient broker errors
+//! are retried with backoff ([`retry_delay`]); a change that still fails is reported and the others go
+//! on. Apply is idempotent and keeps no progress of its own: after a partial failure, running it again
+//! re-describes, re-plans and does what is left.
 
-use std::collections::BTreeSet;
+mod execute;
+mod reassign;
+mod retry;
+mod verify;
+
 use std::time::Duration;
 
-use crate::cluster::{self, Admin, Scope};
-use crate::plan::{self, Change, DeleteReason, Plan};
-use crate::spec::Desired;
+use crate::cluster::{self, Admin, Mode};
+use crate::desired::Desired;
+use crate::plan::{Change, DeleteReason, Phase, Plan};
+use crate::report::{Event, Reporter, Silent};
+
+pub use retry::retry_delay;
+pub use verify::{verify, verify_budget, verify_delay};
 
 /// Why apply did not start. In every case nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +51,25 @@ pub struct Guards {
     /// At most this many topic deletions. Without it, explicit `delete: true` deletions (reviewed in
     /// git) are allowed and `--prune` deletions are not.
     pub max_destroy: Option<usize>,
-    /// Reassignments were started without waiting for them (`--no-wait`): verification would see them
-    /// unfinished, so it is skipped and says so.
-    pub reassignments_not_awaited: bool,
+}
+
+/// How replication-factor changes run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Limit replication traffic to this many bytes per second per broker while data moves; the
+    /// throttle is set before and removed after.
+    pub throttle: Option<u64>,
+    /// Wait until the brokers finish copying (default), or return once the reassignment is accepted;
+    /// then verification is skipped, and says so.
+    pub wait: bool,
+    /// How long to wait at most.
+    pub wait_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { throttle: None, wait: true, wait_timeout: Duration::from_secs(3600) }
+    }
 }
 
 /// What happened.
@@ -81,33 +106,6 @@ impl ApplyReport {
     }
 }
 
-/// How long to wait before retry `attempt` (0-based) of a change that failed with `err`, or `None` to
-/// give up: at once for errors that retrying cannot fix, after six tries (about 16 s in all) for
-/// transient ones.
-pub fn retry_delay(err: &cluster::Error, attempt: u32) -> Option<Duration> {
-    const DELAYS_MS: [u64; 6] = [250, 500, 1000, 2000, 4000, 8000];
-    if !err.is_retriable() {
-        return None;
-    }
-    DELAYS_MS.get(attempt as usize).map(|&ms| Duration::from_millis(ms))
-}
-
-/// How long to wait before verify attempt `attempt` (0-based): quickly at first, then every 3.2 s.
-///
-/// Kafka propagates metadata to every broker asynchronously, so a describe right after a change can
-/// still show the old state for a moment; after many creates, for many seconds.
-pub fn verify_delay(attempt: u32) -> Duration {
-    const DELAYS_MS: [u64; 6] = [0, 200, 400, 800, 1600, 3200];
-    Duration::from_millis(DELAYS_MS[(attempt as usize).min(DELAYS_MS.len() - 1)])
-}
-
-/// How long verification may wait for `changes` changes to show: 10 s, plus 20 ms per change (brokers
-/// took over 10 s to list 1,000 new topics on a busy cluster of 10,000), at most 5 minutes. A plan
-/// that is still not empty then is reported as not converged.
-pub fn verify_budget(changes: usize) -> Duration {
-    (Duration::from_secs(10) + Duration::from_millis(20) * changes as u32).min(Duration::from_secs(300))
-}
-
 /// Checks the plan against `guards`.
 pub fn check_guards(plan: &Plan, guards: &Guards) -> Result<(), Error> {
     let deletions: Vec<&DeleteReason> = plan
@@ -128,13 +126,21 @@ pub fn check_guards(plan: &Plan, guards: &Guards) -> Result<(), Error> {
 
 /// Applies `plan` and verifies the result against `desired`. Changes nothing when the plan has blocked
 /// changes, breaks a guard, or fails the brokers' preflight.
-pub async fn run(plan: &Plan, desired: &Desired, admin: &impl Admin, guards: &Guards) -> Result<ApplyReport, Error> {
+pub async fn run(
+    plan: &Plan,
+    desired: &Desired,
+    admin: &impl Admin,
+    guards: &Guards,
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> Result<ApplyReport, Error> {
     if !plan.blocked.is_empty() {
         return Err(Error::Blocked(plan.blocked.len()));
     }
     check_guards(plan, guards)?;
     if !plan.changes.is_empty() {
-        let checked = with_retries(admin, &plan.changes, Mode::Validate).await;
+        reporter.event(Event::Preflight { changes: plan.changes.len() });
+        let checked = by_phase(admin, &plan.changes, Mode::Validate, options, reporter).await;
         let refused: Vec<(Change, cluster::Error)> =
             plan.changes.iter().zip(checked).filter_map(|(c, r)| r.err().map(|e| (c.clone(), e))).collect();
         if !refused.is_empty() {
@@ -142,140 +148,79 @@ pub async fn run(plan: &Plan, desired: &Desired, admin: &impl Admin, guards: &Gu
         }
     }
 
-    let mut results: Vec<Option<Result<(), cluster::Error>>> = vec![None; plan.changes.len()];
-    for phase in 0..5u8 {
-        let indices: Vec<usize> = (0..plan.changes.len()).filter(|&i| phase_of(&plan.changes[i]) == phase).collect();
-        if indices.is_empty() {
-            continue;
-        }
-        let batch: Vec<Change> = indices.iter().map(|&i| plan.changes[i].clone()).collect();
-        let outcome = with_retries(admin, &batch, Mode::Execute).await;
-        for (i, r) in indices.into_iter().zip(outcome) {
-            results[i] = Some(r);
-        }
-    }
-    let outcomes: Vec<(Change, Result<(), cluster::Error>)> =
-        plan.changes.iter().cloned().zip(results.into_iter().map(|r| r.expect("every change is in a phase"))).collect();
+    let results = by_phase(admin, &plan.changes, Mode::Execute, options, reporter).await;
+    let outcomes: Vec<(Change, Result<(), cluster::Error>)> = plan.changes.iter().cloned().zip(results).collect();
     let failed: Vec<Change> = outcomes.iter().filter(|(_, r)| r.is_err()).map(|(c, _)| c.clone()).collect();
-    let reassigning = plan.changes.iter().any(|c| matches!(c, Change::ChangeReplicationFactor { .. }));
-    let verify = if reassigning && guards.reassignments_not_awaited {
+    let reassigning = plan.changes.iter().any(|c| c.phase() == Phase::Reassign);
+    let verify = if reassigning && !options.wait {
         Verify::Skipped("replicas are still being copied (--no-wait); run `topicform apply` again to verify")
     } else {
-        verify(plan, desired, admin, &failed).await
+        verify(plan, desired, admin, &failed, reporter).await
     };
     Ok(ApplyReport { outcomes, verify })
 }
 
-/// Creates first, so later changes find their topics; reassignments after configs (a throttle is a
-/// config); deletions last.
-fn phase_of(change: &Change) -> u8 {
-    match change {
-        Change::CreateTopic { .. } => 0,
-        Change::AddPartitions { .. } => 1,
-        Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => 2,
-        Change::ChangeReplicationFactor { .. } => 3,
-        Change::DeleteTopic { .. } => 4,
-    }
+/// Checks `changes` with the brokers (validate-only requests), changing nothing; one result per change.
+/// What `plan --validate-on-broker` and apply's preflight ask.
+pub async fn validate(
+    admin: &impl Admin,
+    changes: &[Change],
+    reporter: &mut dyn Reporter,
+) -> Vec<Result<(), cluster::Error>> {
+    by_phase(admin, changes, Mode::Validate, &Options::default(), reporter).await
 }
 
-/// Whether changes are checked by the brokers or made.
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Validate,
-    Execute,
+/// Makes `changes` phase by phase, with retries, and no preflight or verification: for tests and tools
+/// that build changes by hand.
+pub async fn execute(admin: &impl Admin, changes: &[Change]) -> Vec<Result<(), cluster::Error>> {
+    by_phase(admin, changes, Mode::Execute, &Options::default(), &mut Silent).await
 }
 
-/// Runs `changes`, then again on those that failed with a transient error, as
-/// [`retry_delay`] allows. A topic that already exists when it is to be created counts as created: a
-/// concurrent apply of the same files got there first, and verification checks that it matches.
-async fn with_retries(admin: &impl Admin, changes: &[Change], mode: Mode) -> Vec<Result<(), cluster::Error>> {
-    let mut results: Vec<Result<(), cluster::Error>> = vec![Ok(()); changes.len()];
-    let mut pending: Vec<usize> = (0..changes.len()).collect();
-    let mut attempt = 0;
-    while !pending.is_empty() {
-        let batch: Vec<Change> = pending.iter().map(|&i| changes[i].clone()).collect();
-        let outcome = match mode {
-            Mode::Validate => admin.validate(&batch).await,
-            Mode::Execute => admin.execute(&batch).await,
-        };
-        let mut again = Vec::new();
-        let mut wait = Duration::ZERO;
-        for (i, r) in pending.iter().copied().zip(outcome) {
-            results[i] = match r {
-                Err(e)
-                    if matches!(changes[i], Change::CreateTopic { .. }) && e.code() == Some("TOPIC_ALREADY_EXISTS") =>
-                {
-                    Ok(())
+/// Runs `changes` phase after phase in `mode`; one result per change, in order.
+async fn by_phase(
+    admin: &impl Admin,
+    changes: &[Change],
+    mode: Mode,
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> Vec<Result<(), cluster::Error>> {
+    let mut results: Vec<Option<Result<(), cluster::Error>>> = vec![None; changes.len()];
+    for phase in Phase::ALL {
+        let indices: Vec<usize> = (0..changes.len()).filter(|&i| changes[i].phase() == phase).collect();
+        if indices.is_empty() {
+            continue;
+        }
+        let batch: Vec<&Change> = indices.iter().map(|&i| &changes[i]).collect();
+        if mode == Mode::Execute {
+            reporter.event(Event::PhaseStarted { phase, changes: batch.len() });
+        }
+        let outcome = execute::phase(admin, phase, &batch, mode, options, reporter).await;
+        for (i, r) in indices.into_iter().zip(outcome) {
+            if mode == Mode::Execute {
+                match &r {
+                    Ok(()) => reporter.event(Event::ChangeDone { change: &changes[i] }),
+                    Err(error) => reporter.event(Event::ChangeFailed { change: &changes[i], error }),
                 }
-                Err(e) => match retry_delay(&e, attempt) {
-                    Some(d) => {
-                        wait = wait.max(d);
-                        again.push(i);
-                        Err(e)
-                    }
-                    None => Err(e),
-                },
-                Ok(()) => Ok(()),
-            };
-        }
-        if !again.is_empty() {
-            tokio::time::sleep(wait).await;
-        }
-        pending = again;
-        attempt += 1;
-    }
-    results
-}
-
-/// Describes the topics `plan` touches and diffs them against `desired` until nothing remains or
-/// [`verify_budget`] runs out. Only those topics: the rest of the scope was not changed, and describing
-/// it again would cost as much as the plan did. Waiting stops early once all that remains is `failed`:
-/// changes the cluster refused will not appear by waiting.
-pub async fn verify(plan: &Plan, desired: &Desired, admin: &impl Admin, failed: &[Change]) -> Verify {
-    let touched: BTreeSet<String> =
-        plan.changes.iter().map(|c| c.topic().to_owned()).chain(plan.blocked.iter().map(|b| b.topic.clone())).collect();
-    let desired = Desired {
-        topics: desired
-            .topics
-            .iter()
-            .filter(|(n, _)| touched.contains(*n))
-            .map(|(n, t)| (n.clone(), t.clone()))
-            .collect(),
-    };
-    let scope = match Scope::new(touched.iter().cloned(), &[], &[]) {
-        Ok(scope) => scope,
-        Err(e) => unreachable!("exact names make a valid scope: {e}"),
-    };
-    let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
-    let budget = verify_budget(plan.changes.len());
-    let mut waited = Duration::ZERO;
-    let mut attempt = 0;
-    loop {
-        let delay = verify_delay(attempt);
-        tokio::time::sleep(delay).await;
-        waited += delay;
-        // Topics pruned by this apply are gone from the view, and nothing else here is unmanaged.
-        let remaining = match admin.describe(&scope).await {
-            Ok(live) => plan::diff(&desired, &live),
-            Err(e) => return Verify::Failed(e),
-        };
-        if remaining.is_empty() {
-            return Verify::Converged;
-        }
-        let only_failures = remaining.blocked.is_empty()
-            && remaining.changes.iter().all(|c| failed.contains(c) || failed_topics.contains(c.topic()));
-        attempt += 1;
-        if only_failures || waited >= budget {
-            return Verify::NotConverged(remaining);
+            }
+            results[i] = Some(r);
         }
     }
+    results.into_iter().map(|r| r.expect("every change is in a phase")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cluster::fake::FakeCluster;
-    use crate::spec::DesiredTopic;
+    use crate::desired::DesiredTopic;
+    use crate::live::Scope;
+    use crate::plan;
+    use crate::report::Recorder;
+
+    /// [`super::run`] with the default options, reporting nothing.
+    async fn run(plan: &Plan, d: &Desired, admin: &FakeCluster, guards: &Guards) -> Result<ApplyReport, Error> {
+        super::run(plan, d, admin, guards, &Options::default(), &mut Silent).await
+    }
 
     fn topic(name: &str, partitions: u32, configs: &[(&str, &str)]) -> DesiredTopic {
         DesiredTopic {
@@ -300,15 +245,6 @@ mod tests {
 
     async fn plan_for(d: &Desired, admin: &FakeCluster) -> Plan {
         plan::diff(d, &admin.describe(&scope(d)).await.unwrap())
-    }
-
-    #[test]
-    fn verify_waits_longer_for_more_changes() {
-        assert_eq!(verify_delay(0), Duration::ZERO);
-        assert_eq!(verify_delay(100), Duration::from_millis(3200));
-        assert_eq!(verify_budget(0), Duration::from_secs(10));
-        assert_eq!(verify_budget(1000), Duration::from_secs(30));
-        assert_eq!(verify_budget(1_000_000), Duration::from_secs(300));
     }
 
     #[tokio::test(start_paused = true)]
@@ -358,29 +294,6 @@ mod tests {
         assert_eq!(cluster.snapshot(), before);
     }
 
-    fn error(code: &str) -> cluster::Error {
-        cluster::Error::Topic { operation: "X", topic: "t".into(), code: code.into(), message: String::new() }
-    }
-
-    #[test]
-    fn retry_policy() {
-        let cases = [
-            ("REQUEST_TIMED_OUT", 0, Some(250)),
-            ("NOT_CONTROLLER", 1, Some(500)),
-            ("LEADER_NOT_AVAILABLE", 5, Some(8000)),
-            ("REQUEST_TIMED_OUT", 6, None),
-            ("_TRANSPORT", 0, Some(250)),
-            ("POLICY_VIOLATION", 0, None),
-            ("INVALID_CONFIG", 0, None),
-            ("TOPIC_AUTHORIZATION_FAILED", 0, None),
-        ];
-        for (code, attempt, want) in cases {
-            assert_eq!(retry_delay(&error(code), attempt), want.map(Duration::from_millis), "{code} #{attempt}");
-        }
-        let total: Duration = (0..).map_while(|a| retry_delay(&error("REQUEST_TIMED_OUT"), a)).sum();
-        assert!(total < Duration::from_secs(20), "bounded: {total:?}");
-    }
-
     #[tokio::test(start_paused = true)]
     async fn transient_errors_are_retried() {
         let cluster = FakeCluster::new(3);
@@ -414,7 +327,7 @@ mod tests {
             Err(Error::Preflight(refused)) => {
                 assert_eq!(refused.len(), 1);
                 assert_eq!(refused[0].0.topic(), "bad");
-                assert_eq!(refused[0].1.code(), Some("INVALID_REPLICATION_FACTOR"));
+                assert_eq!(refused[0].1.code(), Some(&cluster::ErrorCode::InvalidReplicationFactor));
             }
             other => panic!("expected a preflight refusal, got {other:?}"),
         }
@@ -441,11 +354,11 @@ mod tests {
         let pruning = plan::diff_with(&d, &live, &plan::Options { prune: true });
         assert_eq!(pruning.summary().delete, 2);
         assert!(matches!(run(&pruning, &d, &cluster, &Guards::default()).await, Err(Error::PruneNeedsMaxDestroy(1))));
-        let one = Guards { max_destroy: Some(1), ..Guards::default() };
+        let one = Guards { max_destroy: Some(1) };
         assert!(matches!(run(&pruning, &d, &cluster, &one).await, Err(Error::TooManyDeletions { count: 2, max: 1 })));
         assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
 
-        let report = run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
+        let report = run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2) }).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         let left: Vec<String> = cluster.snapshot().topics.into_keys().collect();
         assert_eq!(left, ["kept"]);
@@ -478,5 +391,106 @@ mod tests {
         for p in &cluster.snapshot().topics["a"].partitions {
             assert_eq!(p.replicas.len(), 3);
         }
+    }
+
+    /// The replication-factor flow as visible steps: throttle, submit, wait with progress, unthrottle.
+    #[tokio::test(start_paused = true)]
+    async fn throttled_replication_factor_change_reports_each_step_and_removes_the_throttle() {
+        let cluster = FakeCluster::new(3);
+        let d1 = desired([topic("a", 2, &[])]);
+        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &Guards::default()).await.unwrap();
+        let mut rf3 = topic("a", 2, &[]);
+        rf3.replication_factor = Some(3);
+        let d3 = desired([rf3]);
+        let plan = plan_for(&d3, &cluster).await;
+        cluster.slow_reassignments(3);
+        let options = Options { throttle: Some(1_048_576), ..Options::default() };
+        let mut events = Recorder::default();
+        let report = super::run(&plan, &d3, &cluster, &Guards::default(), &options, &mut events).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert_eq!(
+            events.lines,
+            [
+                "preflight: 1",
+                "phase reassign: 1",
+                "throttle set: 1048576 B/s on [1, 2, 3]",
+                "reassignment started: 2 partition(s), waiting: true",
+                "reassigning: 0/2",
+                "reassignment done: 2",
+                "throttle removed",
+                "done: reassign a",
+                "verifying 1 topic(s)",
+            ]
+        );
+        assert!(cluster.broker_configs().is_empty(), "the broker throttle is gone: {:?}", cluster.broker_configs());
+        let configs = &cluster.snapshot().topics["a"].configs;
+        assert!(!configs.contains_key("leader.replication.throttled.replicas"), "{configs:?}");
+        assert!(!configs.contains_key("follower.replication.throttled.replicas"), "{configs:?}");
+        assert!(plan_for(&d3, &cluster).await.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_waiting_the_throttle_stays_and_verification_is_skipped() {
+        let cluster = FakeCluster::new(3);
+        let d1 = desired([topic("a", 1, &[])]);
+        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &Guards::default()).await.unwrap();
+        let mut rf2 = topic("a", 1, &[]);
+        rf2.replication_factor = Some(2);
+        let d2 = desired([rf2]);
+        let plan = plan_for(&d2, &cluster).await;
+        cluster.slow_reassignments(5);
+        let options = Options { throttle: Some(1000), wait: false, ..Options::default() };
+        let mut events = Recorder::default();
+        let report = super::run(&plan, &d2, &cluster, &Guards::default(), &options, &mut events).await.unwrap();
+        assert!(matches!(report.verify, Verify::Skipped(_)), "{report:?}");
+        assert!(events.lines.contains(&"throttle kept".to_owned()), "{:?}", events.lines);
+        assert!(!cluster.broker_configs().is_empty(), "the throttle stays while replicas move");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reassignment_that_outlives_the_wait_is_reported_and_the_throttle_removed() {
+        let cluster = FakeCluster::new(3);
+        let d1 = desired([topic("a", 1, &[])]);
+        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &Guards::default()).await.unwrap();
+        let mut rf2 = topic("a", 1, &[]);
+        rf2.replication_factor = Some(2);
+        let d2 = desired([rf2]);
+        let plan = plan_for(&d2, &cluster).await;
+        cluster.slow_reassignments(1000);
+        let options = Options { throttle: Some(1000), wait_timeout: Duration::from_secs(5), ..Options::default() };
+        let report = super::run(&plan, &d2, &cluster, &Guards::default(), &options, &mut Silent).await.unwrap();
+        let failed: Vec<_> = report.failures().map(|(c, e)| (c.topic().to_owned(), e.code().cloned())).collect();
+        assert_eq!(failed, [("a".to_owned(), Some(cluster::ErrorCode::TimedOut))]);
+        assert!(cluster.broker_configs().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn phases_run_in_order_and_every_change_is_reported() {
+        let cluster = FakeCluster::new(3);
+        cluster.create_topic("old", 1);
+        cluster.create_topic("grow", 1);
+        let mut old = topic("old", 1, &[]);
+        old.delete = true;
+        let d = desired([old, topic("grow", 2, &[("retention.ms", "1000")]), topic("new", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        let mut events = Recorder::default();
+        let report =
+            super::run(&plan, &d, &cluster, &Guards::default(), &Options::default(), &mut events).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert_eq!(
+            events.lines,
+            [
+                "preflight: 4",
+                "phase create: 1",
+                "done: create new",
+                "phase partitions: 1",
+                "done: partitions grow",
+                "phase configs: 1",
+                "done: configs grow",
+                "phase delete: 1",
+                "done: delete old",
+                "verifying 3 topic(s)",
+            ]
+        );
     }
 }

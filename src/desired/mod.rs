@@ -13,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod policy;
 pub mod project;
+pub mod shapes;
 pub mod validate;
 
 use std::collections::BTreeMap;

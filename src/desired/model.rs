@@ -31,10 +31,10 @@ pub struct TopicFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicDefaults {
     /// Default partition count.
-    #[schemars(with = "Option<crate::schema::PartitionCount>")]
+    #[schemars(with = "Option<crate::desired::shapes::PartitionCount>")]
     pub partitions: Option<Spanned<Count>>,
     /// Default replication factor.
-    #[schemars(with = "Option<crate::schema::ReplicationFactor>")]
+    #[schemars(with = "Option<crate::desired::shapes::ReplicationFactor>")]
     pub replication_factor: Option<Spanned<Count>>,
     /// Configs every topic of the file gets; a topic's own `config` wins key by key.
     #[serde(default)]
@@ -49,10 +49,10 @@ pub struct TopicDoc {
     #[schemars(with = "String", length(min = 1, max = 249), regex(pattern = r"^[a-zA-Z0-9._-]+$"))]
     pub name: Spanned<String>,
     /// Partition count.
-    #[schemars(with = "Option<crate::schema::PartitionCount>")]
+    #[schemars(with = "Option<crate::desired::shapes::PartitionCount>")]
     pub partitions: Option<Spanned<Count>>,
     /// Replication factor.
-    #[schemars(with = "Option<crate::schema::ReplicationFactor>")]
+    #[schemars(with = "Option<crate::desired::shapes::ReplicationFactor>")]
     pub replication_factor: Option<Spanned<Count>>,
     /// Topic configs, pinned as topic overrides.
     #[serde(default)]

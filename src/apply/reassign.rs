@@ -1,0 +1,226 @@
+//! Replication-factor changes by partition reassignment (KIP-455), as visible steps over the
+//! [`Admin`] primitives: throttle (if asked) -> submit every move in one request -> wait, reporting
+//! progress -> remove the throttle, whatever happened. Kafka has no validate-only reassignment: the
+//! preflight checks that the controller answers ListPartitionReassignments for the partitions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::Options;
+use super::execute::retrying;
+use crate::cluster::{self, Admin, ConfigAlter, ConfigOp, ErrorCode, Reassignment};
+use crate::plan::Change;
+use crate::report::{Event, Reporter};
+
+const LEADER_RATE: &str = "leader.replication.throttled.rate";
+const FOLLOWER_RATE: &str = "follower.replication.throttled.rate";
+const LEADER_REPLICAS: &str = "leader.replication.throttled.replicas";
+const FOLLOWER_REPLICAS: &str = "follower.replication.throttled.replicas";
+
+/// What the reassignment of a set of changes touches.
+struct Moves {
+    /// Every partition's new replicas.
+    moves: Vec<Reassignment>,
+    /// The partitions moving, by topic.
+    partitions: BTreeMap<String, Vec<i32>>,
+    /// Per topic, the throttled replicas as Kafka writes them (`partition:broker`): leaders (the
+    /// current replicas, which send) and followers (the new ones, which receive).
+    throttled: BTreeMap<String, (Vec<String>, Vec<String>)>,
+    /// Every broker that sends or receives.
+    brokers: BTreeSet<i32>,
+}
+
+impl Moves {
+    fn of(changes: &[&Change]) -> Moves {
+        let mut out = Moves {
+            moves: Vec::new(),
+            partitions: BTreeMap::new(),
+            throttled: BTreeMap::new(),
+            brokers: BTreeSet::new(),
+        };
+        for change in changes {
+            if let Change::ChangeReplicationFactor { topic, moves, .. } = change {
+                for m in moves {
+                    out.partitions.entry(topic.clone()).or_default().push(m.partition);
+                    out.moves.push(Reassignment {
+                        topic: topic.clone(),
+                        partition: m.partition,
+                        replicas: m.to.clone(),
+                    });
+                    let (leaders, followers) = out.throttled.entry(topic.clone()).or_default();
+                    leaders.extend(m.from.iter().map(|b| format!("{}:{b}", m.partition)));
+                    followers
+                        .extend(m.to.iter().filter(|b| !m.from.contains(b)).map(|b| format!("{}:{b}", m.partition)));
+                    out.brokers.extend(m.from.iter().chain(&m.to).copied());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The preflight: the controller must answer for the partitions, and nothing may be moving already.
+pub(super) async fn check(admin: &impl Admin, changes: &[&Change]) -> Vec<Result<(), cluster::Error>> {
+    let Moves { partitions, .. } = Moves::of(changes);
+    match admin.list_reassignments(&partitions).await {
+        Ok(_) => vec![Ok(()); changes.len()],
+        Err(e) => vec![Err(e); changes.len()],
+    }
+}
+
+/// Runs the reassignment of `changes`; one result per change.
+pub(super) async fn run(
+    admin: &impl Admin,
+    changes: &[&Change],
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> Vec<Result<(), cluster::Error>> {
+    let all = |e: cluster::Error| vec![Err(e); changes.len()];
+    let moves = Moves::of(changes);
+    if let Some(rate) = options.throttle {
+        if let Err(e) = set_throttle(admin, &moves, rate).await {
+            remove_throttle(admin, &moves, reporter).await;
+            return all(throttle_error(e));
+        }
+        let brokers: Vec<i32> = moves.brokers.iter().copied().collect();
+        reporter.event(Event::ThrottleSet { rate, brokers: &brokers });
+    }
+
+    // One request for every partition; those refused transiently are sent again.
+    let submit = |idx: Vec<usize>| {
+        let batch: Vec<Reassignment> = idx.into_iter().map(|i| moves.moves[i].clone()).collect();
+        async move { admin.alter_reassignments(&batch).await }
+    };
+    let per_partition = retrying(moves.moves.len(), submit, reporter).await;
+    let mut results: Vec<Result<(), cluster::Error>> = vec![Ok(()); changes.len()];
+    for (result, change) in results.iter_mut().zip(changes) {
+        if let Some((_, Err(e))) =
+            moves.moves.iter().zip(&per_partition).find(|(m, r)| m.topic == change.topic() && r.is_err())
+        {
+            *result = Err(e.clone());
+        }
+    }
+    let started = per_partition.iter().filter(|r| r.is_ok()).count();
+    if started > 0 {
+        reporter.event(Event::ReassignmentStarted { partitions: started, waiting: options.wait });
+        if options.wait {
+            wait_for(admin, &moves.partitions, options.wait_timeout, changes, &mut results, reporter).await;
+        }
+    }
+    if options.throttle.is_some() {
+        if options.wait || started == 0 {
+            remove_throttle(admin, &moves, reporter).await;
+        } else {
+            reporter.event(Event::ThrottleKept);
+        }
+    }
+    results
+}
+
+/// Watches the moves until no partition is moving, or `timeout` passes.
+async fn wait_for(
+    admin: &impl Admin,
+    partitions: &BTreeMap<String, Vec<i32>>,
+    timeout: Duration,
+    changes: &[&Change],
+    results: &mut [Result<(), cluster::Error>],
+    reporter: &mut dyn Reporter,
+) {
+    let total: usize = partitions.values().map(Vec::len).sum();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = usize::MAX;
+    loop {
+        match admin.list_reassignments(partitions).await {
+            Ok(moving) if moving.is_empty() => {
+                reporter.event(Event::ReassignmentDone { total });
+                return;
+            }
+            Ok(moving) => {
+                if moving.len() != last {
+                    reporter.event(Event::Reassigning { done: total - moving.len(), total });
+                    last = moving.len();
+                }
+            }
+            // A passing failure of the watch is not a failure of the reassignment.
+            Err(error) => reporter.event(Event::ReassignmentWatchFailed { error: &error }),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            for (result, change) in results.iter_mut().zip(changes) {
+                if result.is_ok() {
+                    *result = Err(cluster::Error::Topic {
+                        operation: "ListPartitionReassignments",
+                        topic: change.topic().to_owned(),
+                        code: ErrorCode::TimedOut,
+                        message: "the reassignment is still running; it goes on in the cluster".into(),
+                    });
+                }
+            }
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn set_throttle(admin: &impl Admin, moves: &Moves, rate: u64) -> Result<(), cluster::Error> {
+    let rate = rate.to_string();
+    let set = |key: &str| ConfigOp::Set { key: key.to_owned(), value: rate.clone() };
+    let brokers: Vec<ConfigAlter<i32>> = moves
+        .brokers
+        .iter()
+        .map(|&b| ConfigAlter { resource: b, ops: vec![set(LEADER_RATE), set(FOLLOWER_RATE)] })
+        .collect();
+    first_error(admin.alter_broker_configs(&brokers).await)?;
+    let topics: Vec<ConfigAlter<String>> = moves
+        .throttled
+        .iter()
+        .map(|(topic, (leaders, followers))| ConfigAlter {
+            resource: topic.clone(),
+            ops: [(LEADER_REPLICAS, leaders), (FOLLOWER_REPLICAS, followers)]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(key, v)| ConfigOp::Set { key: key.to_owned(), value: v.join(",") })
+                .collect(),
+        })
+        .collect();
+    first_error(admin.alter_topic_configs(&topics, cluster::Mode::Execute).await)
+}
+
+async fn remove_throttle(admin: &impl Admin, moves: &Moves, reporter: &mut dyn Reporter) {
+    let delete = |key: &str| ConfigOp::Delete { key: key.to_owned() };
+    let brokers: Vec<ConfigAlter<i32>> = moves
+        .brokers
+        .iter()
+        .map(|&b| ConfigAlter { resource: b, ops: vec![delete(LEADER_RATE), delete(FOLLOWER_RATE)] })
+        .collect();
+    for (alter, r) in brokers.iter().zip(admin.alter_broker_configs(&brokers).await) {
+        if let Err(error) = r {
+            reporter.event(Event::ThrottleNotRemoved { broker: Some(alter.resource), error: &error });
+        }
+    }
+    let topics: Vec<ConfigAlter<String>> = moves
+        .throttled
+        .keys()
+        .map(|topic| ConfigAlter {
+            resource: topic.clone(),
+            ops: vec![delete(LEADER_REPLICAS), delete(FOLLOWER_REPLICAS)],
+        })
+        .collect();
+    for r in admin.alter_topic_configs(&topics, cluster::Mode::Execute).await {
+        if let Err(error) = r {
+            reporter.event(Event::ThrottleNotRemoved { broker: None, error: &error });
+        }
+    }
+    reporter.event(Event::ThrottleRemoved);
+}
+
+fn first_error(results: Vec<Result<(), cluster::Error>>) -> Result<(), cluster::Error> {
+    results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+}
+
+fn throttle_error(e: cluster::Error) -> cluster::Error {
+    cluster::Error::Request {
+        operation: "AlterPartitionReassignments",
+        code: e.code().cloned().or(Some(ErrorCode::Other("THROTTLE".into()))),
+        message: format!("cannot set the replication throttle: {e}"),
+    }
+}

@@ -1,0 +1,93 @@
+//! Verification: after the changes, describe the topics they touched and diff again until nothing
+//! remains or the budget runs out.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::Verify;
+use crate::cluster::Admin;
+use crate::desired::Desired;
+use crate::live::Scope;
+use crate::plan::{self, Change, Plan};
+use crate::report::{Event, Reporter};
+
+/// How long to wait before verify attempt `attempt` (0-based): quickly at first, then every 3.2 s.
+///
+/// Kafka propagates metadata to every broker asynchronously, so a describe right after a change can
+/// still show the old state for a moment; after many creates, for many seconds.
+pub fn verify_delay(attempt: u32) -> Duration {
+    const DELAYS_MS: [u64; 6] = [0, 200, 400, 800, 1600, 3200];
+    Duration::from_millis(DELAYS_MS[(attempt as usize).min(DELAYS_MS.len() - 1)])
+}
+
+/// How long verification may wait for `changes` changes to show: 10 s, plus 20 ms per change (brokers
+/// took over 10 s to list 1,000 new topics on a busy cluster of 10,000), at most 5 minutes. A plan
+/// that is still not empty then is reported as not converged.
+pub fn verify_budget(changes: usize) -> Duration {
+    (Duration::from_secs(10) + Duration::from_millis(20) * changes as u32).min(Duration::from_secs(300))
+}
+
+/// Describes the topics `plan` touches and diffs them against `desired` until nothing remains or
+/// [`verify_budget`] runs out. Only those topics: the rest of the scope was not changed, and describing
+/// it again would cost as much as the plan did. Waiting stops early once all that remains is `failed`:
+/// changes the cluster refused will not appear by waiting.
+pub async fn verify(
+    plan: &Plan,
+    desired: &Desired,
+    admin: &impl Admin,
+    failed: &[Change],
+    reporter: &mut dyn Reporter,
+) -> Verify {
+    let touched: BTreeSet<String> =
+        plan.changes.iter().map(|c| c.topic().to_owned()).chain(plan.blocked.iter().map(|b| b.topic.clone())).collect();
+    let desired = Desired {
+        topics: desired
+            .topics
+            .iter()
+            .filter(|(n, _)| touched.contains(*n))
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect(),
+    };
+    let scope = match Scope::new(touched.iter().cloned(), &[], &[]) {
+        Ok(scope) => scope,
+        Err(e) => unreachable!("exact names make a valid scope: {e}"),
+    };
+    reporter.event(Event::Verifying { topics: touched.len() });
+    let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
+    let budget = verify_budget(plan.changes.len());
+    let mut waited = Duration::ZERO;
+    let mut attempt = 0;
+    loop {
+        let delay = verify_delay(attempt);
+        tokio::time::sleep(delay).await;
+        waited += delay;
+        // Topics pruned by this apply are gone from the view, and nothing else here is unmanaged.
+        let remaining = match admin.describe(&scope).await {
+            Ok(live) => plan::diff(&desired, &live),
+            Err(e) => return Verify::Failed(e),
+        };
+        if remaining.is_empty() {
+            return Verify::Converged;
+        }
+        let only_failures = remaining.blocked.is_empty()
+            && remaining.changes.iter().all(|c| failed.contains(c) || failed_topics.contains(c.topic()));
+        attempt += 1;
+        if only_failures || waited >= budget {
+            return Verify::NotConverged(remaining);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_waits_longer_for_more_changes() {
+        assert_eq!(verify_delay(0), Duration::ZERO);
+        assert_eq!(verify_delay(100), Duration::from_millis(3200));
+        assert_eq!(verify_budget(0), Duration::from_secs(10));
+        assert_eq!(verify_budget(1000), Duration::from_secs(30));
+        assert_eq!(verify_budget(1_000_000), Duration::from_secs(300));
+    }
+}

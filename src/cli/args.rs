@@ -1,0 +1,200 @@
+//! The command line's clap types, and nothing else: what a flag means is decided in
+//! [`super::settings`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{list, plan, schema};
+
+/// Declarative, GitOps-style reconciler for Apache Kafka topics.
+///
+/// Topics are declared in YAML files; `plan` shows what would change on a cluster, and `apply` makes
+/// exactly those changes and then checks that the cluster matches.
+#[derive(Debug, Parser)]
+#[command(name = "topicform", version, propagate_version = true)]
+pub struct Cli {
+    /// The project file, which names the clusters.
+    #[arg(long, global = true, default_value = "topicform.yaml", value_name = "FILE")]
+    pub project: PathBuf,
+    /// Never colour the output (colour is also off when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Show the Kafka client's log on stderr (-v), and its debug log too (-vv). Secrets are redacted.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the topic files offline: syntax, types, names; no cluster is contacted.
+    Validate(ValidateArgs),
+    /// Describe the cluster and show what apply would change.
+    Plan(PlanArgs),
+    /// Make the planned changes, then verify that the cluster matches the files.
+    ///
+    /// Given a saved plan (`apply plan.json`), apply exactly its changes, after checking that the cluster
+    /// still looks as it did when the plan was made.
+    Apply(ApplyArgs),
+    /// Write topic files for the topics a cluster already has; the first plan against them is empty.
+    Import(ImportArgs),
+    /// List the cluster's topics, as `kafka-topics --list` does, with their health.
+    List(ListArgs),
+    /// Describe topics, as `kafka-topics --describe` does: partitions, leaders, replicas, ISR, overrides.
+    Describe(DescribeArgs),
+    /// Print the JSON Schema of a file format (also committed under `schemas/`).
+    Schema(SchemaArgs),
+    /// Print a shell completion script: `topicform completions bash > /etc/bash_completion.d/topicform`.
+    Completions(CompletionsArgs),
+}
+
+/// Which cluster and how long to wait for it: what every cluster command shares.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The cluster, by its name in the project file (may be left out when there is only one).
+    #[arg(long, short = 'c')]
+    pub cluster: Option<String>,
+    /// Seconds to wait for any one answer from the cluster.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Topic files or directories (default: the project's `topics`, else `topics/`).
+    pub paths: Vec<PathBuf>,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Topic files or directories (default: the project's `topics`, else `topics/`).
+    pub paths: Vec<PathBuf>,
+    /// Exit 0 when in sync, 2 when changes are pending, 1 on error (for drift checks).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// How to print the plan.
+    #[arg(long, visible_alias = "output", value_enum, default_value = "text")]
+    pub format: plan::Format,
+    /// Also save the plan to FILE, for `apply FILE` to apply exactly as reviewed.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Plan to delete topics inside `owns` that no file declares (apply needs --max-destroy too).
+    #[arg(long)]
+    pub prune: bool,
+    /// Also ask the brokers to check every change (validate-only requests), changing nothing: catches
+    /// broker policy violations and impossible values on the pull request.
+    #[arg(long)]
+    pub validate_on_broker: bool,
+}
+
+/// Arguments of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Topic files or directories (default: the project's `topics`, else `topics/`), or one saved plan
+    /// (`plan.json`).
+    pub paths: Vec<PathBuf>,
+    /// Apply without asking. Required when standard input is not a terminal.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Delete topics inside `owns` that no file declares. Needs --max-destroy.
+    #[arg(long)]
+    pub prune: bool,
+    /// Delete at most N topics (explicit `delete: true` and --prune together); refuse the whole apply
+    /// otherwise. Without it, `delete: true` deletions are allowed and pruning is not.
+    #[arg(long, value_name = "N")]
+    pub max_destroy: Option<usize>,
+    /// Limit replication traffic while replicas move for a replication-factor change, per broker
+    /// (`50MiB/s`); set before the move and removed after.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub throttle: Option<u64>,
+    /// Start replication-factor changes and return without waiting for the data to move.
+    #[arg(long, conflicts_with = "throttle")]
+    pub no_wait: bool,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only topics whose names match this regular expression.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<regex::Regex>,
+    /// The directory to write topic files into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only topics whose names match this regular expression.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<regex::Regex>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: list::Format,
+}
+
+/// Arguments of `describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// The topics.
+    #[arg(required = true)]
+    pub topics: Vec<String>,
+    /// Cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only topics whose names match this regular expression.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<regex::Regex>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: list::Format,
+}
+
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value = "topics")]
+    pub which: schema::Kind,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_rate(text: &str) -> Result<u64, String> {
+    let bytes = text.trim().strip_suffix("/s").unwrap_or(text.trim());
+    match crate::catalog::size_in_bytes(bytes) {
+        Ok(n) if n > 0 => u64::try_from(n).map_err(|_| "too large".to_owned()),
+        Ok(_) => Err("a rate must be positive".into()),
+        Err(e) => Err(format!("{}; write bytes per second, such as `50MiB/s`", e.reason)),
+    }
+}

@@ -1,0 +1,228 @@
+//! Settings, resolved once: the command line plus the environment ([`Env`], captured at start) become
+//! the commands' settings. Every `*Args` is destructured without `..`, so a flag that is added to the
+//! command line and not wired here fails to compile. This file and `main.rs` are the only places that
+//! read the environment or ask whether a stream is a terminal.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::CommandFactory;
+
+use super::args::{
+    ApplyArgs, Cli, Command, CompletionsArgs, ConnectArgs, DescribeArgs, ImportArgs, ListArgs, PlanArgs, SchemaArgs,
+    ValidateArgs,
+};
+use crate::apply::{Guards, Options};
+use crate::commands::{self, Common, Target, apply, completions, describe, import, list, plan, schema, validate};
+use crate::render::Style;
+
+/// What the process was started with, captured once: the variables, `NO_COLOR`, and which standard
+/// streams are terminals.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// The environment's variables (for `${VAR}` in the project file).
+    pub vars: BTreeMap<String, String>,
+    /// Standard input is a terminal (someone can answer a prompt).
+    pub stdin_terminal: bool,
+    /// Standard output is a terminal.
+    pub stdout_terminal: bool,
+    /// Standard error is a terminal.
+    pub stderr_terminal: bool,
+}
+
+impl Env {
+    /// The process's environment and streams, now.
+    pub fn capture() -> Env {
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+            stdin_terminal: std::io::stdin().is_terminal(),
+            stdout_terminal: std::io::stdout().is_terminal(),
+            stderr_terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// `NO_COLOR` is set to something (<https://no-color.org>).
+    pub fn no_color(&self) -> bool {
+        self.vars.get("NO_COLOR").is_some_and(|v| !v.is_empty())
+    }
+
+    /// Resolves `${NAME}` from the captured variables and `${file:PATH}` from a file (a mounted
+    /// secret), with one trailing newline dropped. Neither value is ever printed.
+    pub fn lookup(&self) -> commands::Lookup {
+        let vars = self.vars.clone();
+        Arc::new(move |name: &str| match name.strip_prefix("file:") {
+            Some(path) => {
+                std::fs::read_to_string(path.trim()).ok().map(|s| s.strip_suffix('\n').unwrap_or(&s).to_owned())
+            }
+            None => vars.get(name).cloned(),
+        })
+    }
+}
+
+/// Everything a run needs, decided from the command line and the environment.
+pub struct Settings {
+    /// What every command shares.
+    pub common: Common,
+    /// The command and its settings.
+    pub command: commands::Command,
+    /// How to draw diagnostics and progress on stderr.
+    pub stderr: Stderr,
+}
+
+/// How stderr is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stderr {
+    /// Colours for diagnostics.
+    pub style: Style,
+    /// Stderr is a terminal: progress may update a line in place.
+    pub terminal: bool,
+    /// `-v` count: phases and retries are shown from 1.
+    pub verbose: u8,
+}
+
+impl Settings {
+    /// Resolves `cli` against `env`.
+    pub fn resolve(cli: Cli, env: &Env) -> Settings {
+        let Cli { project, no_color, verbose, command } = cli;
+        let color = !no_color && !env.no_color();
+        let common =
+            Common { project, style: Style { color: color && env.stdout_terminal }, verbose, lookup: env.lookup() };
+        let stderr =
+            Stderr { style: Style { color: color && env.stderr_terminal }, terminal: env.stderr_terminal, verbose };
+        let command = match command {
+            Command::Validate(args) => commands::Command::Validate(validate_settings(args)),
+            Command::Plan(args) => commands::Command::Plan(plan_settings(args)),
+            Command::Apply(args) => commands::Command::Apply(apply_settings(args, env)),
+            Command::Import(args) => commands::Command::Import(import_settings(args)),
+            Command::List(args) => commands::Command::List(list_settings(args)),
+            Command::Describe(args) => commands::Command::Describe(describe_settings(args)),
+            Command::Schema(args) => commands::Command::Schema(schema_settings(args)),
+            Command::Completions(args) => commands::Command::Completions(completions_settings(args)),
+        };
+        Settings { common, command, stderr }
+    }
+}
+
+fn target(args: ConnectArgs) -> Target {
+    let ConnectArgs { cluster, timeout } = args;
+    Target { cluster, timeout: Duration::from_secs(timeout) }
+}
+
+fn validate_settings(args: ValidateArgs) -> validate::Settings {
+    let ValidateArgs { strict, paths } = args;
+    validate::Settings { strict, paths }
+}
+
+fn plan_settings(args: PlanArgs) -> plan::Settings {
+    let PlanArgs { connect, paths, detailed_exitcode, format, out, prune, validate_on_broker } = args;
+    plan::Settings { target: target(connect), paths, detailed_exitcode, format, out, prune, validate_on_broker }
+}
+
+fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
+    let ApplyArgs { connect, paths, auto_approve, prune, max_destroy, throttle, no_wait } = args;
+    let source = match saved_plan(&paths) {
+        Some(path) => apply::Source::Saved(path),
+        None => apply::Source::Files { paths, prune },
+    };
+    apply::Settings {
+        target: target(connect),
+        source,
+        auto_approve,
+        interactive: env.stdin_terminal,
+        guards: Guards { max_destroy },
+        options: Options { throttle, wait: !no_wait, ..Options::default() },
+    }
+}
+
+/// A single `.json` argument is a saved plan.
+fn saved_plan(paths: &[PathBuf]) -> Option<PathBuf> {
+    match paths {
+        [path] if path.extension().is_some_and(|e| e == "json") => Some(path.clone()),
+        _ => None,
+    }
+}
+
+fn import_settings(args: ImportArgs) -> import::Settings {
+    let ImportArgs { connect, matching, out, force } = args;
+    import::Settings { target: target(connect), matching, out, force }
+}
+
+fn list_settings(args: ListArgs) -> list::Settings {
+    let ListArgs { connect, matching, format } = args;
+    list::Settings { target: target(connect), matching, format }
+}
+
+fn describe_settings(args: DescribeArgs) -> describe::Settings {
+    let DescribeArgs { topics, connect, matching, format } = args;
+    describe::Settings { topics, target: target(connect), matching, format }
+}
+
+fn schema_settings(args: SchemaArgs) -> schema::Settings {
+    let SchemaArgs { which } = args;
+    schema::Settings { which }
+}
+
+fn completions_settings(args: CompletionsArgs) -> completions::Settings {
+    let CompletionsArgs { shell } = args;
+    completions::Settings { shell, command: Cli::command() }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn resolve(args: &[&str], env: &Env) -> Settings {
+        Settings::resolve(Cli::try_parse_from(args).unwrap(), env)
+    }
+
+    #[test]
+    fn colour_follows_the_flag_no_color_and_terminals() {
+        let tty = Env { stdout_terminal: true, stderr_terminal: true, ..Env::default() };
+        assert!(resolve(&["topicform", "validate"], &tty).common.style.color);
+        assert!(!resolve(&["topicform", "--no-color", "validate"], &tty).common.style.color);
+        let mut no_color = tty.clone();
+        no_color.vars.insert("NO_COLOR".into(), "1".into());
+        assert!(!resolve(&["topicform", "validate"], &no_color).common.style.color);
+        no_color.vars.insert("NO_COLOR".into(), String::new());
+        assert!(resolve(&["topicform", "validate"], &no_color).common.style.color, "an empty NO_COLOR is unset");
+        let piped = Env { stdout_terminal: false, stderr_terminal: true, ..Env::default() };
+        let settings = resolve(&["topicform", "validate"], &piped);
+        assert!(!settings.common.style.color && settings.stderr.style.color);
+    }
+
+    #[test]
+    fn apply_of_a_json_file_is_a_saved_plan() {
+        let env = Env::default();
+        let commands::Command::Apply(s) = resolve(&["topicform", "apply", "p.json"], &env).command else { panic!() };
+        assert_eq!(s.source, apply::Source::Saved("p.json".into()));
+        assert!(!s.interactive);
+        let commands::Command::Apply(s) =
+            resolve(&["topicform", "apply", "--prune", "--max-destroy", "2", "--throttle", "1MiB/s", "t/"], &env)
+                .command
+        else {
+            panic!()
+        };
+        assert_eq!(s.source, apply::Source::Files { paths: vec!["t/".into()], prune: true });
+        assert_eq!(s.guards.max_destroy, Some(2));
+        assert_eq!(s.options.throttle, Some(1_048_576));
+    }
+
+    #[test]
+    fn lookup_reads_the_captured_variables_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "s3cr3t\n").unwrap();
+        let env = Env { vars: [("USER_X".to_owned(), "x".to_owned())].into(), ..Env::default() };
+        let lookup = env.lookup();
+        assert_eq!(lookup("USER_X").as_deref(), Some("x"));
+        assert_eq!(lookup("MISSING"), None);
+        assert_eq!(lookup(&format!("file:{}", secret.display())).as_deref(), Some("s3cr3t"));
+    }
+}

@@ -1,0 +1,167 @@
+//! `describe`: one Metadata request, one DescribeCluster request (for racks) and DescribeConfigs for
+//! the topics in scope, in chunks of [`DESCRIBE_CHUNK`] sent at once, mapped into [`Live`].
+
+use std::collections::BTreeMap;
+
+use rdkafka::error::RDKafkaErrorCode;
+
+use super::{DESCRIBE_CHUNK, KafkaAdmin, librdkafka};
+use crate::cluster::{Error, ErrorCode};
+use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+
+/// Describes the brokers and every topic in `scope`.
+pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, Error> {
+    let metadata =
+        admin.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout)).await.map_err(|e| {
+            Error::Request {
+                operation: "Metadata",
+                code: e.rdkafka_error_code().map(|c| ErrorCode::from_name(&librdkafka::error_name(c as i32))),
+                message: admin.explain(admin.redact(&e.to_string())),
+            }
+        })?;
+
+    // Metadata through librdkafka has no racks; DescribeCluster does. Only brokers Metadata lists
+    // (the live ones) are kept.
+    let nodes =
+        admin.blocking(librdkafka::describe_cluster).await.map_err(|e| admin.request_error("DescribeCluster", e))?;
+    let racks: BTreeMap<i32, Option<String>> = nodes.into_iter().map(|n| (n.id, n.rack)).collect();
+    let mut live = Live::default();
+    for b in metadata.brokers() {
+        let broker = Broker {
+            id: b.id(),
+            host: b.host().to_owned(),
+            port: u16::try_from(b.port()).unwrap_or(0),
+            rack: racks.get(&b.id()).cloned().flatten(),
+        };
+        live.brokers.insert(b.id(), broker);
+    }
+    for t in metadata.topics() {
+        if !scope.contains(t.name()) {
+            continue;
+        }
+        match t.error().map(RDKafkaErrorCode::from) {
+            // Deleted between listing and describing, or not yet known to this broker.
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition) => continue,
+            Some(RDKafkaErrorCode::TopicAuthorizationFailed) => {
+                return Err(Error::Topic {
+                    operation: "Metadata",
+                    topic: t.name().to_owned(),
+                    code: ErrorCode::TopicAuthorizationFailed,
+                    message: "the client may not describe this topic".into(),
+                });
+            }
+            _ => {}
+        }
+        let mut partitions: Vec<LivePartition> = t
+            .partitions()
+            .iter()
+            .map(|p| LivePartition {
+                id: p.id(),
+                leader: (p.leader() >= 0).then_some(p.leader()),
+                replicas: p.replicas().to_vec(),
+                isr: p.isr().to_vec(),
+            })
+            .collect();
+        partitions.sort_by_key(|p| p.id);
+        live.topics.insert(t.name().to_owned(), LiveTopic { partitions, configs: BTreeMap::new() });
+    }
+
+    // One DescribeConfigs per chunk, all in flight at once: the brokers answer them in parallel.
+    let names: Vec<String> = live.topics.keys().cloned().collect();
+    let requests = names.chunks(DESCRIBE_CHUNK).map(|chunk| {
+        let chunk = chunk.to_vec();
+        admin.blocking(move |client, timeout| {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            librdkafka::describe_configs(client, &refs, timeout)
+        })
+    });
+    for outcome in futures_util::future::join_all(requests).await {
+        let results = outcome.map_err(|e| admin.request_error("DescribeConfigs", e))?;
+        for (topic, result) in results {
+            match result {
+                Ok(entries) => {
+                    let Some(t) = live.topics.get_mut(&topic) else { continue };
+                    t.configs = entries.into_iter().map(live_config).collect();
+                }
+                // Deleted since the Metadata request: it is simply not there.
+                Err(e) if e.raw == librdkafka::UNKNOWN_TOPIC_OR_PART => {
+                    live.topics.remove(&topic);
+                }
+                Err(e) => return Err(admin.topic_error("DescribeConfigs", &topic, e)),
+            }
+        }
+    }
+    Ok(live)
+}
+
+fn config_source(raw: i32) -> ConfigSource {
+    // librdkafka's rd_kafka_ConfigSource_t, which mirrors the DescribeConfigs ConfigSource field.
+    match raw {
+        1 => ConfigSource::TopicOverride,
+        2 => ConfigSource::DynamicBroker,
+        3 => ConfigSource::DynamicDefaultBroker,
+        4 => ConfigSource::StaticBroker,
+        5 => ConfigSource::Default,
+        _ => ConfigSource::Unknown,
+    }
+}
+
+fn live_config(e: librdkafka::Entry) -> (String, LiveConfig) {
+    let source = config_source(e.source);
+    let hide = |v: Option<String>| if e.sensitive { None } else { v };
+    let inherited = if source == ConfigSource::TopicOverride {
+        e.synonyms.iter().find(|s| config_source(s.source) != ConfigSource::TopicOverride).map(|s| Effective {
+            value: hide(s.value.as_deref().map(|v| in_topic_units(&e.name, &s.name, v))),
+            source: config_source(s.source),
+        })
+    } else {
+        // Not overridden: the entry's own value is what it inherits; no second copy (10,000 topics
+        // have 330,000 entries).
+        None
+    };
+    let config = LiveConfig { value: hide(e.value), source, read_only: e.read_only, sensitive: e.sensitive, inherited };
+    (e.name, config)
+}
+
+/// A broker synonym's value in the topic config's unit: `retention.ms` falls back to
+/// `log.retention.hours` when no finer broker setting is given, so 168 hours is 604800000 ms.
+fn in_topic_units(topic_key: &str, synonym: &str, value: &str) -> String {
+    let factor = if !topic_key.ends_with(".ms") {
+        1
+    } else if synonym.ends_with(".hours") {
+        3_600_000
+    } else if synonym.ends_with(".minutes") {
+        60_000
+    } else if synonym.ends_with(".seconds") {
+        1_000
+    } else {
+        1
+    };
+    match value.parse::<i64>() {
+        // -1 means "no limit" in every unit.
+        Ok(n) if factor != 1 && n >= 0 => n.saturating_mul(factor).to_string(),
+        _ => value.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonym_units() {
+        assert_eq!(in_topic_units("retention.ms", "log.retention.hours", "168"), "604800000");
+        assert_eq!(in_topic_units("retention.ms", "log.retention.minutes", "2"), "120000");
+        assert_eq!(in_topic_units("retention.ms", "log.retention.ms", "5"), "5");
+        assert_eq!(in_topic_units("retention.ms", "log.retention.hours", "-1"), "-1");
+        assert_eq!(in_topic_units("segment.bytes", "log.segment.bytes", "1073741824"), "1073741824");
+    }
+
+    #[test]
+    fn config_sources() {
+        assert_eq!(config_source(1), ConfigSource::TopicOverride);
+        assert_eq!(config_source(5), ConfigSource::Default);
+        assert_eq!(config_source(6), ConfigSource::Unknown);
+        assert_eq!(config_source(-1), ConfigSource::Unknown);
+    }
+}

@@ -1,0 +1,204 @@
+//! The change primitives, each one batched request per [`CHANGE_CHUNK`] items (one for
+//! reassignments), and each answer spread back over the items it carried. Nothing here orders, retries
+//! or waits: [`crate::apply`] does.
+
+use std::collections::BTreeMap;
+
+use super::{CHANGE_CHUNK, KafkaAdmin, librdkafka, reassign};
+use crate::cluster::{ConfigAlter, ConfigOp, Error, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
+
+pub(super) async fn create_topics(admin: &KafkaAdmin, topics: &[NewTopic], mode: Mode) -> Vec<Result<(), Error>> {
+    let mut results = Vec::with_capacity(topics.len());
+    for chunk in topics.chunks(CHANGE_CHUNK) {
+        let batch = chunk.to_vec();
+        let outcome = admin
+            .blocking(move |client, timeout| {
+                let topics: Vec<librdkafka::NewTopic<'_>> = batch
+                    .iter()
+                    .map(|t| librdkafka::NewTopic {
+                        name: &t.name,
+                        partitions: i32::try_from(t.partitions).unwrap_or(i32::MAX),
+                        replication_factor: t.replication_factor.map_or(-1, i32::from),
+                        configs: t.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+                    })
+                    .collect();
+                librdkafka::create_topics(client, &topics, mode == Mode::Validate, timeout)
+            })
+            .await;
+        results.extend(admin.record("CreateTopics", outcome, chunk.iter().map(|t| t.name.as_str())));
+    }
+    results
+}
+
+pub(super) async fn create_partitions(
+    admin: &KafkaAdmin,
+    partitions: &[NewPartitions],
+    mode: Mode,
+) -> Vec<Result<(), Error>> {
+    let mut results = Vec::with_capacity(partitions.len());
+    for chunk in partitions.chunks(CHANGE_CHUNK) {
+        let batch = chunk.to_vec();
+        let outcome = admin
+            .blocking(move |client, timeout| {
+                let refs: Vec<(&str, usize, &[Vec<i32>])> =
+                    batch.iter().map(|p| (p.topic.as_str(), p.total as usize, p.assignments.as_slice())).collect();
+                librdkafka::create_partitions(client, &refs, mode == Mode::Validate, timeout)
+            })
+            .await;
+        results.extend(admin.record("CreatePartitions", outcome, chunk.iter().map(|p| p.topic.as_str())));
+    }
+    results
+}
+
+pub(super) async fn alter_topic_configs(
+    admin: &KafkaAdmin,
+    alters: &[ConfigAlter<String>],
+    mode: Mode,
+) -> Vec<Result<(), Error>> {
+    let mut results = Vec::with_capacity(alters.len());
+    for chunk in alters.chunks(CHANGE_CHUNK) {
+        let batch = chunk.to_vec();
+        let outcome = admin
+            .blocking(move |client, timeout| {
+                let ops: Vec<(&str, Vec<librdkafka::ConfigOp<'_>>)> =
+                    batch.iter().map(|a| (a.resource.as_str(), a.ops.iter().map(config_op).collect())).collect();
+                librdkafka::incremental_alter_configs(
+                    client,
+                    librdkafka::Resource::Topic,
+                    &ops,
+                    mode == Mode::Validate,
+                    timeout,
+                )
+            })
+            .await;
+        results.extend(admin.record("IncrementalAlterConfigs", outcome, chunk.iter().map(|a| a.resource.as_str())));
+    }
+    results
+}
+
+/// One request per broker: librdkafka allows only one broker resource per IncrementalAlterConfigs call
+/// ("Only one ConfigResource of type BROKER is allowed per call"), and it cannot address the
+/// cluster-wide broker default (the broker resource with the empty name: `rd_kafka_ConfigResource_new`
+/// refuses it), so a value meant for every broker is set on each.
+pub(super) async fn alter_broker_configs(admin: &KafkaAdmin, alters: &[ConfigAlter<i32>]) -> Vec<Result<(), Error>> {
+    let mut results = Vec::with_capacity(alters.len());
+    for alter in alters {
+        let name = alter.resource.to_string();
+        let (resource, ops) = (name.clone(), alter.ops.clone());
+        let outcome = admin
+            .blocking(move |client, timeout| {
+                let ops = [(resource.as_str(), ops.iter().map(config_op).collect())];
+                librdkafka::incremental_alter_configs(client, librdkafka::Resource::Broker, &ops, false, timeout)
+            })
+            .await;
+        let mut result = admin.record("IncrementalAlterConfigs", outcome, std::iter::once(name.as_str()));
+        // Refusals name the broker as Kafka's tools do.
+        if let Some(Err(Error::Topic { topic, .. })) = result.first_mut() {
+            *topic = format!("broker {name}");
+        }
+        results.append(&mut result);
+    }
+    results
+}
+
+pub(super) async fn delete_topics(admin: &KafkaAdmin, topics: &[String]) -> Vec<Result<(), Error>> {
+    let mut results = Vec::with_capacity(topics.len());
+    for chunk in topics.chunks(CHANGE_CHUNK) {
+        let batch = chunk.to_vec();
+        let outcome = admin
+            .blocking(move |client, timeout| {
+                let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                librdkafka::delete_topics(client, &refs, timeout)
+            })
+            .await;
+        results.extend(admin.record("DeleteTopics", outcome, chunk.iter().map(String::as_str)));
+    }
+    results
+}
+
+/// One AlterPartitionReassignments request for every partition, over topicform's own connection.
+pub(super) async fn alter_reassignments(admin: &KafkaAdmin, moves: &[Reassignment]) -> Vec<Result<(), Error>> {
+    const OPERATION: &str = "AlterPartitionReassignments";
+    let all = |e: Error| vec![Err(e); moves.len()];
+    let target = match reassign::Target::new(&admin.bootstrap, &admin.properties, admin.timeout) {
+        Ok(t) => t,
+        Err(message) => return all(unsupported(OPERATION, message)),
+    };
+    admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let triples: Vec<reassign::Move> =
+        moves.iter().map(|m| (m.topic.clone(), m.partition, m.replicas.clone())).collect();
+    match reassign::alter(&target, &triples).await {
+        Err(f) => all(Error::Request { operation: OPERATION, code: Some(f.code), message: admin.redact(&f.message) }),
+        Ok(per_partition) => moves
+            .iter()
+            .zip(per_partition)
+            .map(|(m, r)| {
+                r.map_err(|f| Error::Topic {
+                    operation: OPERATION,
+                    topic: m.topic.clone(),
+                    code: f.code,
+                    message: format!("partition {}: {}", m.partition, admin.redact(&f.message)),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// One ListPartitionReassignments request.
+pub(super) async fn list_reassignments(
+    admin: &KafkaAdmin,
+    partitions: &BTreeMap<String, Vec<i32>>,
+) -> Result<Vec<Ongoing>, Error> {
+    const OPERATION: &str = "ListPartitionReassignments";
+    let target = reassign::Target::new(&admin.bootstrap, &admin.properties, admin.timeout)
+        .map_err(|message| unsupported(OPERATION, message))?;
+    admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    match reassign::ongoing(&target, partitions).await {
+        Ok(moving) => Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect()),
+        Err(f) => Err(Error::Request { operation: OPERATION, code: Some(f.code), message: admin.redact(&f.message) }),
+    }
+}
+
+fn unsupported(operation: &'static str, message: String) -> Error {
+    Error::Request { operation, code: Some(crate::cluster::ErrorCode::Unsupported), message }
+}
+
+fn config_op(op: &ConfigOp) -> librdkafka::ConfigOp<'_> {
+    match op {
+        ConfigOp::Set { key, value } => librdkafka::ConfigOp::Set(key, value),
+        ConfigOp::Delete { key } => librdkafka::ConfigOp::Delete(key),
+    }
+}
+
+impl KafkaAdmin {
+    /// Spreads a batched call's outcome over the items it carried, matching per-resource results by
+    /// name, in the order of `names`.
+    fn record<'a>(
+        &self,
+        operation: &'static str,
+        outcome: Result<librdkafka::Results<()>, librdkafka::KafkaError>,
+        names: impl Iterator<Item = &'a str>,
+    ) -> Vec<Result<(), Error>> {
+        match outcome {
+            Err(e) => {
+                let err = self.request_error(operation, e);
+                names.map(|_| Err(err.clone())).collect()
+            }
+            Ok(per_resource) => {
+                let by_name: BTreeMap<String, Result<(), librdkafka::KafkaError>> = per_resource.into_iter().collect();
+                names
+                    .map(|name| match by_name.get(name) {
+                        Some(Ok(())) => Ok(()),
+                        Some(Err(e)) => Err(self.topic_error(operation, name, e.clone())),
+                        None => Err(Error::Topic {
+                            operation,
+                            topic: name.to_owned(),
+                            code: crate::cluster::ErrorCode::NoResult,
+                            message: "the broker's answer did not mention this topic".into(),
+                        }),
+                    })
+                    .collect()
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The real [`Admin`]: librdkafka through rdkafka, plus [`librdkafka`] for what rdkafka lacks and
+//! [`reassign`] for what librdkafka lacks (KIP-455). Every line of Kafka client code in topicform lives
+//! under this module.
+//!
+//! - [`client`]: setting up the client from the project file's properties, its log, redaction;
+//! - [`describe`]: Metadata, DescribeCluster and DescribeConfigs into [`Live`];
+//! - [`execute`]: one batched request per primitive and chunk.
+//!
+//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks) and one
+//! DescribeConfigs request per [`DESCRIBE_CHUNK`] topics; every other primitive is one request per
+//! [`CHANGE_CHUNK`] items.
+
+mod client;
+mod connection;
+mod describe;
+mod execute;
+mod librdkafka;
+mod reassign;
+mod scram;
+mod tls;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use super::{Admin, ConfigAlter, Connect, Connection, Error, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
+use crate::desired::ClusterConfig;
+use crate::live::{Live, Scope};
+
+pub use client::LogSink;
+
+/// Topics per DescribeConfigs request. Brokers answer large batches quickly; this bounds response size.
+pub const DESCRIBE_CHUNK: usize = 1000;
+/// Topics per CreateTopics / CreatePartitions / IncrementalAlterConfigs / DeleteTopics request.
+pub const CHANGE_CHUNK: usize = 500;
+
+/// A connection to one cluster.
+pub struct KafkaAdmin {
+    client: Arc<librdkafka::Client>,
+    timeout: Duration,
+    bootstrap: String,
+    /// The client properties, for connections topicform makes itself (reassignment). Never printed.
+    properties: BTreeMap<String, String>,
+    /// The latest client-level error librdkafka reported (authentication, TLS, connection), redacted.
+    last_error: Arc<std::sync::Mutex<Option<(String, String)>>>,
+    /// The thread draining librdkafka's main queue, and its stop flag.
+    drain: Option<(Arc<std::sync::atomic::AtomicBool>, std::thread::JoinHandle<()>)>,
+    /// Client property values that must never appear in a message (passwords, keys).
+    secrets: Arc<Vec<String>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl KafkaAdmin {
+    /// Sets up a client for `cluster`, with librdkafka's warnings kept only to explain failures. No
+    /// connection is made until the first request.
+    pub fn connect(cluster: &ClusterConfig, timeout: Duration) -> Result<Self, Error> {
+        client::connect(cluster, Connection { timeout, verbose: 0 }, None)
+    }
+
+    /// Admin requests sent so far (Metadata, DescribeConfigs, CreateTopics, ...), for batching tests and
+    /// benchmarks.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Runs a blocking librdkafka call on a blocking thread and counts it as one request.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&librdkafka::Client, Duration) -> T + Send + 'static,
+    ) -> T {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let client = self.client.clone();
+        let timeout = self.timeout;
+        tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
+    }
+}
+
+impl Drop for KafkaAdmin {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.drain.take() {
+            stop.store(true, Ordering::Relaxed);
+            // At most one poll (200 ms) away.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Connects to the clusters of the project file with librdkafka; at `-v` its log lines go to `log`.
+#[derive(Clone, Default)]
+pub struct KafkaConnect {
+    /// Where librdkafka's log lines go when they are shown.
+    pub log: Option<LogSink>,
+}
+
+impl Connect for KafkaConnect {
+    type Admin = KafkaAdmin;
+
+    fn connect(&self, cluster: &ClusterConfig, connection: Connection) -> Result<KafkaAdmin, Error> {
+        client::connect(cluster, connection, self.log.clone())
+    }
+}
+
+impl Admin for KafkaAdmin {
+    async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
+        describe::describe(self, scope).await
+    }
+
+    async fn create_topics(&self, topics: &[NewTopic], mode: Mode) -> Vec<Result<(), Error>> {
+        execute::create_topics(self, topics, mode).await
+    }
+
+    async fn create_partitions(&self, partitions: &[NewPartitions], mode: Mode) -> Vec<Result<(), Error>> {
+        execute::create_partitions(self, partitions, mode).await
+    }
+
+    async fn alter_topic_configs(&self, alters: &[ConfigAlter<String>], mode: Mode) -> Vec<Result<(), Error>> {
+        execute::alter_topic_configs(self, alters, mode).await
+    }
+
+    async fn alter_broker_configs(&self, alters: &[ConfigAlter<i32>]) -> Vec<Result<(), Error>> {
+        execute::alter_broker_configs(self, alters).await
+    }
+
+    async fn delete_topics(&self, topics: &[String]) -> Vec<Result<(), Error>> {
+        execute::delete_topics(self, topics).await
+    }
+
+    async fn alter_reassignments(&self, moves: &[Reassignment]) -> Vec<Result<(), Error>> {
+        execute::alter_reassignments(self, moves).await
+    }
+
+    async fn list_reassignments(&self, partitions: &BTreeMap<String, Vec<i32>>) -> Result<Vec<Ongoing>, Error> {
+        execute::list_reassignments(self, partitions).await
+    }
+}

@@ -1,0 +1,262 @@
+//! Partition reassignment (KIP-455: AlterPartitionReassignments, ListPartitionReassignments), which
+//! neither librdkafka nor rdkafka has, spoken directly with the `kafka-protocol` crate.
+//!
+//! One request per call on a fresh connection to a bootstrap broker (Kafka forwards both requests to
+//! the active controller), made with the same client properties as the librdkafka client:
+//! `security.protocol` PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; TLS with `ssl.ca.location`,
+//! `ssl.certificate.location` / `ssl.key.location` (mutual TLS), `enable.ssl.certificate.verification`
+//! and `ssl.endpoint.identification.algorithm`; SASL mechanisms PLAIN, SCRAM-SHA-256 and
+//! SCRAM-SHA-512. Not supported here: OAUTHBEARER and GSSAPI, and PEM or keystore material given inline
+//! rather than as files; such a cluster gets a clear error before anything is changed.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kafka_protocol::messages::alter_partition_reassignments_request::{ReassignablePartition, ReassignableTopic};
+use kafka_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
+use kafka_protocol::messages::{
+    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ApiKey, BrokerId,
+    ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+
+use super::connection::{Connection, Mechanism, Sasl};
+use super::tls::Tls;
+use crate::cluster::ErrorCode;
+
+/// How to reach a broker: its address, the connection's security, and the per-request deadline.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `host:port` of a broker.
+    pub broker: String,
+    /// Per-request deadline.
+    pub timeout: Duration,
+    pub(super) tls: Option<Tls>,
+    pub(super) sasl: Option<Sasl>,
+}
+
+impl Target {
+    /// The first bootstrap server, reached with `client` (librdkafka properties), when this module can
+    /// make such a connection.
+    pub fn new(bootstrap: &str, client: &BTreeMap<String, String>, timeout: Duration) -> Result<Target, String> {
+        let get = |k: &str| client.get(k).map(String::as_str);
+        let protocol = get("security.protocol").unwrap_or("PLAINTEXT").to_ascii_uppercase();
+        let (tls, sasl) = match protocol.as_str() {
+            "PLAINTEXT" => (false, false),
+            "SSL" => (true, false),
+            "SASL_PLAINTEXT" => (false, true),
+            "SASL_SSL" => (true, true),
+            other => return Err(format!("unknown security.protocol `{other}`")),
+        };
+        let unsupported = |what: &str| {
+            format!(
+                "changing a replication factor needs partition reassignment, which topicform sends itself, and \
+                 it does not support {what}"
+            )
+        };
+        for inline in ["ssl.ca.pem", "ssl.certificate.pem", "ssl.key.pem", "ssl.keystore.location"] {
+            if tls && get(inline).is_some() {
+                return Err(unsupported(&format!("`{inline}`; give the material as files (`ssl.ca.location`...)")));
+            }
+        }
+        let tls = tls.then(|| Tls {
+            ca: get("ssl.ca.location").map(str::to_owned),
+            certificate: get("ssl.certificate.location").map(str::to_owned),
+            key: get("ssl.key.location").map(str::to_owned),
+            verify: get("enable.ssl.certificate.verification").is_none_or(|v| v != "false"),
+            verify_hostname: get("ssl.endpoint.identification.algorithm")
+                .is_none_or(|v| v.eq_ignore_ascii_case("https")),
+        });
+        let sasl = if sasl {
+            let mechanism = match get("sasl.mechanism")
+                .or(get("sasl.mechanisms"))
+                .unwrap_or("GSSAPI")
+                .to_ascii_uppercase()
+                .as_str()
+            {
+                "PLAIN" => Mechanism::Plain,
+                "SCRAM-SHA-256" => Mechanism::Scram256,
+                "SCRAM-SHA-512" => Mechanism::Scram512,
+                other => return Err(unsupported(&format!("SASL mechanism {other}"))),
+            };
+            let username = get("sasl.username").ok_or("`sasl.username` is not set")?.to_owned();
+            let password = get("sasl.password").ok_or("`sasl.password` is not set")?.to_owned();
+            Some(Sasl { mechanism, username, password })
+        } else {
+            None
+        };
+        let broker = bootstrap.split(',').map(str::trim).find(|s| !s.is_empty()).ok_or("no bootstrap server")?;
+        Ok(Target { broker: broker.to_owned(), timeout, tls, sasl })
+    }
+}
+
+/// A per-partition or request-level error: Kafka's error and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Kafka's (or the connection's) error.
+    pub code: ErrorCode,
+    /// What the broker said, or what went wrong locally.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with a name Kafka or librdkafka would use (`_TRANSPORT`, `_SSL`).
+    pub fn new(code: &str, message: impl Into<String>) -> Failure {
+        Failure { code: ErrorCode::from_name(code), message: message.into() }
+    }
+}
+
+/// A partition's new replica list: `(topic, partition, replicas)`.
+pub type Move = (String, i32, Vec<i32>);
+
+/// Submits new replica lists, `(topic, partition, replicas)`, in one request. Returns one result per
+/// partition, in order.
+pub async fn alter(target: &Target, moves: &[Move]) -> Result<Vec<Result<(), Failure>>, Failure> {
+    let mut by_topic: BTreeMap<&str, Vec<&Move>> = BTreeMap::new();
+    for m in moves {
+        by_topic.entry(&m.0).or_default().push(m);
+    }
+    let mut request = AlterPartitionReassignmentsRequest::default();
+    request.timeout_ms = i32::try_from(target.timeout.as_millis()).unwrap_or(i32::MAX);
+    request.topics = by_topic
+        .iter()
+        .map(|(topic, moves)| {
+            let mut t = ReassignableTopic::default();
+            t.name = TopicName(StrBytes::from_string(topic.to_string()));
+            t.partitions = moves
+                .iter()
+                .map(|(_, p, replicas)| {
+                    let mut rp = ReassignablePartition::default();
+                    rp.partition_index = *p;
+                    rp.replicas = Some(replicas.iter().map(|b| BrokerId(*b)).collect());
+                    rp
+                })
+                .collect();
+            t
+        })
+        .collect();
+    let response: AlterPartitionReassignmentsResponse =
+        exchange(target, ApiKey::AlterPartitionReassignments, 0, &request).await?;
+    if response.error_code != 0 {
+        return Err(failure(response.error_code, response.error_message.as_ref().map(|m| m.to_string())));
+    }
+    let mut results: BTreeMap<(String, i32), Result<(), Failure>> = BTreeMap::new();
+    for t in &response.responses {
+        for p in &t.partitions {
+            let outcome = if p.error_code == 0 {
+                Ok(())
+            } else {
+                Err(failure(p.error_code, p.error_message.as_ref().map(|m| m.to_string())))
+            };
+            results.insert((t.name.0.to_string(), p.partition_index), outcome);
+        }
+    }
+    Ok(moves
+        .iter()
+        .map(|(t, p, _)| {
+            results
+                .remove(&(t.clone(), *p))
+                .unwrap_or_else(|| Err(Failure::new("NO_RESULT", "the controller's answer did not mention it")))
+        })
+        .collect())
+}
+
+/// The partitions of `topics` whose reassignment is still under way.
+pub async fn ongoing(target: &Target, topics: &BTreeMap<String, Vec<i32>>) -> Result<Vec<(String, i32)>, Failure> {
+    let mut request = ListPartitionReassignmentsRequest::default();
+    request.timeout_ms = i32::try_from(target.timeout.as_millis()).unwrap_or(i32::MAX);
+    request.topics = Some(
+        topics
+            .iter()
+            .map(|(name, partitions)| {
+                let mut t = ListPartitionReassignmentsTopics::default();
+                t.name = TopicName(StrBytes::from_string(name.clone()));
+                t.partition_indexes = partitions.clone();
+                t
+            })
+            .collect(),
+    );
+    let response: ListPartitionReassignmentsResponse =
+        exchange(target, ApiKey::ListPartitionReassignments, 0, &request).await?;
+    if response.error_code != 0 {
+        return Err(failure(response.error_code, response.error_message.as_ref().map(|m| m.to_string())));
+    }
+    Ok(response
+        .topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t.name.0.to_string(), p.partition_index)))
+        .collect())
+}
+
+/// Connects, authenticates, sends one request and reads its response, within the target's deadline.
+async fn exchange<Req, Resp>(target: &Target, key: ApiKey, version: i16, request: &Req) -> Result<Resp, Failure>
+where
+    Req: Encodable + HeaderVersion,
+    Resp: Decodable,
+{
+    let exchange = async {
+        let mut conn = Connection::open(target).await?;
+        conn.request(key, version, request).await
+    };
+    tokio::time::timeout(target.timeout + Duration::from_secs(5), exchange)
+        .await
+        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {}", target.broker))))
+}
+
+pub(super) fn failure_with(code: i16, message: String) -> Failure {
+    failure(code, Some(message))
+}
+
+fn failure(code: i16, message: Option<String>) -> Failure {
+    let name = kafka_protocol::ResponseError::try_from_code(code)
+        .map(|e| format!("{e:?}"))
+        .unwrap_or_else(|| format!("ERROR_{code}"));
+    Failure { code: ErrorCode::from_name(&screaming(&name)), message: message.unwrap_or_default() }
+}
+
+/// `InvalidReplicaAssignment` -> `INVALID_REPLICA_ASSIGNMENT`, Kafka's spelling of error names.
+fn screaming(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names() {
+        assert_eq!(screaming("InvalidReplicaAssignment"), "INVALID_REPLICA_ASSIGNMENT");
+        assert_eq!(failure(39, None).code, ErrorCode::InvalidReplicaAssignment);
+    }
+
+    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn targets() {
+        let t = Duration::from_secs(1);
+        assert!(Target::new("a:1,b:2", &props(&[]), t).is_ok_and(|t| t.broker == "a:1" && t.tls.is_none()));
+        let sasl_ssl = props(&[
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "alice"),
+            ("sasl.password", "secret"),
+        ]);
+        let target = Target::new("a:1", &sasl_ssl, t).unwrap();
+        assert!(target.tls.is_some() && target.sasl.as_ref().is_some_and(|s| s.mechanism == Mechanism::Scram512));
+        assert!(!format!("{target:?}").contains("secret"), "Debug hides the password");
+        let refused =
+            Target::new("a:1", &props(&[("security.protocol", "SASL_SSL"), ("sasl.mechanism", "OAUTHBEARER")]), t);
+        assert!(refused.unwrap_err().contains("SASL mechanism OAUTHBEARER"));
+        let inline = Target::new("a:1", &props(&[("security.protocol", "SSL"), ("ssl.ca.pem", "-----BEGIN")]), t);
+        assert!(inline.unwrap_err().contains("ssl.ca.pem"));
+    }
+}

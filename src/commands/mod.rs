@@ -1,0 +1,241 @@
+//! One module per command. Each takes its resolved settings (built once by `cli::settings` from the
+//! command line and the environment), a [`Connect`] that makes the cluster's [`Admin`](crate::cluster::Admin)
+//! (the real one, or a test's fake), the writer for results (stdout) and a [`Reporter`] for everything
+//! else, and returns how the run ended. Nothing here reads the environment or asks whether a stream is
+//! a terminal, so every command runs in-process against `FakeCluster` in tests.
+
+pub mod apply;
+pub mod completions;
+pub mod describe;
+pub mod import;
+pub mod list;
+pub mod plan;
+pub mod schema;
+pub mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::cluster::{Admin, Connect, Connection};
+use crate::desired::{self, ClusterConfig, Desired, Project, Severity, Sources};
+use crate::live::{Live, Scope};
+use crate::plan::ExitStatus;
+use crate::render::Style;
+use crate::report::{Event, Reporter};
+
+/// Resolves `${NAME}` and `${file:PATH}` references of the project file. Its values are never printed.
+pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// What every command shares.
+#[derive(Clone)]
+pub struct Common {
+    /// The project file.
+    pub project: PathBuf,
+    /// How to draw results on stdout.
+    pub style: Style,
+    /// How much of the Kafka client's log to show.
+    pub verbose: u8,
+    /// `${VAR}` resolution.
+    pub lookup: Lookup,
+}
+
+/// Which cluster and how long to wait for it: what every cluster command shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The cluster's name in the project file; may be left out when there is only one.
+    pub cluster: Option<String>,
+    /// How long to wait for any one answer.
+    pub timeout: Duration,
+}
+
+/// A resolved command.
+// Built once per run; boxing the larger settings would only add noise.
+#[allow(clippy::large_enum_variant)]
+pub enum Command {
+    /// `validate`.
+    Validate(validate::Settings),
+    /// `plan`.
+    Plan(plan::Settings),
+    /// `apply`.
+    Apply(apply::Settings),
+    /// `import`.
+    Import(import::Settings),
+    /// `list`.
+    List(list::Settings),
+    /// `describe`.
+    Describe(describe::Settings),
+    /// `schema`.
+    Schema(schema::Settings),
+    /// `completions`.
+    Completions(completions::Settings),
+}
+
+/// Runs `command`. Problems in the files are reported through `reporter` and end as
+/// [`ExitStatus::Failure`]; other errors come back as `Err`.
+pub async fn run(
+    common: &Common,
+    command: Command,
+    connect: &impl Connect,
+    out: &mut dyn Write,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Validate(s) => validate::run(common, s, reporter),
+        Command::Plan(s) => plan::run(common, s, connect, out, reporter).await,
+        Command::Apply(s) => apply::run(common, s, connect, out, reporter).await,
+        Command::Import(s) => import::run(common, s, connect, reporter).await,
+        Command::List(s) => list::run(common, s, connect, out, reporter).await,
+        Command::Describe(s) => describe::run(common, s, connect, out, reporter).await,
+        Command::Schema(s) => schema::run(s, out),
+        Command::Completions(s) => completions::run(s, out),
+    }
+}
+
+/// The loaded files, or `Invalid` once the problems have been reported.
+pub(crate) enum Loaded<T> {
+    Ok(T),
+    Invalid,
+}
+
+/// Reports `problems`, sorted: located ones first, by place.
+fn report_problems(mut problems: Vec<desired::Error>, sources: &Sources, reporter: &mut dyn Reporter) {
+    problems.sort_by(|a, b| a.at.is_none().cmp(&b.at.is_none()).then_with(|| a.at.cmp(&b.at)));
+    reporter.event(Event::Problems { problems: &problems, sources });
+}
+
+/// The project file, or `None` when it is not required and absent.
+fn project(
+    common: &Common,
+    sources: &mut Sources,
+    required: bool,
+    reporter: &mut dyn Reporter,
+) -> Loaded<Option<Project>> {
+    if !required && !common.project.exists() {
+        return Loaded::Ok(None);
+    }
+    match desired::load_project(&common.project, sources) {
+        Ok(p) => Loaded::Ok(Some(p)),
+        Err(errors) => {
+            reporter.event(Event::Problems { problems: &errors, sources });
+            Loaded::Invalid
+        }
+    }
+}
+
+/// The project file and its cluster `name`, with `${VAR}`s resolved.
+fn cluster(
+    common: &Common,
+    name: Option<&str>,
+    sources: &mut Sources,
+    reporter: &mut dyn Reporter,
+) -> Loaded<(Project, ClusterConfig)> {
+    let Loaded::Ok(Some(project)) = project(common, sources, true, reporter) else { return Loaded::Invalid };
+    match project.cluster(name, &*common.lookup) {
+        Ok(cluster) => Loaded::Ok((project, cluster)),
+        Err(errors) => {
+            reporter.event(Event::Problems { problems: &errors, sources });
+            Loaded::Invalid
+        }
+    }
+}
+
+/// Loads and validates the topic files as they apply to each of `clusters` (or to no cluster when the
+/// list is empty), reports every problem, and returns the desired state of the first cluster.
+fn desired(
+    paths: Vec<PathBuf>,
+    project: Option<&Project>,
+    clusters: &[Option<&str>],
+    strict: bool,
+    sources: &mut Sources,
+    reporter: &mut dyn Reporter,
+) -> Loaded<Desired> {
+    let paths = match (paths.is_empty(), project) {
+        (false, _) => paths,
+        (true, Some(p)) => p.topic_paths(),
+        (true, None) => vec![PathBuf::from("topics")],
+    };
+    let checked = match desired::load_topics(&paths, sources) {
+        Ok(c) => c,
+        Err(problems) => {
+            report_problems(problems, sources, reporter);
+            return Loaded::Invalid;
+        }
+    };
+    let mut problems = checked.warnings;
+    let mut first = None;
+    for cluster in clusters {
+        let (desired, more) = match project {
+            Some(p) => p.desired_for(*cluster, &checked.desired),
+            None => (checked.desired.clone(), Vec::new()),
+        };
+        for p in more {
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
+        first.get_or_insert(desired);
+    }
+    let errors = problems.iter().any(|p| p.severity() == Severity::Error);
+    let failed = errors || (strict && !problems.is_empty());
+    if !problems.is_empty() {
+        report_problems(problems, sources, reporter);
+    }
+    if failed && !errors {
+        reporter.event(Event::StrictFailure);
+    }
+    match first {
+        Some(desired) if !failed => Loaded::Ok(desired),
+        _ => Loaded::Invalid,
+    }
+}
+
+/// Connects to `cluster` and describes `scope`.
+async fn describe<C: Connect>(
+    common: &Common,
+    connect: &C,
+    cluster: &ClusterConfig,
+    target: &Target,
+    scope: &Scope,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<(C::Admin, Live)> {
+    let connection = Connection { timeout: target.timeout, verbose: common.verbose };
+    let admin = connect.connect(cluster, connection)?;
+    reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: &cluster.bootstrap });
+    let live = admin
+        .describe(scope)
+        .await
+        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
+    Ok((admin, live))
+}
+
+/// Describes the topics of a cluster named in the project file: all of them (less internal and
+/// ignored ones, and those `matching` leaves out), or the `names` given.
+async fn read_cluster(
+    common: &Common,
+    target: &Target,
+    matching: Option<&regex::Regex>,
+    names: Option<&[String]>,
+    connect: &impl Connect,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<Option<(Live, ClusterConfig)>> {
+    let mut sources = Sources::default();
+    let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), &mut sources, reporter) else {
+        return Ok(None);
+    };
+    let mut scope = match names {
+        Some(names) => Scope::new(names.iter().cloned(), &[], &[])?,
+        None => Scope::new([], &["*".to_owned()], project.ignore())?,
+    };
+    if let Some(regex) = matching {
+        scope = scope.matching(regex.clone());
+    }
+    let (_, live) = describe(common, connect, &cluster, target, &scope, reporter).await?;
+    Ok(Some((live, cluster)))
+}
+
+#[cfg(test)]
+mod tests;

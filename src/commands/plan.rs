@@ -1,0 +1,124 @@
+//! `plan`: describe the cluster, diff, print the plan; optionally save it and ask the brokers to check
+//! it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::{Common, Loaded, Target, cluster, describe, desired};
+use crate::apply;
+use crate::cluster::Connect;
+use crate::desired::{Desired, Sources};
+use crate::live::{Live, Scope};
+use crate::plan::{self, ExitStatus, Plan, SavedPlan};
+use crate::render;
+use crate::report::{Event, Reporter};
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For terminals and logs.
+    Text,
+    /// For pull-request comments.
+    Markdown,
+    /// For tools; see `schemas/plan.schema.json`.
+    Json,
+}
+
+/// Settings of `plan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The cluster.
+    pub target: Target,
+    /// Topic files or directories; empty: the project's `topics`, else `topics/`.
+    pub paths: Vec<PathBuf>,
+    /// Exit 2 when changes are pending.
+    pub detailed_exitcode: bool,
+    /// How to print the plan.
+    pub format: Format,
+    /// Where to save the plan for `apply FILE`.
+    pub out: Option<PathBuf>,
+    /// Plan to delete unmanaged topics inside `owns`.
+    pub prune: bool,
+    /// Ask the brokers to check every change (validate-only requests).
+    pub validate_on_broker: bool,
+}
+
+/// A plan and what it was made from.
+pub(crate) struct Planned<A> {
+    pub(crate) cluster: String,
+    pub(crate) desired: Desired,
+    pub(crate) live: Live,
+    pub(crate) admin: A,
+    pub(crate) plan: Plan,
+}
+
+/// Loads the files, describes the cluster and diffs: the part `plan` and `apply` share.
+pub(crate) async fn make<C: Connect>(
+    common: &Common,
+    target: &Target,
+    paths: Vec<PathBuf>,
+    options: plan::Options,
+    connect: &C,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<Option<Planned<C::Admin>>> {
+    let mut sources = Sources::default();
+    let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), &mut sources, reporter) else {
+        return Ok(None);
+    };
+    let clusters = [Some(cluster.name.as_str())];
+    let Loaded::Ok(desired) = desired(paths, Some(&project), &clusters, false, &mut sources, reporter) else {
+        return Ok(None);
+    };
+    let scope = Scope::new(desired.topics.keys().cloned(), project.owns(), project.ignore())
+        .context("reading the project's `owns` and `ignore` patterns")?;
+    let (admin, live) = describe(common, connect, &cluster, target, &scope, reporter).await?;
+    let plan = plan::diff_with(&desired, &live, &options);
+    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
+}
+
+/// Runs `plan`.
+pub async fn run(
+    common: &Common,
+    settings: Settings,
+    connect: &impl Connect,
+    out: &mut dyn Write,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<ExitStatus> {
+    let Settings { target, paths, detailed_exitcode, format, out: save, prune, validate_on_broker } = settings;
+    let options = plan::Options { prune };
+    let Some(planned) = make(common, &target, paths, options, connect, reporter).await? else {
+        return Ok(ExitStatus::Failure);
+    };
+    match format {
+        Format::Text => render::text(&planned.plan, common.style, out)?,
+        Format::Markdown => render::markdown(&planned.plan, out)?,
+        Format::Json => render::json(&planned.plan, out)?,
+    }
+    if let Some(path) = &save {
+        let saved = SavedPlan::new(planned.plan.clone(), &planned.cluster, &planned.desired, &planned.live);
+        let text = serde_json::to_string_pretty(&saved)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing the plan to `{}`", path.display()))?;
+        reporter.event(Event::PlanSaved { path });
+    }
+    if validate_on_broker && !planned.plan.changes.is_empty() {
+        reporter.event(Event::BrokerCheck { changes: planned.plan.changes.len() });
+        let results = apply::validate(&planned.admin, &planned.plan.changes, reporter).await;
+        let mut refused = 0;
+        for (change, r) in planned.plan.changes.iter().zip(&results) {
+            if let Err(error) = r {
+                reporter.event(Event::Refused { change, error });
+                refused += 1;
+            }
+        }
+        reporter.event(Event::BrokerCheckDone { refused });
+        if refused > 0 {
+            return Ok(ExitStatus::Failure);
+        }
+    }
+    Ok(match planned.plan.exit_status() {
+        ExitStatus::ChangesPending if !detailed_exitcode => ExitStatus::Success,
+        other => other,
+    })
+}

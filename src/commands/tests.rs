@@ -1,0 +1,209 @@
+//! The commands in-process against [`FakeCluster`]: what each prints on stdout, the events it reports,
+//! and how it ends, as insta snapshots. The same flows run against a real cluster in `tests/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::apply::{Guards, Options};
+use crate::cluster::fake::FakeCluster;
+use crate::report::Recorder;
+
+/// A project on disk with one cluster, `fake`, and the topic files given.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(topics: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("topicform.yaml"), "clusters:\n  fake:\n    bootstrap: 127.0.0.1:1\n").unwrap();
+        std::fs::create_dir(dir.path().join("topics")).unwrap();
+        std::fs::write(dir.path().join("topics/t.yaml"), topics).unwrap();
+        Project { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn common(&self) -> Common {
+        Common {
+            project: self.path("topicform.yaml"),
+            style: crate::render::Style::default(),
+            verbose: 0,
+            lookup: Arc::new(|_: &str| None),
+        }
+    }
+}
+
+fn target() -> Target {
+    Target { cluster: Some("fake".into()), timeout: Duration::from_secs(5) }
+}
+
+fn plan(detailed_exitcode: bool) -> Command {
+    Command::Plan(plan::Settings {
+        target: target(),
+        paths: vec![],
+        detailed_exitcode,
+        format: plan::Format::Text,
+        out: None,
+        prune: false,
+        validate_on_broker: false,
+    })
+}
+
+fn apply(options: Options) -> Command {
+    Command::Apply(apply::Settings {
+        target: target(),
+        source: apply::Source::Files { paths: vec![], prune: false },
+        auto_approve: true,
+        interactive: false,
+        guards: Guards::default(),
+        options,
+    })
+}
+
+/// Runs `command` and shows what it printed, what it reported and how it ended. The project's
+/// temporary directory is shown as `[DIR]`.
+async fn run(project: &Project, command: Command, cluster: &FakeCluster) -> String {
+    let mut out = Vec::new();
+    let mut events = Recorder::default();
+    let status = super::run(&project.common(), command, cluster, &mut out, &mut events).await;
+    let shown = format!(
+        "status: {status:?}\n--- stdout\n{}--- events\n{}\n",
+        String::from_utf8(out).unwrap(),
+        events.lines.join("\n")
+    );
+    shown.replace(&project.dir.path().display().to_string(), "[DIR]")
+}
+
+const TOPICS: &str = "\
+topics:
+  - name: orders
+    partitions: 3
+    replicationFactor: 1
+    config:
+      retention.ms: 1d
+  - name: payments
+    partitions: 1
+    replicationFactor: 1
+";
+
+#[tokio::test(start_paused = true)]
+async fn plan_shows_pending_changes_with_the_detailed_exit_code() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("orders", 1);
+    insta::assert_snapshot!("plan_pending", run(&project, plan(true), &cluster).await);
+    let without = run(&project, plan(false), &cluster).await;
+    assert!(without.starts_with("status: Ok(Success)"), "{without}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_makes_the_plan_verifies_and_a_second_plan_is_empty() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("orders", 1);
+    insta::assert_snapshot!("apply_creates_and_changes", run(&project, apply(Options::default()), &cluster).await);
+    insta::assert_snapshot!("plan_after_apply", run(&project, plan(true), &cluster).await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_of_a_replication_factor_change_throttles_waits_and_unthrottles() {
+    let project = Project::new("topics:\n  - name: orders\n    partitions: 2\n    replicationFactor: 1\n");
+    let cluster = FakeCluster::new(3);
+    run(&project, apply(Options::default()), &cluster).await;
+    std::fs::write(
+        project.path("topics/t.yaml"),
+        "topics:\n  - name: orders\n    partitions: 2\n    replicationFactor: 3\n",
+    )
+    .unwrap();
+    cluster.slow_reassignments(2);
+    let options = Options { throttle: Some(10_485_760), ..Options::default() };
+    insta::assert_snapshot!("apply_replication_factor", run(&project, apply(options), &cluster).await);
+    assert!(cluster.broker_configs().is_empty(), "throttle left: {:?}", cluster.broker_configs());
+    assert!(cluster.snapshot().topics["orders"].partitions.iter().all(|p| p.replicas.len() == 3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn import_then_plan_is_empty() {
+    let project = Project::new("topics: []\n");
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("orders", 4);
+    cluster.create_topic("audit", 1);
+    std::fs::remove_file(project.path("topics/t.yaml")).unwrap();
+    let import = Command::Import(import::Settings {
+        target: target(),
+        matching: None,
+        out: project.path("topics"),
+        force: false,
+    });
+    insta::assert_snapshot!("import", run(&project, import, &cluster).await);
+    let written = std::fs::read_dir(project.path("topics")).unwrap().count();
+    assert_eq!(written, 2, "one file per topic");
+    insta::assert_snapshot!("plan_after_import", run(&project, plan(true), &cluster).await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalid_files_never_reach_the_cluster() {
+    let project = Project::new("topics:\n  - name: orders\n    partitions: 0\n");
+    let cluster = FakeCluster::new(3);
+    let shown = run(&project, plan(true), &cluster).await;
+    assert!(shown.starts_with("status: Ok(Failure)") && shown.contains("problems: 1"), "{shown}");
+    let shown = run(&project, apply(Options::default()), &cluster).await;
+    assert!(shown.starts_with("status: Ok(Failure)"), "{shown}");
+    assert_eq!(cluster.requests(), 0, "no request was sent");
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_without_approval_and_without_a_terminal_fails_at_once() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    let mut command = apply(Options::default());
+    if let Command::Apply(s) = &mut command {
+        s.auto_approve = false;
+    }
+    let shown = run(&project, command, &cluster).await;
+    assert!(shown.contains("refusing to apply without --auto-approve"), "{shown}");
+    assert_eq!(cluster.requests(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_saved_plan_applies_as_reviewed_and_a_stale_one_is_refused() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    let saved = project.path("plan.json");
+    let command = |out: Option<&Path>| {
+        Command::Plan(plan::Settings {
+            target: target(),
+            paths: vec![],
+            detailed_exitcode: true,
+            format: plan::Format::Json,
+            out: out.map(Path::to_path_buf),
+            prune: false,
+            validate_on_broker: false,
+        })
+    };
+    run(&project, command(Some(&saved)), &cluster).await;
+    let apply_saved = || {
+        Command::Apply(apply::Settings {
+            target: target(),
+            source: apply::Source::Saved(saved.clone()),
+            auto_approve: true,
+            interactive: false,
+            guards: Guards::default(),
+            options: Options::default(),
+        })
+    };
+    // Someone else creates one of the planned topics in between.
+    cluster.create_topic("payments", 1);
+    insta::assert_snapshot!("apply_stale_saved_plan", run(&project, apply_saved(), &cluster).await);
+    let before = cluster.snapshot();
+    assert!(!before.topics.contains_key("orders"), "nothing was applied");
+
+    run(&project, command(Some(&saved)), &cluster).await;
+    let shown = run(&project, apply_saved(), &cluster).await;
+    assert!(shown.starts_with("status: Ok(Success)") && shown.contains("Verified"), "{shown}");
+}

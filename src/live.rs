@@ -1,0 +1,195 @@
+//! What the cluster holds, as pure data: brokers, topics, partitions, configs with their sources, and
+//! the [`Scope`] of topics a run may see. Filled in by [`crate::cluster`], read by [`crate::plan`] and
+//! [`crate::render`]. No I/O, no Kafka client.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+/// A snapshot of the cluster: its brokers and the topics in scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Live {
+    /// Brokers, by id.
+    pub brokers: BTreeMap<i32, Broker>,
+    /// Topics in scope, by name. Internal topics (`__*`) are never here.
+    pub topics: BTreeMap<String, LiveTopic>,
+}
+
+/// A broker as Metadata describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broker {
+    /// `node.id`.
+    pub id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: u16,
+    /// `broker.rack`, if set.
+    pub rack: Option<String>,
+}
+
+/// One topic as the cluster has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LiveTopic {
+    /// Partitions, by id.
+    pub partitions: Vec<LivePartition>,
+    /// Every config the broker describes for the topic, by name.
+    pub configs: BTreeMap<String, LiveConfig>,
+}
+
+impl LiveTopic {
+    /// The replication factor: the replica count of the first partition (Kafka keeps them equal unless
+    /// a reassignment is under way, when the largest is the one that matters).
+    pub fn replication_factor(&self) -> usize {
+        self.partitions.iter().map(|p| p.replicas.len()).max().unwrap_or(0)
+    }
+
+    /// The topic's own overrides (configs whose source is the topic), by name.
+    pub fn overrides(&self) -> impl Iterator<Item = (&String, &LiveConfig)> {
+        self.configs.iter().filter(|(_, c)| c.source == ConfigSource::TopicOverride)
+    }
+}
+
+/// One partition's placement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivePartition {
+    /// Partition id.
+    pub id: i32,
+    /// Leader broker id, if the partition has a leader.
+    pub leader: Option<i32>,
+    /// Replica broker ids, preferred leader first.
+    pub replicas: Vec<i32>,
+    /// In-sync replica broker ids.
+    pub isr: Vec<i32>,
+}
+
+/// One described config entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveConfig {
+    /// Its value; `None` for sensitive values (the broker does not return them) or unset ones.
+    pub value: Option<String>,
+    /// Where the value comes from.
+    pub source: ConfigSource,
+    /// Whether it cannot be changed on a topic.
+    pub read_only: bool,
+    /// Whether its value is secret.
+    pub sensitive: bool,
+    /// For an overridden config, the value removing the override falls back to, and where that comes
+    /// from; `None` when the broker did not say. Always `None` for a config the topic does not
+    /// override: then `value` and `source` are what it inherits (see [`LiveConfig::effective`]).
+    pub inherited: Option<Effective>,
+}
+
+impl LiveConfig {
+    /// What the topic has without its own override: `inherited` for an override, else the entry itself.
+    pub fn effective(&self) -> Effective {
+        match (&self.inherited, self.source) {
+            (Some(inherited), _) => inherited.clone(),
+            (None, source) => Effective { value: self.value.clone(), source },
+        }
+    }
+}
+
+/// An effective config value and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Effective {
+    /// The value; `None` when sensitive or null.
+    pub value: Option<String>,
+    /// Where it comes from.
+    pub source: ConfigSource,
+}
+
+/// Where a config value comes from, most specific first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    /// Set on the topic itself.
+    TopicOverride,
+    /// A broker's dynamic per-broker config.
+    DynamicBroker,
+    /// The cluster-wide dynamic broker default.
+    DynamicDefaultBroker,
+    /// The broker's `server.properties`.
+    StaticBroker,
+    /// Kafka's built-in default.
+    Default,
+    /// A source this version of topicform does not know.
+    Unknown,
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConfigSource::TopicOverride => "topic override",
+            ConfigSource::DynamicBroker => "broker dynamic config",
+            ConfigSource::DynamicDefaultBroker => "cluster-wide dynamic default",
+            ConfigSource::StaticBroker => "broker static config",
+            ConfigSource::Default => "Kafka default",
+            ConfigSource::Unknown => "unknown source",
+        })
+    }
+}
+
+/// Which live topics a run may see and change: exact names and glob patterns, minus ignored patterns.
+/// Internal topics (names starting `__`) are outside every scope.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    names: BTreeSet<String>,
+    patterns: GlobSet,
+    ignore: GlobSet,
+    matching: Option<regex::Regex>,
+}
+
+impl Scope {
+    /// A scope of exact names and glob patterns (`payments.*`), less the `ignore` patterns.
+    pub fn new(
+        names: impl IntoIterator<Item = String>,
+        patterns: &[String],
+        ignore: &[String],
+    ) -> Result<Self, globset::Error> {
+        Ok(Scope {
+            names: names.into_iter().collect(),
+            patterns: glob_set(patterns)?,
+            ignore: glob_set(ignore)?,
+            matching: None,
+        })
+    }
+
+    /// Narrows the scope to names that `regex` matches (anywhere in the name, as `grep` does).
+    pub fn matching(mut self, regex: regex::Regex) -> Self {
+        self.matching = Some(regex);
+        self
+    }
+
+    /// Whether the topic is in scope.
+    pub fn contains(&self, topic: &str) -> bool {
+        !topic.starts_with("__")
+            && !self.ignore.is_match(topic)
+            && (self.names.contains(topic) || self.patterns.is_match(topic))
+            && self.matching.as_ref().is_none_or(|r| r.is_match(topic))
+    }
+}
+
+fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(Glob::new(p)?);
+    }
+    builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope() {
+        let scope = Scope::new(["orders".to_owned()], &["payments.*".into()], &["payments.tmp*".into()]).unwrap();
+        assert!(scope.contains("orders"));
+        assert!(scope.contains("payments.ledger"));
+        assert!(!scope.contains("payments.tmp-1"), "ignored");
+        assert!(!scope.contains("billing"), "neither named nor matched");
+        assert!(!Scope::new([], &["*".into()], &[]).unwrap().contains("__consumer_offsets"), "internal");
+    }
+}

@@ -1,0 +1,219 @@
+//! The terminal [`Reporter`]: how each [`Event`] looks on stderr. On a terminal the running count of a
+//! reassignment updates one line in place; in a log every line stays. Phases, retries and single
+//! changes are shown from `-v`. The reporter writes only to the writer it is given and reads only the
+//! input it is given (for the prompt); whether they are terminals is decided by the caller.
+
+use std::io::{BufRead, Write};
+
+use super::{Style, describe, diagnostics};
+use crate::plan::Change;
+use crate::report::{Event, Reporter};
+
+/// Draws events on `err`; reads the prompt's answer from `input`.
+pub struct Terminal<W: Write, R: BufRead> {
+    err: W,
+    input: R,
+    style: Style,
+    terminal: bool,
+    verbose: u8,
+    /// A line updated in place is open (no newline after it yet).
+    open: bool,
+}
+
+impl<W: Write, R: BufRead> Terminal<W, R> {
+    /// A reporter on `err`, drawing diagnostics in `style`; `terminal` when `err` is one.
+    pub fn new(err: W, input: R, style: Style, terminal: bool, verbose: u8) -> Self {
+        Terminal { err, input, style, terminal, verbose, open: false }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.close();
+        let _ = writeln!(self.err, "{text}");
+    }
+
+    fn close(&mut self) {
+        if std::mem::take(&mut self.open) {
+            let _ = writeln!(self.err);
+        }
+    }
+
+    /// A line that the next one of its kind replaces, on a terminal.
+    fn counting(&mut self, text: &str) {
+        if self.terminal {
+            let _ = write!(self.err, "\r\x1b[K{text}");
+            let _ = self.err.flush();
+            self.open = true;
+        } else {
+            self.line(text);
+        }
+    }
+
+    fn detail(&mut self, text: &str) {
+        if self.verbose >= 1 {
+            self.line(text);
+        }
+    }
+}
+
+impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Problems { problems, sources } => {
+                self.close();
+                let _ = diagnostics(problems, sources, self.style, &mut self.err);
+            }
+            Event::StrictFailure => {
+                self.line("Failing because of --strict: warnings count as errors. Nothing was sent to any cluster.")
+            }
+            Event::Valid { topics } => self.line(&format!("{topics} topic(s) valid.")),
+            Event::Describing { cluster, bootstrap } => {
+                self.line(&format!("Describing cluster `{cluster}` ({bootstrap})..."))
+            }
+            Event::PlanSaved { path } => {
+                let p = path.display();
+                self.line(&format!("Saved the plan to `{p}`; apply it with `topicform apply {p}`."))
+            }
+            Event::BrokerCheck { changes } => {
+                self.line(&format!("Asking the brokers to validate {changes} change(s)..."))
+            }
+            Event::Refused { change, error } => self.line(&format!("refused: {}: {error}", describe(change))),
+            Event::BrokerCheckDone { refused: 0 } => self.line("The brokers accept every change."),
+            Event::BrokerCheckDone { refused } => self.line(&format!(
+                "The brokers would refuse {refused} change(s); apply would stop before changing anything."
+            )),
+            Event::Stale { reasons } => {
+                self.line("The cluster changed since the plan was made, so it is not applied:");
+                for reason in reasons {
+                    self.line(&format!("  - {reason}"));
+                }
+                self.line("Make a new plan and review it.");
+            }
+            Event::Cancelled => self.line("Apply cancelled; nothing was changed."),
+            Event::Failed { error } => self.line(&format!("error: {error}")),
+            Event::Preflight { changes } => {
+                self.detail(&format!("Asking the brokers to check {changes} change(s) first..."))
+            }
+            Event::PhaseStarted { phase, changes } => {
+                self.detail(&format!("Phase {}: {changes} change(s).", phase.as_str()))
+            }
+            Event::Retrying { items, attempt, delay } => self.detail(&format!(
+                "Retrying {items} item(s) after a transient error (attempt {attempt}, in {} ms).",
+                delay.as_millis()
+            )),
+            Event::ChangeDone { change } => self.detail(&format!("done: {}", describe(change))),
+            Event::ChangeFailed { change, error } => self.detail(&format!("failed: {}: {error}", describe(change))),
+            Event::AlreadyExisted { topic } => {
+                self.detail(&format!("Topic `{topic}` already existed (made by someone else); verification checks it."))
+            }
+            Event::ThrottleSet { rate, brokers } => {
+                let list: Vec<String> = brokers.iter().map(i32::to_string).collect();
+                self.line(&format!("Replication throttled to {rate} bytes/s on brokers {{{}}}.", list.join(", ")))
+            }
+            Event::ReassignmentStarted { waiting: false, .. } => {
+                self.line("Reassignment started; not waiting (--no-wait). Run `topicform apply` again to verify it.")
+            }
+            Event::ReassignmentStarted { partitions, waiting: true } => {
+                self.detail(&format!("Reassigning {partitions} partition(s)..."))
+            }
+            Event::Reassigning { done, total } => {
+                self.counting(&format!("Reassigning: {done} of {total} partition(s) done."))
+            }
+            Event::ReassignmentDone { total } => {
+                self.line(&format!("Reassignment done: {total} of {total} partition(s)."))
+            }
+            Event::ReassignmentWatchFailed { error } => {
+                self.line(&format!("Cannot watch the reassignment ({error}); retrying."))
+            }
+            Event::ThrottleKept => {
+                self.line("The replication throttle stays until the next apply after the reassignment.")
+            }
+            Event::ThrottleNotRemoved { broker: Some(b), error } => {
+                self.line(&format!("Could not remove the replication throttle from broker {b}: {error}"))
+            }
+            Event::ThrottleNotRemoved { broker: None, error } => {
+                self.line(&format!("Could not remove a topic's throttled-replica list: {error}"))
+            }
+            Event::ThrottleRemoved => self.line("Replication throttle removed."),
+            Event::Verifying { topics } => self.detail(&format!("Verifying {topics} topic(s)...")),
+            Event::Imported { topics, cluster, files, dir } => self.line(&format!(
+                "Imported {topics} topic(s) of cluster `{cluster}` into {files} file(s) under `{}`.",
+                dir.display()
+            )),
+        }
+    }
+
+    fn confirm(&mut self, destructive: &[&Change]) -> bool {
+        self.close();
+        if !destructive.is_empty() {
+            let _ = writeln!(self.err, "\nThese changes delete data and cannot be undone:");
+            for change in destructive {
+                let _ = writeln!(self.err, "  - {}", describe(change));
+            }
+        }
+        let _ = write!(self.err, "\nApply these changes? Only `yes` is accepted: ");
+        let _ = self.err.flush();
+        let mut answer = String::new();
+        self.input.read_line(&mut answer).is_ok() && answer.trim() == "yes"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::plan::Phase;
+
+    fn drawn(terminal: bool, verbose: u8, events: &[Event<'_>]) -> String {
+        let mut out = Vec::new();
+        {
+            let mut reporter = Terminal::new(&mut out, &b""[..], Style::default(), terminal, verbose);
+            for e in events {
+                reporter.event(*e);
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn counting_lines_update_in_place_only_on_a_terminal() {
+        let events = [
+            Event::Reassigning { done: 0, total: 2 },
+            Event::Reassigning { done: 1, total: 2 },
+            Event::ReassignmentDone { total: 2 },
+        ];
+        insta::assert_snapshot!(drawn(false, 0, &events), @r"
+        Reassigning: 0 of 2 partition(s) done.
+        Reassigning: 1 of 2 partition(s) done.
+        Reassignment done: 2 of 2 partition(s).
+        ");
+        assert_eq!(
+            drawn(true, 0, &events),
+            "\r\x1b[KReassigning: 0 of 2 partition(s) done.\r\x1b[KReassigning: 1 of 2 partition(s) done.\nReassignment done: 2 of 2 partition(s).\n"
+        );
+    }
+
+    #[test]
+    fn details_show_from_verbose_one() {
+        let events = [
+            Event::PhaseStarted { phase: Phase::Create, changes: 3 },
+            Event::Retrying { items: 1, attempt: 1, delay: Duration::from_millis(250) },
+            Event::ThrottleSet { rate: 1000, brokers: &[1, 2] },
+        ];
+        assert_eq!(drawn(false, 0, &events), "Replication throttled to 1000 bytes/s on brokers {1, 2}.\n");
+        insta::assert_snapshot!(drawn(false, 1, &events), @r"
+        Phase create: 3 change(s).
+        Retrying 1 item(s) after a transient error (attempt 1, in 250 ms).
+        Replication throttled to 1000 bytes/s on brokers {1, 2}.
+        ");
+    }
+
+    #[test]
+    fn the_prompt_accepts_only_yes() {
+        for (answer, want) in [("yes\n", true), ("y\n", false), ("", false), ("YES\n", false)] {
+            let mut out = Vec::new();
+            let mut reporter = Terminal::new(&mut out, answer.as_bytes(), Style::default(), true, 0);
+            assert_eq!(reporter.confirm(&[]), want, "{answer:?}");
+        }
+    }
+}

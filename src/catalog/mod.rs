@@ -2,9 +2,11 @@
 //! values, default, whether it can be changed on an existing topic, and since which Kafka version it
 //! exists. Pure data and pure functions: no I/O.
 
+mod release;
 mod table;
 mod value;
 
+pub use release::{NotARelease, Release};
 pub use value::{Invalid, Value, canonical, java_double, normalise, size_in_bytes};
 
 /// How a config's value is written and compared.
@@ -66,11 +68,89 @@ pub struct ConfigDef {
     pub alterable: bool,
     /// The first Apache Kafka version with this topic config.
     pub since: &'static str,
+    /// The first Apache Kafka version without it, if it was removed.
+    pub until: Option<&'static str>,
+    /// How it differed in older releases (range, default, allowed values), newest change first: the
+    /// fields above describe the newest release that has the config.
+    pub revisions: &'static [Revision],
     /// One line saying what it does.
     pub doc: &'static str,
 }
 
-/// Every topic-level config of the pinned Apache Kafka release, sorted by name.
+/// What a config was like before release `before` changed it. `None` fields did not change then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// The first release with the newer form.
+    pub before: &'static str,
+    /// The default before.
+    pub default: Option<&'static str>,
+    /// The lower bound before.
+    pub min: Option<Option<Bound>>,
+    /// The upper bound before.
+    pub max: Option<Option<Bound>>,
+    /// The allowed values before.
+    pub values: Option<&'static [&'static str]>,
+    /// Whether it could be changed on an existing topic before.
+    pub alterable: Option<bool>,
+}
+
+impl ConfigDef {
+    /// The config as release `release` defines it, or `None` when that release does not have it.
+    pub fn at(&self, release: Release) -> Option<ConfigDef> {
+        if release < Release::of(self.since) || self.until.is_some_and(|u| release >= Release::of(u)) {
+            return None;
+        }
+        let mut def = self.clone();
+        // Newest first: each older change applies on top of the newer ones, so the oldest that still
+        // applies to `release` wins.
+        for r in self.revisions.iter().filter(|r| release < Release::of(r.before)) {
+            def.default = r.default.unwrap_or(def.default);
+            def.min = r.min.unwrap_or(def.min);
+            def.max = r.max.unwrap_or(def.max);
+            def.values = r.values.unwrap_or(def.values);
+            def.alterable = r.alterable.unwrap_or(def.alterable);
+        }
+        Some(def)
+    }
+}
+
+/// What the catalog says of a key for a release.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Known {
+    /// The release has it, defined so.
+    Yes(ConfigDef),
+    /// A later release introduced it.
+    NotYet {
+        /// The first release with it.
+        since: Release,
+    },
+    /// An earlier release removed it.
+    Removed {
+        /// The first release without it.
+        until: Release,
+    },
+    /// No Apache Kafka release from [`Release::OLDEST`] on has a topic config of that name.
+    Unknown,
+}
+
+/// The config `name` as `release` has it; with `None`, as the newest release that has it does.
+pub fn lookup(name: &str, release: Option<Release>) -> Known {
+    let Some(def) = get(name) else { return Known::Unknown };
+    let Some(release) = release else { return Known::Yes(def.clone()) };
+    match def.at(release) {
+        Some(def) => Known::Yes(def),
+        None if release < Release::of(def.since) => Known::NotYet { since: Release::of(def.since) },
+        None => Known::Removed { until: Release::of(def.until.expect("a config that is not there was removed")) },
+    }
+}
+
+/// Every topic config `release` has, as it defines them, sorted by name.
+pub fn at(release: Release) -> Vec<ConfigDef> {
+    all().iter().filter_map(|c| c.at(release)).collect()
+}
+
+/// Every topic-level config of every supported Apache Kafka release (2.8 to 4.4), sorted by name, each
+/// as the newest release that has it defines it; see [`ConfigDef::at`] for another release.
 pub fn all() -> &'static [ConfigDef] {
     table::TOPIC_CONFIGS
 }
@@ -85,7 +165,10 @@ pub fn get(name: &str) -> Option<&'static ConfigDef> {
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Topic configs\n\n\
-         Every topic-level config of Apache Kafka 4.3, as topicform knows it. Generated from the catalog \
+         Every topic-level config of Apache Kafka 2.8 to 4.4, as topicform knows it, with the release that \
+         introduced it (`since`) and the one that removed it (`until`); types, ranges and defaults are those of \
+         the newest release that has the config, and `older` says how they differed before. Plans check \
+         declared configs against the cluster's release. Generated from the catalog \
          (`src/catalog/table.rs`); a test keeps this file current (`UPDATE_GENERATED=1 cargo test --test generated` rewrites it).\n\n\
          Values are written in YAML as Kafka takes them, with these conveniences, all normalised to Kafka's \
          own form before comparison, so they never show up as drift:\n\n\
@@ -95,8 +178,8 @@ pub fn markdown() -> String {
          - numbers as YAML numbers or strings (`\"12\"`), doubles in any spelling (`0.50`);\n\
          - booleans and enum values in any case (`True`, `zstd`, `logappendtime`);\n\
          - lists as YAML lists or comma-separated strings; order does not matter where Kafka ignores it.\n\n\
-         | config | type | Kafka default | allowed | since | what it does |\n\
-         |---|---|---|---|---|---|\n",
+         | config | type | Kafka default | allowed | since | until | older | what it does |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for c in all() {
         let kind = match c.kind {
@@ -127,10 +210,35 @@ pub fn markdown() -> String {
             }
         };
         let default = if c.default.is_empty() { "(none)".to_owned() } else { format!("`{}`", c.default) };
+        let older: Vec<String> = c
+            .revisions
+            .iter()
+            .map(|r| {
+                let mut was = Vec::new();
+                if let Some(d) = r.default {
+                    was.push(format!("default `{d}`"));
+                }
+                if let Some(b) = r.min {
+                    was.push(format!("min {}", bound(b).unwrap_or_else(|| "none".into())));
+                }
+                if let Some(b) = r.max {
+                    was.push(format!("max {}", bound(b).unwrap_or_else(|| "none".into())));
+                }
+                if let Some(v) = r.values {
+                    was.push(v.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "));
+                }
+                if let Some(a) = r.alterable {
+                    was.push(if a { "alterable".into() } else { "not alterable".into() });
+                }
+                format!("before {}: {}", r.before, was.join(", "))
+            })
+            .collect();
         out += &format!(
-            "| `{}` | {kind} | {default} | {allowed} | {} | {} |\n",
+            "| `{}` | {kind} | {default} | {allowed} | {} | {} | {} | {} |\n",
             c.name,
             c.since,
+            c.until.unwrap_or(""),
+            older.join("; "),
             c.doc.replace('|', "\\|")
         );
     }
@@ -164,7 +272,72 @@ mod tests {
     }
 
     #[test]
-    fn lookup() {
+    fn releases_in_the_table_parse_and_revisions_run_newest_first() {
+        for c in all() {
+            let since = Release::of(c.since);
+            if let Some(until) = c.until {
+                assert!(Release::of(until) > since, "{}: removed after it appeared", c.name);
+            }
+            let befores: Vec<Release> = c.revisions.iter().map(|r| Release::of(r.before)).collect();
+            assert!(befores.windows(2).all(|w| w[0] > w[1]), "{}: revisions newest first", c.name);
+            assert!(befores.iter().all(|b| *b > since), "{}: a revision after the config appeared", c.name);
+        }
+    }
+
+    static SAMPLE: ConfigDef = ConfigDef {
+        name: "sample.bytes",
+        kind: Kind::Bytes,
+        default: "1073741824",
+        min: Some(Bound::Int(1048576)),
+        max: None,
+        values: &[],
+        unordered: false,
+        alterable: true,
+        since: "3.0.0",
+        until: Some("4.2.0"),
+        revisions: &[
+            Revision {
+                before: "4.0.0",
+                default: None,
+                min: Some(Some(Bound::Int(14))),
+                max: None,
+                values: None,
+                alterable: None,
+            },
+            Revision {
+                before: "3.5.0",
+                default: Some("536870912"),
+                min: None,
+                max: None,
+                values: None,
+                alterable: Some(false),
+            },
+        ],
+        doc: "a sample",
+    };
+
+    #[test]
+    fn a_config_at_each_release() {
+        let at = |r: &str| SAMPLE.at(Release::of(r)).map(|d| (d.default, d.min, d.alterable));
+        assert_eq!(at("2.8.2"), None, "before it appeared");
+        assert_eq!(at("3.0.0"), Some(("536870912", Some(Bound::Int(14)), false)));
+        assert_eq!(at("3.5.0"), Some(("1073741824", Some(Bound::Int(14)), true)));
+        assert_eq!(at("3.9.1"), Some(("1073741824", Some(Bound::Int(14)), true)));
+        assert_eq!(at("4.0.0"), Some(("1073741824", Some(Bound::Int(1048576)), true)));
+        assert_eq!(at("4.2.0"), None, "removed");
+    }
+
+    #[test]
+    fn lookup_by_release() {
+        let r = |s: &str| Some(Release::of(s));
+        assert!(matches!(lookup("retention.ms", r("2.8.0")), Known::Yes(_)));
+        assert!(matches!(lookup("retention.ms", None), Known::Yes(_)));
+        assert_eq!(lookup("compression.gzip.level", r("3.7.2")), Known::NotYet { since: Release::of("3.8.0") });
+        assert_eq!(lookup("retention.msec", r("3.7.2")), Known::Unknown);
+    }
+
+    #[test]
+    fn get_by_name() {
         assert_eq!(get("retention.ms").map(|c| c.kind), Some(Kind::Duration));
         assert_eq!(get("cleanup.policy").map(|c| c.kind), Some(Kind::List));
         assert!(get("retention.msec").is_none());

@@ -43,6 +43,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: true,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "How old segments are cleaned: delete them, compact by key, both, or (empty list) neither",
     },
     ConfigDef {
@@ -55,6 +57,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.8.0",
+        until: None,
+        revisions: &[],
         doc: "Gzip level when compression.type is gzip: 1 to 9, or -1 for the codec's default (0 is rejected)",
     },
     ConfigDef {
@@ -67,6 +71,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.8.0",
+        until: None,
+        revisions: &[],
         doc: "LZ4 level used when compression.type is lz4",
     },
     ConfigDef {
@@ -79,6 +85,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.9.0.0",
+        until: None,
+        revisions: &[],
         doc: "Codec the broker stores batches with; producer keeps whatever the producer sent",
     },
     ConfigDef {
@@ -91,6 +99,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.8.0",
+        until: None,
+        revisions: &[],
         doc: "Zstandard level used when compression.type is zstd",
     },
     ConfigDef {
@@ -103,6 +113,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "How long tombstones survive in a compacted log before the cleaner may drop them",
     },
     ConfigDef {
@@ -115,6 +127,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Wait between marking a segment file deleted and removing it from disk",
     },
     ConfigDef {
@@ -127,6 +141,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Force an fsync after this many messages; the default leaves flushing to the OS",
     },
     ConfigDef {
@@ -139,6 +155,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Force an fsync when data has been unflushed this long; the default leaves flushing to the OS",
     },
     ConfigDef {
@@ -151,6 +169,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: true,
         alterable: true,
         since: "0.10.1.0",
+        until: None,
+        revisions: &[],
         doc: "Replicas (partition:broker pairs, or *) whose follower-side replication is throttled",
     },
     ConfigDef {
@@ -163,6 +183,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Bytes of log written between two entries of the offset index",
     },
     ConfigDef {
@@ -175,6 +197,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: true,
         alterable: true,
         since: "0.10.1.0",
+        until: None,
+        revisions: &[],
         doc: "Replicas (partition:broker pairs, or *) whose leader-side replication is throttled",
     },
     ConfigDef {
@@ -187,6 +211,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.6.0",
+        until: None,
+        revisions: &[],
         doc: "With tiered storage, max bytes kept on local disk per partition; -2 means use retention.bytes",
     },
     ConfigDef {
@@ -199,6 +225,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.6.0",
+        until: None,
+        revisions: &[],
         doc: "With tiered storage, how long segments stay on local disk; -2 means use retention.ms",
     },
     ConfigDef {
@@ -211,6 +239,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "2.3.0",
+        until: None,
+        revisions: &[],
         doc: "Longest a record may stay uncompacted in a compacted log",
     },
     ConfigDef {
@@ -223,6 +253,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Largest record batch the topic accepts, measured after compression",
     },
     ConfigDef {
@@ -235,6 +267,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.6.0",
+        until: None,
+        revisions: &[],
         doc: "How far ahead of broker time a CreateTime timestamp may be before the batch is rejected",
     },
     ConfigDef {
@@ -247,6 +281,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.6.0",
+        until: None,
+        revisions: &[],
         doc: "How far behind broker time a CreateTime timestamp may be before the batch is rejected",
     },
     ConfigDef {
@@ -259,6 +295,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.10.0.0",
+        until: None,
+        revisions: &[],
         doc: "Whether record timestamps are the producer's create time or the broker's append time",
     },
     ConfigDef {
@@ -271,6 +309,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Share of uncompacted log at which the cleaner considers a log worth compacting",
     },
     ConfigDef {
@@ -283,6 +323,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.10.1.0",
+        until: None,
+        revisions: &[],
         doc: "Shortest time a record stays uncompacted in a compacted log",
     },
     ConfigDef {
@@ -295,6 +337,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.2.0",
+        until: None,
+        revisions: &[],
         doc: "In-sync replicas needed for an acks=all write to succeed",
     },
     ConfigDef {
@@ -307,6 +351,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.9.0.0",
+        until: None,
+        revisions: &[],
         doc: "Preallocate each new segment file on disk at its full size",
     },
     ConfigDef {
@@ -319,6 +365,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.9.0",
+        until: None,
+        revisions: &[],
         doc: "Stop uploading to tiered storage and keep tiered data read-only",
     },
     ConfigDef {
@@ -331,6 +379,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.9.0",
+        until: None,
+        revisions: &[],
         doc: "Delete tiered data when remote.storage.enable is turned off; needed to turn it off",
     },
     ConfigDef {
@@ -343,6 +393,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "3.6.0",
+        until: None,
+        revisions: &[],
         doc: "Move older segments to tiered storage; needs tiered storage enabled on the cluster",
     },
     ConfigDef {
@@ -355,6 +407,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Max size of a partition before delete drops old segments; negative means no size limit",
     },
     ConfigDef {
@@ -367,6 +421,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "How long delete keeps a segment's records; -1 means no time limit",
     },
     ConfigDef {
@@ -379,6 +435,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Size at which the active segment file is rolled",
     },
     ConfigDef {
@@ -391,6 +449,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Size preallocated for each segment's offset index file",
     },
     ConfigDef {
@@ -403,6 +463,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.2.0",
+        until: None,
+        revisions: &[],
         doc: "Max random time taken off segment.ms so that segments do not all roll at once",
     },
     ConfigDef {
@@ -415,6 +477,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.1",
+        until: None,
+        revisions: &[],
         doc: "Age at which the active segment is rolled even if not full",
     },
     ConfigDef {
@@ -427,6 +491,8 @@ pub(super) static TOPIC_CONFIGS: &[ConfigDef] = &[
         unordered: false,
         alterable: true,
         since: "0.8.2.0",
+        until: None,
+        revisions: &[],
         doc: "Allow an out-of-sync replica to become leader as a last resort, at the risk of data loss",
     },
 ];

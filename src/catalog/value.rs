@@ -331,6 +331,8 @@ mod tests {
             unordered: kind == Kind::List,
             alterable: true,
             since: "0.8.1",
+            until: None,
+            revisions: &[],
             doc: "test",
         }
     }

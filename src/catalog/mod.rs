@@ -2,6 +2,7 @@
 //! values, default, whether it can be changed on an existing topic, and since which Kafka version it
 //! exists. Pure data and pure functions: no I/O.
 
+pub mod fingerprint;
 mod release;
 mod table;
 mod value;

@@ -70,6 +70,12 @@ pub struct ConfigDef {
     pub since: &'static str,
     /// The first Apache Kafka version without it, if it was removed.
     pub until: Option<&'static str>,
+    /// Releases before `since` that had it too, each as `(first release with it, first release without it
+    /// again)`, oldest first: a patch release that got the key as a backport before the line that keeps it
+    /// (`max.decompressed.message.bytes` in 4.2.2, not 4.3.x, again from 4.4.0), or one that published a
+    /// key that its next patch release hid again (`remote.storage.enable` in 3.0.0). Revisions apply to
+    /// these releases as to any other.
+    pub earlier: &'static [(&'static str, &'static str)],
     /// How it differed in older releases (range, default, allowed values), newest change first: the
     /// fields above describe the newest release that has the config.
     pub revisions: &'static [Revision],
@@ -97,7 +103,8 @@ pub struct Revision {
 impl ConfigDef {
     /// The config as release `release` defines it, or `None` when that release does not have it.
     pub fn at(&self, release: Release) -> Option<ConfigDef> {
-        if release < Release::of(self.since) || self.until.is_some_and(|u| release >= Release::of(u)) {
+        let earlier = self.earlier.iter().any(|(from, to)| Release::of(from) <= release && release < Release::of(to));
+        if !earlier && (release < Release::of(self.since) || self.until.is_some_and(|u| release >= Release::of(u))) {
             return None;
         }
         let mut def = self.clone();
@@ -119,7 +126,8 @@ impl ConfigDef {
 pub enum Known {
     /// The release has it, defined so.
     Yes(ConfigDef),
-    /// A later release introduced it.
+    /// A later release introduced it (or, for a key an earlier patch release had as a backport, brings
+    /// it back: `since` is then the config's `since`).
     NotYet {
         /// The first release with it.
         since: Release,
@@ -166,7 +174,9 @@ pub fn markdown() -> String {
     let mut out = String::from(
         "# Topic configs\n\n\
          Every topic-level config of Apache Kafka 2.8 to 4.4, as topicform knows it, with the release that \
-         introduced it (`since`) and the one that removed it (`until`); types, ranges and defaults are those of \
+         introduced it (`since`) and the one that removed it (`until`); `also a..b` under `since` names earlier \
+         releases that had it too, from `a` up to but not including `b` (a backport to a patch release, or a key \
+         that one patch release published early). Types, ranges and defaults are those of \
          the newest release that has the config, and `older` says how they differed before. Plans check \
          declared configs against the cluster's release. Generated from the catalog \
          (`src/catalog/table.rs`); a test keeps this file current (`UPDATE_GENERATED=1 cargo test --test generated` rewrites it).\n\n\
@@ -233,10 +243,10 @@ pub fn markdown() -> String {
                 format!("before {}: {}", r.before, was.join(", "))
             })
             .collect();
+        let since = c.earlier.iter().fold(c.since.to_owned(), |s, (from, to)| format!("{s} (also {from}..{to})"));
         out += &format!(
-            "| `{}` | {kind} | {default} | {allowed} | {} | {} | {} | {} |\n",
+            "| `{}` | {kind} | {default} | {allowed} | {since} | {} | {} | {} |\n",
             c.name,
-            c.since,
             c.until.unwrap_or(""),
             older.join("; "),
             c.doc.replace('|', "\\|")
@@ -278,9 +288,18 @@ mod tests {
             if let Some(until) = c.until {
                 assert!(Release::of(until) > since, "{}: removed after it appeared", c.name);
             }
+            let mut first = since;
+            for pair in c.earlier.windows(2) {
+                assert!(Release::of(pair[0].1) < Release::of(pair[1].0), "{}: earlier spans oldest first", c.name);
+            }
+            for (from, to) in c.earlier {
+                let (from, to) = (Release::of(from), Release::of(to));
+                assert!(from < to && to < since, "{}: an earlier span before since", c.name);
+                first = first.min(from);
+            }
             let befores: Vec<Release> = c.revisions.iter().map(|r| Release::of(r.before)).collect();
             assert!(befores.windows(2).all(|w| w[0] > w[1]), "{}: revisions newest first", c.name);
-            assert!(befores.iter().all(|b| *b > since), "{}: a revision after the config appeared", c.name);
+            assert!(befores.iter().all(|b| *b > first), "{}: a revision after the config appeared", c.name);
         }
     }
 
@@ -295,6 +314,7 @@ mod tests {
         alterable: true,
         since: "3.0.0",
         until: Some("4.2.0"),
+        earlier: &[("2.8.1", "2.8.2")],
         revisions: &[
             Revision {
                 before: "4.0.0",
@@ -319,7 +339,9 @@ mod tests {
     #[test]
     fn a_config_at_each_release() {
         let at = |r: &str| SAMPLE.at(Release::of(r)).map(|d| (d.default, d.min, d.alterable));
-        assert_eq!(at("2.8.2"), None, "before it appeared");
+        assert_eq!(at("2.8.0"), None, "before it appeared");
+        assert_eq!(at("2.8.1"), Some(("536870912", Some(Bound::Int(14)), false)), "an early patch release");
+        assert_eq!(at("2.8.2"), None, "not in the next patch release");
         assert_eq!(at("3.0.0"), Some(("536870912", Some(Bound::Int(14)), false)));
         assert_eq!(at("3.5.0"), Some(("1073741824", Some(Bound::Int(14)), true)));
         assert_eq!(at("3.9.1"), Some(("1073741824", Some(Bound::Int(14)), true)));

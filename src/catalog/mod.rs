@@ -359,6 +359,67 @@ mod tests {
     }
 
     #[test]
+    fn facts_per_release() {
+        let r = |s: &str| Some(Release::of(s));
+        let def = |name: &str, release: &str| match lookup(name, r(release)) {
+            Known::Yes(def) => def,
+            other => panic!("{name} at {release}: {other:?}"),
+        };
+        // segment.bytes: at least 14 bytes up to 4.0.x, at least 1 MiB from 4.1.0 (checked on 4.0.2 and 4.1.0).
+        assert_eq!(def("segment.bytes", "2.8.2").min, Some(Bound::Int(14)));
+        assert_eq!(def("segment.bytes", "3.9.1").min, Some(Bound::Int(14)));
+        assert_eq!(def("segment.bytes", "4.0.0").min, Some(Bound::Int(14)));
+        assert_eq!(def("segment.bytes", "4.1.0").min, Some(Bound::Int(1048576)));
+        assert_eq!(def("segment.bytes", "4.4.0").min, Some(Bound::Int(1048576)));
+        // flush.messages and segment.index.bytes: minimum raised in 3.3.0.
+        assert_eq!(def("flush.messages", "3.2.3").min, Some(Bound::Int(0)));
+        assert_eq!(def("flush.messages", "3.3.0").min, Some(Bound::Int(1)));
+        assert_eq!(def("segment.index.bytes", "3.2.3").min, Some(Bound::Int(0)));
+        assert_eq!(def("segment.index.bytes", "3.3.0").min, Some(Bound::Int(4)));
+        // message.timestamp.after.max.ms: new in 3.6.0, default one hour from 4.0.0.
+        assert_eq!(lookup("message.timestamp.after.max.ms", r("3.5.2")), Known::NotYet { since: Release::of("3.6.0") });
+        assert_eq!(def("message.timestamp.after.max.ms", "3.9.1").default, "9223372036854775807");
+        assert_eq!(def("message.timestamp.after.max.ms", "4.0.0").default, "3600000");
+        // The message format configs, removed in 4.0.0.
+        assert_eq!(def("message.format.version", "2.8.2").default, "2.8-IV1");
+        assert_eq!(def("message.format.version", "3.9.1").default, "3.0-IV1");
+        for name in ["message.format.version", "message.downconversion.enable", "message.timestamp.difference.max.ms"] {
+            assert!(matches!(lookup(name, r("3.9.2")), Known::Yes(_)), "{name}");
+            assert_eq!(lookup(name, r("4.0.0")), Known::Removed { until: Release::of("4.0.0") }, "{name}");
+            assert_eq!(lookup(name, r("4.4.0")), Known::Removed { until: Release::of("4.0.0") }, "{name}");
+            assert!(matches!(lookup(name, None), Known::Yes(_)), "{name}: the newest release that had it");
+        }
+        // max.decompressed.message.bytes: backported to 4.2.2, not in 4.3.x, again from 4.4.0.
+        let since_4_4 = Known::NotYet { since: Release::of("4.4.0") };
+        assert_eq!(lookup("max.decompressed.message.bytes", r("4.2.1")), since_4_4);
+        assert_eq!(def("max.decompressed.message.bytes", "4.2.2").max, Some(Bound::Int(2147483639)));
+        assert_eq!(lookup("max.decompressed.message.bytes", r("4.3.0")), since_4_4);
+        assert_eq!(lookup("max.decompressed.message.bytes", r("4.3.1")), since_4_4);
+        assert_eq!(def("max.decompressed.message.bytes", "4.4.0").default, "2147483639");
+        for name in ["errors.deadletterqueue.group.enable", "remote.copy.lag.bytes", "remote.copy.lag.ms"] {
+            assert_eq!(lookup(name, r("4.3.1")), since_4_4, "{name}");
+            assert!(matches!(lookup(name, r("4.4.0")), Known::Yes(_)), "{name}");
+        }
+        // The tiered-storage keys: public in 3.0.0, internal (not described) in 3.0.1 to 3.5.2, public from 3.6.0.
+        for name in ["local.retention.ms", "local.retention.bytes", "remote.storage.enable"] {
+            let since_3_6 = Known::NotYet { since: Release::of("3.6.0") };
+            assert_eq!(lookup(name, r("2.8.2")), since_3_6, "{name}");
+            assert!(matches!(lookup(name, r("3.0.0")), Known::Yes(_)), "{name}");
+            assert_eq!(lookup(name, r("3.0.1")), since_3_6, "{name}");
+            assert_eq!(lookup(name, r("3.5.2")), since_3_6, "{name}");
+            assert!(matches!(lookup(name, r("3.6.0")), Known::Yes(_)), "{name}");
+        }
+        assert_eq!(lookup("remote.log.copy.disable", r("3.8.1")), Known::NotYet { since: Release::of("3.9.0") });
+        // How many configs each release describes for a topic.
+        let counts = [("2.8.2", 26), ("3.0.0", 29), ("3.5.2", 26), ("3.6.0", 31), ("3.8.0", 34), ("3.9.1", 36)];
+        let counts = counts.into_iter().chain([("4.0.0", 33), ("4.2.2", 34), ("4.3.1", 33), ("4.4.0", 37)]);
+        for (release, n) in counts {
+            assert_eq!(at(Release::of(release)).len(), n, "{release}");
+        }
+        assert_eq!(all().len(), 40);
+    }
+
+    #[test]
     fn get_by_name() {
         assert_eq!(get("retention.ms").map(|c| c.kind), Some(Kind::Duration));
         assert_eq!(get("cleanup.policy").map(|c| c.kind), Some(Kind::List));

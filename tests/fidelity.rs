@@ -211,10 +211,14 @@ async fn catalog_matches_the_broker() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let described = &live.topics[&t].configs;
+    // The cluster's release: `TOPICFORM_TEST_KAFKA_VERSION`, 4.4.0 (kafka-local's default) when unset.
+    let version = std::env::var("TOPICFORM_TEST_KAFKA_VERSION").unwrap_or_else(|_| "4.4.0".into());
+    let release: catalog::Release = version.parse().expect("TOPICFORM_TEST_KAFKA_VERSION is a Kafka release");
+    let expected = catalog::at(release);
     let mut problems = Vec::new();
     for (key, config) in described {
-        match catalog::get(key) {
-            None => problems.push(format!("the broker describes `{key}`, which the catalog lacks")),
+        match expected.iter().find(|c| c.name == key.as_str()) {
+            None => problems.push(format!("the broker describes `{key}`, which the catalog lacks at {release}")),
             // A broker-level setting (such as Kafka 4's cluster-wide min.insync.replicas) may stand in
             // for the default; only Kafka's own default must equal the catalog's.
             Some(spec) if config.source == ConfigSource::Default => {
@@ -225,9 +229,9 @@ async fn catalog_matches_the_broker() {
             Some(_) => {}
         }
     }
-    for spec in catalog::all() {
+    for spec in &expected {
         if !described.contains_key(spec.name) {
-            problems.push(format!("the catalog has `{}`, which the broker does not describe", spec.name));
+            problems.push(format!("the catalog has `{}` at {release}, which the broker does not describe", spec.name));
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");

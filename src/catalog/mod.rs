@@ -71,6 +71,12 @@ pub struct ConfigDef {
     pub since: &'static str,
     /// The first Apache Kafka version without it, if it was removed.
     pub until: Option<&'static str>,
+    /// Releases before `since` that had it too, each as `(first release with it, first release without it
+    /// again)`, oldest first: a patch release that got the key as a backport before the line that keeps it
+    /// (`max.decompressed.message.bytes` in 4.2.2, not 4.3.x, again from 4.4.0), or one that published a
+    /// key that its next patch release hid again (`remote.storage.enable` in 3.0.0). Revisions apply to
+    /// these releases as to any other.
+    pub earlier: &'static [(&'static str, &'static str)],
     /// How it differed in older releases (range, default, allowed values), newest change first: the
     /// fields above describe the newest release that has the config.
     pub revisions: &'static [Revision],
@@ -98,7 +104,8 @@ pub struct Revision {
 impl ConfigDef {
     /// The config as release `release` defines it, or `None` when that release does not have it.
     pub fn at(&self, release: Release) -> Option<ConfigDef> {
-        if release < Release::of(self.since) || self.until.is_some_and(|u| release >= Release::of(u)) {
+        let earlier = self.earlier.iter().any(|(from, to)| Release::of(from) <= release && release < Release::of(to));
+        if !earlier && (release < Release::of(self.since) || self.until.is_some_and(|u| release >= Release::of(u))) {
             return None;
         }
         let mut def = self.clone();
@@ -120,7 +127,8 @@ impl ConfigDef {
 pub enum Known {
     /// The release has it, defined so.
     Yes(ConfigDef),
-    /// A later release introduced it.
+    /// A later release introduced it (or, for a key an earlier patch release had as a backport, brings
+    /// it back: `since` is then the config's `since`).
     NotYet {
         /// The first release with it.
         since: Release,
@@ -167,7 +175,9 @@ pub fn markdown() -> String {
     let mut out = String::from(
         "# Topic configs\n\n\
          Every topic-level config of Apache Kafka 2.8 to 4.4, as topicform knows it, with the release that \
-         introduced it (`since`) and the one that removed it (`until`); types, ranges and defaults are those of \
+         introduced it (`since`) and the one that removed it (`until`); `also a..b` under `since` names earlier \
+         releases that had it too, from `a` up to but not including `b` (a backport to a patch release, or a key \
+         that one patch release published early). Types, ranges and defaults are those of \
          the newest release that has the config, and `older` says how they differed before. Plans check \
          declared configs against the cluster's release. Generated from the catalog \
          (`src/catalog/table.rs`); a test keeps this file current (`UPDATE_GENERATED=1 cargo test --test generated` rewrites it).\n\n\
@@ -234,10 +244,10 @@ pub fn markdown() -> String {
                 format!("before {}: {}", r.before, was.join(", "))
             })
             .collect();
+        let since = c.earlier.iter().fold(c.since.to_owned(), |s, (from, to)| format!("{s} (also {from}..{to})"));
         out += &format!(
-            "| `{}` | {kind} | {default} | {allowed} | {} | {} | {} | {} |\n",
+            "| `{}` | {kind} | {default} | {allowed} | {since} | {} | {} | {} |\n",
             c.name,
-            c.since,
             c.until.unwrap_or(""),
             older.join("; "),
             c.doc.replace('|', "\\|")
@@ -279,9 +289,18 @@ mod tests {
             if let Some(until) = c.until {
                 assert!(Release::of(until) > since, "{}: removed after it appeared", c.name);
             }
+            let mut first = since;
+            for pair in c.earlier.windows(2) {
+                assert!(Release::of(pair[0].1) < Release::of(pair[1].0), "{}: earlier spans oldest first", c.name);
+            }
+            for (from, to) in c.earlier {
+                let (from, to) = (Release::of(from), Release::of(to));
+                assert!(from < to && to < since, "{}: an earlier span before since", c.name);
+                first = first.min(from);
+            }
             let befores: Vec<Release> = c.revisions.iter().map(|r| Release::of(r.before)).collect();
             assert!(befores.windows(2).all(|w| w[0] > w[1]), "{}: revisions newest first", c.name);
-            assert!(befores.iter().all(|b| *b > since), "{}: a revision after the config appeared", c.name);
+            assert!(befores.iter().all(|b| *b > first), "{}: a revision after the config appeared", c.name);
         }
     }
 
@@ -296,6 +315,7 @@ mod tests {
         alterable: true,
         since: "3.0.0",
         until: Some("4.2.0"),
+        earlier: &[("2.8.1", "2.8.2")],
         revisions: &[
             Revision {
                 before: "4.0.0",
@@ -320,7 +340,9 @@ mod tests {
     #[test]
     fn a_config_at_each_release() {
         let at = |r: &str| SAMPLE.at(Release::of(r)).map(|d| (d.default, d.min, d.alterable));
-        assert_eq!(at("2.8.2"), None, "before it appeared");
+        assert_eq!(at("2.8.0"), None, "before it appeared");
+        assert_eq!(at("2.8.1"), Some(("536870912", Some(Bound::Int(14)), false)), "an early patch release");
+        assert_eq!(at("2.8.2"), None, "not in the next patch release");
         assert_eq!(at("3.0.0"), Some(("536870912", Some(Bound::Int(14)), false)));
         assert_eq!(at("3.5.0"), Some(("1073741824", Some(Bound::Int(14)), true)));
         assert_eq!(at("3.9.1"), Some(("1073741824", Some(Bound::Int(14)), true)));
@@ -335,6 +357,67 @@ mod tests {
         assert!(matches!(lookup("retention.ms", None), Known::Yes(_)));
         assert_eq!(lookup("compression.gzip.level", r("3.7.2")), Known::NotYet { since: Release::of("3.8.0") });
         assert_eq!(lookup("retention.msec", r("3.7.2")), Known::Unknown);
+    }
+
+    #[test]
+    fn facts_per_release() {
+        let r = |s: &str| Some(Release::of(s));
+        let def = |name: &str, release: &str| match lookup(name, r(release)) {
+            Known::Yes(def) => def,
+            other => panic!("{name} at {release}: {other:?}"),
+        };
+        // segment.bytes: at least 14 bytes up to 4.0.x, at least 1 MiB from 4.1.0 (checked on 4.0.2 and 4.1.0).
+        assert_eq!(def("segment.bytes", "2.8.2").min, Some(Bound::Int(14)));
+        assert_eq!(def("segment.bytes", "3.9.1").min, Some(Bound::Int(14)));
+        assert_eq!(def("segment.bytes", "4.0.0").min, Some(Bound::Int(14)));
+        assert_eq!(def("segment.bytes", "4.1.0").min, Some(Bound::Int(1048576)));
+        assert_eq!(def("segment.bytes", "4.4.0").min, Some(Bound::Int(1048576)));
+        // flush.messages and segment.index.bytes: minimum raised in 3.3.0.
+        assert_eq!(def("flush.messages", "3.2.3").min, Some(Bound::Int(0)));
+        assert_eq!(def("flush.messages", "3.3.0").min, Some(Bound::Int(1)));
+        assert_eq!(def("segment.index.bytes", "3.2.3").min, Some(Bound::Int(0)));
+        assert_eq!(def("segment.index.bytes", "3.3.0").min, Some(Bound::Int(4)));
+        // message.timestamp.after.max.ms: new in 3.6.0, default one hour from 4.0.0.
+        assert_eq!(lookup("message.timestamp.after.max.ms", r("3.5.2")), Known::NotYet { since: Release::of("3.6.0") });
+        assert_eq!(def("message.timestamp.after.max.ms", "3.9.1").default, "9223372036854775807");
+        assert_eq!(def("message.timestamp.after.max.ms", "4.0.0").default, "3600000");
+        // The message format configs, removed in 4.0.0.
+        assert_eq!(def("message.format.version", "2.8.2").default, "2.8-IV1");
+        assert_eq!(def("message.format.version", "3.9.1").default, "3.0-IV1");
+        for name in ["message.format.version", "message.downconversion.enable", "message.timestamp.difference.max.ms"] {
+            assert!(matches!(lookup(name, r("3.9.2")), Known::Yes(_)), "{name}");
+            assert_eq!(lookup(name, r("4.0.0")), Known::Removed { until: Release::of("4.0.0") }, "{name}");
+            assert_eq!(lookup(name, r("4.4.0")), Known::Removed { until: Release::of("4.0.0") }, "{name}");
+            assert!(matches!(lookup(name, None), Known::Yes(_)), "{name}: the newest release that had it");
+        }
+        // max.decompressed.message.bytes: backported to 4.2.2, not in 4.3.x, again from 4.4.0.
+        let since_4_4 = Known::NotYet { since: Release::of("4.4.0") };
+        assert_eq!(lookup("max.decompressed.message.bytes", r("4.2.1")), since_4_4);
+        assert_eq!(def("max.decompressed.message.bytes", "4.2.2").max, Some(Bound::Int(2147483639)));
+        assert_eq!(lookup("max.decompressed.message.bytes", r("4.3.0")), since_4_4);
+        assert_eq!(lookup("max.decompressed.message.bytes", r("4.3.1")), since_4_4);
+        assert_eq!(def("max.decompressed.message.bytes", "4.4.0").default, "2147483639");
+        for name in ["errors.deadletterqueue.group.enable", "remote.copy.lag.bytes", "remote.copy.lag.ms"] {
+            assert_eq!(lookup(name, r("4.3.1")), since_4_4, "{name}");
+            assert!(matches!(lookup(name, r("4.4.0")), Known::Yes(_)), "{name}");
+        }
+        // The tiered-storage keys: public in 3.0.0, internal (not described) in 3.0.1 to 3.5.2, public from 3.6.0.
+        for name in ["local.retention.ms", "local.retention.bytes", "remote.storage.enable"] {
+            let since_3_6 = Known::NotYet { since: Release::of("3.6.0") };
+            assert_eq!(lookup(name, r("2.8.2")), since_3_6, "{name}");
+            assert!(matches!(lookup(name, r("3.0.0")), Known::Yes(_)), "{name}");
+            assert_eq!(lookup(name, r("3.0.1")), since_3_6, "{name}");
+            assert_eq!(lookup(name, r("3.5.2")), since_3_6, "{name}");
+            assert!(matches!(lookup(name, r("3.6.0")), Known::Yes(_)), "{name}");
+        }
+        assert_eq!(lookup("remote.log.copy.disable", r("3.8.1")), Known::NotYet { since: Release::of("3.9.0") });
+        // How many configs each release describes for a topic.
+        let counts = [("2.8.2", 26), ("3.0.0", 29), ("3.5.2", 26), ("3.6.0", 31), ("3.8.0", 34), ("3.9.1", 36)];
+        let counts = counts.into_iter().chain([("4.0.0", 33), ("4.2.2", 34), ("4.3.1", 33), ("4.4.0", 37)]);
+        for (release, n) in counts {
+            assert_eq!(at(Release::of(release)).len(), n, "{release}");
+        }
+        assert_eq!(all().len(), 40);
     }
 
     #[test]

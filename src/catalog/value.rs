@@ -332,6 +332,7 @@ mod tests {
             alterable: true,
             since: "0.8.1",
             until: None,
+            earlier: &[],
             revisions: &[],
             doc: "test",
         }

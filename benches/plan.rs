@@ -100,7 +100,7 @@ fn live_topic(i: usize) -> LiveTopic {
 }
 
 fn live(n: usize) -> Live {
-    Live { brokers: BTreeMap::new(), topics: (0..n).map(|i| (name(i), live_topic(i))).collect() }
+    Live { topics: (0..n).map(|i| (name(i), live_topic(i))).collect(), ..Live::default() }
 }
 
 /// `files` topic files holding `n` topics, in the format `scripts/bench` writes to disk.

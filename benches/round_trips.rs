@@ -73,8 +73,12 @@ async fn raw_calls(bootstrap: &str, names: &[String]) -> (f64, f64, usize) {
 }
 
 fn admin(bootstrap: &str) -> KafkaAdmin {
-    let cluster =
-        ClusterConfig { name: "bench".into(), bootstrap: bootstrap.into(), client: ClientProperties::default() };
+    let cluster = ClusterConfig {
+        name: "bench".into(),
+        bootstrap: bootstrap.into(),
+        client: ClientProperties::default(),
+        kafka_version: None,
+    };
     KafkaAdmin::connect(&cluster, TIMEOUT).expect("KafkaAdmin::connect")
 }
 

@@ -7,13 +7,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-/// A snapshot of the cluster: its brokers and the topics in scope.
+use crate::catalog::Release;
+
+/// A snapshot of the cluster: what it says of itself, its brokers and the topics in scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Live {
     /// Brokers, by id.
     pub brokers: BTreeMap<i32, Broker>,
     /// Topics in scope, by name. Internal topics (`__*`) are never here.
     pub topics: BTreeMap<String, LiveTopic>,
+    /// The cluster's id and release.
+    pub cluster: ClusterInfo,
+}
+
+/// What a cluster says of itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClusterInfo {
+    /// The cluster id, when the brokers said.
+    pub id: Option<String>,
+    /// The Apache Kafka release its brokers run, detected from their ApiVersions answer (the software's
+    /// own APIs, which `metadata.version` and `inter.broker.protocol.version` may lag behind during an
+    /// upgrade); `None` when it could not be asked or recognised.
+    pub release: Option<Release>,
 }
 
 /// A broker as Metadata describes it.

@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Workspace, cluster_available};
+use topicform::cluster::Admin;
 use topicform::plan::Change;
 
 #[tokio::test]
@@ -25,11 +26,15 @@ async fn import_of_a_varied_cluster_plans_empty() {
         &[("message.timestamp.type", "LogAppendTime"), ("min.cleanable.dirty.ratio", "0.2")],
     ];
     let groups = ["orders", "payments", "users", "audit", "clicks"];
+    // As many copies as the cluster has brokers, up to 3 (the version matrix runs 2).
+    let brokers = ws.admin().describe(&topicform::live::Scope::new([], &[], &[]).unwrap()).await.unwrap().brokers.len();
+    let max_rf = brokers.clamp(2, 3) as u16;
     let mut changes = Vec::new();
     for i in 0..50 {
         let configs = overrides[i % overrides.len()];
         // min.insync.replicas 2 needs at least replication factor 2.
-        let rf = if configs.iter().any(|(k, _)| *k == "min.insync.replicas") { 3 } else { 1 + (i % 3) as u16 };
+        let rf =
+            if configs.iter().any(|(k, _)| *k == "min.insync.replicas") { max_rf } else { 1 + (i as u16 % max_rf) };
         changes.push(Change::CreateTopic {
             topic: format!("{}.{}.t{i:02}", ws.prefix, groups[i % groups.len()]),
             partitions: 1 + (i % 4) as u32,
@@ -52,8 +57,11 @@ async fn import_of_a_varied_cluster_plans_empty() {
     let files: Vec<String> = std::fs::read_dir(ws.path().join("imported"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
         .collect();
     assert_eq!(files.len(), 1, "one prefix, one file: {files:?}");
+    // Outside a project with `schemas/`, the modeline points at a schema written beside the files.
+    assert!(ws.path().join("imported/topicform.schema.json").exists());
     let text = std::fs::read_to_string(ws.path().join("imported").join(&files[0])).unwrap();
     assert!(text.starts_with("# yaml-language-server: $schema="), "{text}");
     assert!(!text.contains("604800000"), "inherited defaults are not imported:\n{text}");
@@ -75,10 +83,12 @@ async fn list_and_describe() {
     }
     let ws = Workspace::new("list");
     let t = ws.topic("t");
+    let brokers = ws.admin().describe(&topicform::live::Scope::new([], &[], &[]).unwrap()).await.unwrap().brokers.len();
+    let rf = brokers.min(3);
     ws.write(
         "topics/t.yaml",
         &format!(
-            "topics:\n  - name: {t}\n    partitions: 3\n    replicationFactor: 3\n    config:\n      retention.ms: 1h\n"
+            "topics:\n  - name: {t}\n    partitions: 3\n    replicationFactor: {rf}\n    config:\n      retention.ms: 1h\n"
         ),
     );
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
@@ -89,14 +99,14 @@ async fn list_and_describe() {
     let lines: Vec<&str> = list.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", list.stdout);
     assert!(lines[0].starts_with("TOPIC") && lines[1].starts_with(&t), "{}", list.stdout);
-    assert!(lines[1].ends_with("3   3"), "{}", list.stdout);
+    assert!(lines[1].ends_with(&format!("3   {rf}")), "{}", list.stdout);
 
     let describe = ws.run(&["describe", &t]);
     describe.expect_code(0);
     assert!(
-        describe
-            .stdout
-            .contains(&format!("Topic: {t}\tPartitionCount: 3\tReplicationFactor: 3\tConfigs: retention.ms=3600000")),
+        describe.stdout.contains(&format!(
+            "Topic: {t}\tPartitionCount: 3\tReplicationFactor: {rf}\tConfigs: retention.ms=3600000"
+        )),
         "{}",
         describe.stdout
     );
@@ -104,7 +114,7 @@ async fn list_and_describe() {
 
     let json = ws.run(&["describe", &t, "--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(value["topics"][0]["replicationFactor"], 3);
+    assert_eq!(value["topics"][0]["replicationFactor"], rf);
     assert_eq!(value["topics"][0]["health"]["underReplicated"], 0);
 
     ws.run(&["describe", &ws.topic("missing")]).expect_code(1);

@@ -421,7 +421,11 @@ async fn describe_and_execute_are_batched() {
     let live = admin.describe(&scope).await.unwrap();
     assert_eq!(live.topics.len(), 40);
     assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));
-    assert_eq!(admin.requests(), 3, "one Metadata, one DescribeCluster and one DescribeConfigs for 40 topics");
+    assert_eq!(
+        admin.requests(),
+        4,
+        "one Metadata, one DescribeCluster, one DescribeConfigs for 40 topics and one ApiVersions (the release)"
+    );
     let racks: Vec<Option<&str>> = live.brokers.values().map(|b| b.rack.as_deref()).collect();
     assert_eq!(racks, [Some("rack-a"), Some("rack-b"), Some("rack-c")], "racks come from DescribeCluster");
 }

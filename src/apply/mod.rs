@@ -232,6 +232,7 @@ mod tests {
             locations: Default::default(),
             config_mode: None,
             delete: false,
+            acknowledged: Default::default(),
         }
     }
 

@@ -122,6 +122,57 @@ impl ConfigDef {
     }
 }
 
+impl ConfigDef {
+    /// The config as the most permissive release from 2.8 on defines it: the lowest minimum, the
+    /// highest maximum, every allowed value of any release, alterable if any release allows it. The
+    /// files are checked against this before the cluster's release is known, and against that release's
+    /// own definition after ([`ConfigDef::at`]).
+    pub fn loosest(&self) -> &'static ConfigDef {
+        static LOOSEST: std::sync::OnceLock<Vec<ConfigDef>> = std::sync::OnceLock::new();
+        let table = LOOSEST.get_or_init(|| all().iter().map(loosen).collect());
+        let i = all().iter().position(|c| c.name == self.name).expect("a config of the catalog");
+        &table[i]
+    }
+}
+
+/// See [`ConfigDef::loosest`]. Runs once per config and process: the union of allowed values is leaked
+/// into a `&'static` list, a bounded cost.
+fn loosen(c: &ConfigDef) -> ConfigDef {
+    let mut def = c.clone();
+    let mut values: Vec<&'static str> = c.values.to_vec();
+    for r in c.revisions {
+        if let Some(min) = r.min {
+            def.min = match (def.min, min) {
+                (Some(a), Some(b)) => Some(if value_of(b) < value_of(a) { b } else { a }),
+                _ => None,
+            };
+        }
+        if let Some(max) = r.max {
+            def.max = match (def.max, max) {
+                (Some(a), Some(b)) => Some(if value_of(b) > value_of(a) { b } else { a }),
+                _ => None,
+            };
+        }
+        for v in r.values.unwrap_or_default() {
+            if !values.contains(v) {
+                values.push(v);
+            }
+        }
+        def.alterable |= r.alterable.unwrap_or(false);
+    }
+    if values.len() > c.values.len() {
+        def.values = Box::leak(values.into_boxed_slice());
+    }
+    def
+}
+
+fn value_of(b: Bound) -> f64 {
+    match b {
+        Bound::Int(i) => i as f64,
+        Bound::Float(f) => f,
+    }
+}
+
 /// What the catalog says of a key for a release.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Known {
@@ -348,6 +399,16 @@ mod tests {
         assert_eq!(at("3.9.1"), Some(("1073741824", Some(Bound::Int(14)), true)));
         assert_eq!(at("4.0.0"), Some(("1073741824", Some(Bound::Int(1048576)), true)));
         assert_eq!(at("4.2.0"), None, "removed");
+    }
+
+    #[test]
+    fn the_loosest_definition_accepts_what_any_release_accepts() {
+        let loose = loosen(&SAMPLE);
+        assert_eq!(loose.min, Some(Bound::Int(14)));
+        assert!(loose.alterable);
+        for c in all() {
+            assert_eq!(c.loosest().name, c.name);
+        }
     }
 
     #[test]

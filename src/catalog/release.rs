@@ -40,9 +40,42 @@ impl Release {
     }
 }
 
+impl serde::Serialize for Release {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Release {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Release {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KafkaRelease".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An Apache Kafka release, `major.minor` or `major.minor.patch`.",
+            "type": "string",
+            "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"
+        })
+    }
+}
+
+/// `3.9.1`; `3.9` for a release line (patch 0), which is what a detected release is: the brokers
+/// say which line they run, not which patch.
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+        if self.patch == 0 {
+            write!(f, "{}.{}", self.major, self.minor)
+        } else {
+            write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+        }
     }
 }
 
@@ -105,6 +138,7 @@ mod tests {
         assert!(Release::of("2.8.2") < Release::of("3.0.0"));
         assert!(Release::of("3.10.0") > Release::of("3.9.1"));
         assert_eq!(Release::of("3.9.1").to_string(), "3.9.1");
+        assert_eq!(Release::of("3.9.0").to_string(), "3.9");
         assert_eq!(Release::of("3.9.1").line(), "3.9");
     }
 }

@@ -61,7 +61,7 @@ impl FakeCluster {
             })
             .collect();
         let state = State {
-            live: Live { brokers, topics: BTreeMap::new() },
+            live: Live { brokers, ..Live::default() },
             broker_configs: BTreeMap::new(),
             moving: BTreeMap::new(),
         };
@@ -98,6 +98,11 @@ impl FakeCluster {
     /// brokers copying data would.
     pub fn slow_reassignments(&self, polls: u32) {
         *self.inner.reassignment_polls.lock().unwrap() = polls;
+    }
+
+    /// Makes the cluster say it runs `release` (the fake says nothing by default).
+    pub fn set_release(&self, release: crate::catalog::Release) {
+        self.inner.state.lock().unwrap().live.cluster.release = Some(release);
     }
 
     /// Creates a topic directly, as another tool would.
@@ -222,6 +227,7 @@ impl Admin for FakeCluster {
         let state = self.inner.state.lock().unwrap();
         Ok(Live {
             brokers: state.live.brokers.clone(),
+            cluster: state.live.cluster.clone(),
             topics: state
                 .live
                 .topics

@@ -34,7 +34,8 @@ pub async fn run(
     let Some((live, cluster)) = read_cluster(common, &target, matching.as_ref(), None, connect, reporter).await? else {
         return Ok(ExitStatus::Failure);
     };
-    let files = crate::import::files(&live, &schema_path(&out));
+    let schema = schema_path(&out);
+    let files = crate::import::files(&live, schema.as_deref().unwrap_or(BESIDE));
     std::fs::create_dir_all(&out).with_context(|| format!("creating `{}`", out.display()))?;
     let existing: Vec<String> = files.iter().map(|(n, _)| n.clone()).filter(|n| out.join(n).exists()).collect();
     if !existing.is_empty() && !force {
@@ -42,6 +43,11 @@ pub async fn run(
     }
     for (name, text) in &files {
         let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    if schema.is_none() {
+        let path = out.join(BESIDE);
+        let (_, text) = crate::schema::all().into_iter().next().expect("the topic-file schema comes first");
         std::fs::write(&path, text).with_context(|| format!("writing `{}`", path.display()))?;
     }
     reporter.event(Event::Imported {
@@ -53,13 +59,14 @@ pub async fn run(
     Ok(ExitStatus::Success)
 }
 
-/// The schema modeline's path from `dir`: relative to the project's `schemas/` when the directory is
-/// inside the project, else the published address.
-fn schema_path(dir: &Path) -> String {
+/// The schema file written beside imported files when there is no `schemas/` to point at.
+const BESIDE: &str = "topicform.schema.json";
+
+/// The schema modeline's path from `dir` to the project's `schemas/`, when the directory is inside the
+/// working directory and that has `schemas/`; else `None`, and the schema is written beside the files.
+fn schema_path(dir: &Path) -> Option<String> {
     let depth = dir.components().filter(|c| matches!(c, Component::Normal(_))).count();
-    if dir.is_relative() && Path::new("schemas/topicform.schema.json").exists() {
-        format!("{}schemas/topicform.schema.json", "../".repeat(depth))
-    } else {
-        "https://topicform.dev/schemas/topicform.schema.json".to_owned()
-    }
+    let inside = dir.is_relative() && !dir.components().any(|c| matches!(c, Component::ParentDir));
+    (inside && Path::new("schemas/topicform.schema.json").exists())
+        .then(|| format!("{}schemas/topicform.schema.json", "../".repeat(depth)))
 }

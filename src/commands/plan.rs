@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::{Common, Loaded, Target, cluster, describe, desired};
 use crate::apply;
 use crate::cluster::Connect;
-use crate::desired::{Desired, Sources};
+use crate::desired::{self as files, Desired, ErrorKind, ReleaseBasis, Severity, Sources};
 use crate::live::{Live, Scope};
 use crate::plan::{self, ExitStatus, Plan, SavedPlan};
 use crate::render;
@@ -74,7 +74,26 @@ pub(crate) async fn make<C: Connect>(
     let scope = Scope::new(desired.topics.keys().cloned(), project.owns(), project.ignore())
         .context("reading the project's `owns` and `ignore` patterns")?;
     let (admin, live) = describe(common, connect, &cluster, target, &scope, reporter).await?;
-    let plan = plan::diff_with(&desired, &live, &options);
+    if let Some(detected) = live.cluster.release {
+        let mut problems = Vec::new();
+        if let Some((declared, at)) = &cluster.kafka_version
+            && (declared.major, declared.minor) != (detected.major, detected.minor)
+        {
+            let kind = ErrorKind::ReleaseMismatch { cluster: cluster.name.clone(), declared: *declared, detected };
+            problems.push(files::Error::at(kind, at.clone()));
+        }
+        let basis = ReleaseBasis::Detected { cluster: cluster.name.clone() };
+        problems.extend(files::check_release(&desired, detected, &basis));
+        if !problems.is_empty() {
+            let failed = problems.iter().any(|p| p.severity() == Severity::Error);
+            super::report_problems(problems, &sources, reporter);
+            if failed {
+                return Ok(None);
+            }
+        }
+    }
+    let mut plan = plan::diff_with(&desired, &live, &options);
+    plan.kafka_version = live.cluster.release;
     Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
 }
 

@@ -141,8 +141,13 @@ async fn import_then_plan_is_empty() {
         force: false,
     });
     insta::assert_snapshot!("import", run(&project, import, &cluster).await);
-    let written = std::fs::read_dir(project.path("topics")).unwrap().count();
-    assert_eq!(written, 2, "one file per topic");
+    let written: Vec<String> = std::fs::read_dir(project.path("topics"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    assert_eq!(written.len(), 2, "one file per topic: {written:?}");
+    assert!(project.path("topics/topicform.schema.json").exists(), "the modeline's schema is beside the files");
     insta::assert_snapshot!("plan_after_import", run(&project, plan(true), &cluster).await);
 }
 

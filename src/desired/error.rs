@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::Location;
+use crate::catalog::Release;
 
 /// How bad a problem is: errors fail `validate`, `plan` and `apply`; warnings are reported only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, schemars::JsonSchema)]
@@ -32,7 +33,7 @@ impl Error {
     /// How bad the problem is.
     pub fn severity(&self) -> Severity {
         match &self.kind {
-            ErrorKind::NameCollision { .. } => Severity::Warning,
+            ErrorKind::NameCollision { .. } | ErrorKind::ReleaseMismatch { .. } => Severity::Warning,
             ErrorKind::Policy { severity, .. } => *severity,
             _ => Severity::Error,
         }
@@ -59,8 +60,19 @@ impl Error {
                 Some(format!("the project file names {}", backticked(known)))
             }
             ErrorKind::UnknownConfig { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
-            ErrorKind::UnknownConfig { suggestion: None, .. } => {
-                Some("topicform knows every topic config of Apache Kafka 4.3; docs/configs.md lists them".into())
+            ErrorKind::UnknownConfig { suggestion: None, .. } => Some(
+                "docs/configs.md lists the topic configs of Kafka 2.8 to 4.4; a vendor's own key goes under `rawConfig`"
+                    .into(),
+            ),
+            ErrorKind::ConfigNotInRelease { basis, .. } | ErrorKind::ConfigValueForRelease { basis, .. } => {
+                Some(basis.to_string())
+            }
+            ErrorKind::RawConfigKnown { key, .. } => Some(format!("move `{key}` under `config`")),
+            ErrorKind::BadRelease { .. } => {
+                Some("write the release the brokers run, such as `kafkaVersion: \"3.9\"` (quoted)".into())
+            }
+            ErrorKind::ReleaseMismatch { .. } => {
+                Some("the detected release is used; correct `kafkaVersion` so that `validate` checks the same".into())
             }
             ErrorKind::InvalidConfigValue { hint, .. } => hint.clone(),
             ErrorKind::MinInsyncAboveReplicationFactor { replication_factor_at, .. } => Some(format!(
@@ -221,6 +233,60 @@ pub enum ErrorKind {
         /// The closest known key, when one is close.
         suggestion: Option<String>,
     },
+    /// A declared config that the cluster's release does not have: it came later, or was removed.
+    #[error("{subject} sets `{key}`, which Apache Kafka {release} does not have: {why}")]
+    ConfigNotInRelease {
+        /// Who sets it.
+        subject: Subject,
+        /// The config.
+        key: String,
+        /// The cluster's release.
+        release: Release,
+        /// When it appeared or went.
+        why: Availability,
+        /// Where the release comes from.
+        basis: ReleaseBasis,
+    },
+    /// A declared value that the cluster's release does not accept (its range or values differ).
+    #[error("{subject} sets `{key}` to {reason} in Apache Kafka {release}")]
+    ConfigValueForRelease {
+        /// Who sets it.
+        subject: Subject,
+        /// The config.
+        key: String,
+        /// The cluster's release.
+        release: Release,
+        /// What is wrong, starting with the value.
+        reason: String,
+        /// Where the release comes from.
+        basis: ReleaseBasis,
+    },
+    /// `kafkaVersion` that is not a release topicform supports.
+    #[error("`kafkaVersion` of cluster `{cluster}` is {reason}")]
+    BadRelease {
+        /// The cluster.
+        cluster: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `kafkaVersion` says one release, the brokers another.
+    #[error("cluster `{cluster}` declares `kafkaVersion: {declared}`, but its brokers run Apache Kafka {detected}")]
+    ReleaseMismatch {
+        /// The cluster.
+        cluster: String,
+        /// The declared release.
+        declared: Release,
+        /// The detected release.
+        detected: Release,
+    },
+    /// A `rawConfig` key that topicform knows.
+    #[error("{subject} sets `{key}` under `rawConfig`, but it is a Kafka topic config that topicform checks")]
+    RawConfigKnown {
+        /// Who sets it.
+        subject: Subject,
+        /// The config.
+        key: String,
+    },
     /// A config value of the wrong type, out of range, or not among the allowed values.
     #[error("{subject} sets `{key}` to {reason}")]
     InvalidConfigValue {
@@ -321,4 +387,52 @@ pub enum ErrorKind {
 
 fn backticked(items: &[String]) -> String {
     items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// When a config is in Kafka: it appeared in a later release, or an earlier one removed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    /// It appeared in this release.
+    Since(Release),
+    /// This release removed it.
+    Until(Release),
+}
+
+impl fmt::Display for Availability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Availability::Since(r) => write!(f, "it appeared in {r}"),
+            Availability::Until(r) => write!(f, "{r} removed it"),
+        }
+    }
+}
+
+/// Where topicform took a cluster's release from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseBasis {
+    /// The cluster's `kafkaVersion` in the project file.
+    Declared {
+        /// The cluster.
+        cluster: String,
+        /// Where `kafkaVersion` is written.
+        at: Location,
+    },
+    /// What the brokers answered.
+    Detected {
+        /// The cluster.
+        cluster: String,
+    },
+}
+
+impl fmt::Display for ReleaseBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReleaseBasis::Declared { cluster, at } => {
+                write!(f, "the release is the `kafkaVersion` of cluster `{cluster}` ({at})")
+            }
+            ReleaseBasis::Detected { cluster } => {
+                write!(f, "the brokers of cluster `{cluster}` run this release (from their ApiVersions answer)")
+            }
+        }
+    }
 }

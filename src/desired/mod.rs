@@ -13,17 +13,19 @@ pub mod load;
 pub mod model;
 pub mod policy;
 pub mod project;
+pub mod release;
 pub mod shapes;
 pub mod validate;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use error::{Error, ErrorKind, Severity, Subject};
+pub use error::{Availability, Error, ErrorKind, ReleaseBasis, Severity, Subject};
 pub use load::{Sources, load_project, load_topics};
 pub use project::{ClientProperties, ClusterConfig, ConfigMode, Project};
+pub use release::check_release;
 
 /// Where something was written: a file, and a 1-based line and column in it.
 #[derive(
@@ -75,6 +77,19 @@ pub struct DesiredTopic {
     pub config_mode: Option<ConfigMode>,
     /// `delete: true`: the topic is to be deleted.
     pub delete: bool,
+    /// Rules this topic is known to break, acknowledged in its file (`import` writes them for live
+    /// topics that break a rule, so that adopting them changes nothing and the risk stays in review).
+    pub acknowledged: BTreeSet<Acknowledgement>,
+}
+
+/// A rule that a declared topic may break knowingly, by saying so in its file.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Acknowledgement {
+    /// `min.insync.replicas` above the replication factor: producers with `acks=all` cannot write.
+    MinInsyncAboveReplicationFactor,
 }
 
 /// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`, `__share_group_state`, ...):

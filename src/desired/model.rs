@@ -39,6 +39,10 @@ pub struct TopicDefaults {
     /// Configs every topic of the file gets; a topic's own `config` wins key by key.
     #[serde(default)]
     pub config: ConfigMap,
+    /// Raw configs every topic of the file gets (see a topic's `rawConfig`).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, crate::desired::shapes::Scalar>")]
+    pub raw_config: ConfigMap,
 }
 
 /// One entry of `topics:`.
@@ -57,10 +61,21 @@ pub struct TopicDoc {
     /// Topic configs, pinned as topic overrides.
     #[serde(default)]
     pub config: ConfigMap,
+    /// Configs topicform does not know (a vendor's own keys such as `confluent.*`, or a Kafka newer than
+    /// it): pinned as overrides like `config`, but neither checked nor normalised, and compared as
+    /// strings.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, crate::desired::shapes::Scalar>")]
+    pub raw_config: ConfigMap,
     /// `true` deletes the topic and its data: an explicit, reviewable deletion.
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub delete: Option<Spanned<bool>>,
+    /// Rules this topic breaks knowingly: `minInsyncAboveReplicationFactor`. `import` writes it, with a
+    /// comment, for a live topic that breaks a rule, so that adopting it changes nothing and the risk
+    /// stays visible in review.
+    #[serde(default)]
+    pub acknowledge: Vec<super::Acknowledgement>,
 }
 
 /// A count (`partitions`, `replicationFactor`) as written: any scalar, so that a wrong one is explained

@@ -92,6 +92,11 @@ pub struct ClusterDoc {
     /// This cluster's config mode; overrides the project's.
     #[serde(default)]
     pub config_mode: Option<ConfigMode>,
+    /// The Apache Kafka release the cluster runs, quoted (`"3.9"`), so that `validate` checks topic
+    /// configs against it without a connection; `plan` detects the release and says when they differ.
+    #[serde(default)]
+    #[schemars(with = "Option<crate::catalog::Release>")]
+    pub kafka_version: Option<Spanned<crate::catalog::Value>>,
 }
 
 /// A loaded project file.
@@ -114,6 +119,8 @@ pub struct ClusterConfig {
     pub bootstrap: String,
     /// librdkafka properties.
     pub client: ClientProperties,
+    /// The declared release (`kafkaVersion`) and where it is written.
+    pub kafka_version: Option<(crate::catalog::Release, Location)>,
 }
 
 /// librdkafka properties. Values may be secrets: `Debug` shows keys only, and there is no `Display`.
@@ -202,12 +209,38 @@ impl Project {
                 self.locate(&doc.bootstrap.referenced),
             ));
         }
+        let kafka_version = match self.release_of(&name) {
+            Some(Ok(declared)) => Some(declared),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => None,
+        };
         match bootstrap {
             Some(bootstrap) if errors.is_empty() => {
-                Ok(ClusterConfig { name, bootstrap, client: ClientProperties(client) })
+                Ok(ClusterConfig { name, bootstrap, client: ClientProperties(client), kafka_version })
             }
             _ => Err(errors),
         }
+    }
+
+    /// The `kafkaVersion` of cluster `name`, if it declares one.
+    pub fn release_of(&self, name: &str) -> Option<Result<(crate::catalog::Release, Location), Error>> {
+        let written = self.doc.clusters.get(name)?.kafka_version.as_ref()?;
+        let at = self.locate(&written.referenced);
+        let bad = |reason: String| Error::at(ErrorKind::BadRelease { cluster: name.to_owned(), reason }, at.clone());
+        Some(match &written.value {
+            crate::catalog::Value::String(text) => match text.parse::<crate::catalog::Release>() {
+                Ok(r) if r < crate::catalog::Release::OLDEST => {
+                    Err(bad(format!("{r}, older than the oldest release topicform supports (2.8)")))
+                }
+                Ok(r) => Ok((r, at)),
+                Err(e) => Err(bad(e.to_string())),
+            },
+            // YAML reads `3.10` as the number 3.1: only a string says the release exactly.
+            other => Err(bad(format!("{other}, a number; write it as a string"))),
+        })
     }
 
     /// The desired state as it applies to cluster `name`: the cluster's `overrides` applied in order,
@@ -277,6 +310,16 @@ impl Project {
         match Policy::new(self.doc.policy.as_ref(), &|l| self.locate(l)) {
             Ok(policy) => problems.extend(policy.check(&out)),
             Err(e) => problems.push(e),
+        }
+        if let Some(name) = cluster {
+            match self.release_of(name) {
+                Some(Ok((release, at))) => {
+                    let basis = super::ReleaseBasis::Declared { cluster: name.to_owned(), at };
+                    problems.extend(super::check_release(&out, release, &basis));
+                }
+                Some(Err(e)) => problems.push(e),
+                None => {}
+            }
         }
         (out, problems)
     }

@@ -64,6 +64,14 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
         let mut default_config_at = BTreeMap::new();
         if let Some(d) = defaults {
             configs_into(&Subject::Defaults, &d.config, &at, &mut default_configs, &mut default_config_at, &mut errors);
+            raw_configs_into(
+                &Subject::Defaults,
+                &d.raw_config,
+                &at,
+                &mut default_configs,
+                &mut default_config_at,
+                &mut errors,
+            );
         }
 
         for topic in &doc.topics {
@@ -105,6 +113,7 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
             let mut configs = default_configs.clone();
             locations.configs = default_config_at.clone();
             configs_into(&subject, &topic.config, &at, &mut configs, &mut locations.configs, &mut errors);
+            raw_configs_into(&subject, &topic.raw_config, &at, &mut configs, &mut locations.configs, &mut errors);
 
             let declared = DesiredTopic {
                 name: name.clone(),
@@ -115,6 +124,7 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
                 locations,
                 config_mode: doc.config_mode,
                 delete,
+                acknowledged: topic.acknowledge.iter().copied().collect(),
             };
             match desired.topics.get(name) {
                 Some(first) => errors.push(Error::at(
@@ -188,7 +198,8 @@ pub(crate) fn configs_into(
             errors.push(Error::at(ErrorKind::UnknownConfig { key: key_text.clone(), suggestion }, at(key_at)));
             continue;
         };
-        match catalog::normalise(spec, &value.value) {
+        // Any release's range: the cluster's own is checked once its release is known.
+        match catalog::normalise(spec.loosest(), &value.value) {
             Ok(v) => {
                 configs.insert(key_text.clone(), v);
                 locations.insert(key_text.clone(), at(&value.referenced));
@@ -206,6 +217,43 @@ pub(crate) fn configs_into(
     }
 }
 
+/// Takes `rawConfig` entries as they are written (scalars, as text). A key the catalog knows belongs under
+/// `config`, where it is checked and normalised; a key under both is refused.
+pub(crate) fn raw_configs_into(
+    subject: &Subject,
+    map: &ConfigMap,
+    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    configs: &mut BTreeMap<String, String>,
+    locations: &mut BTreeMap<String, Location>,
+    errors: &mut Vec<Error>,
+) {
+    for (key, value) in &map.0 {
+        let Spanned { value: key_text, referenced: key_at, .. } = key;
+        if catalog::get(key_text).is_some() {
+            errors.push(Error::at(
+                ErrorKind::RawConfigKnown { subject: subject.clone(), key: key_text.clone() },
+                at(key_at),
+            ));
+            continue;
+        }
+        match value.value.as_text() {
+            Ok(text) => {
+                configs.insert(key_text.clone(), text);
+                locations.insert(key_text.clone(), at(&value.referenced));
+            }
+            Err(invalid) => errors.push(Error::at(
+                ErrorKind::InvalidConfigValue {
+                    subject: subject.clone(),
+                    key: key_text.clone(),
+                    reason: invalid.reason,
+                    hint: Some("a raw config's value is a string, a number or a boolean".into()),
+                },
+                at(&value.referenced),
+            )),
+        }
+    }
+}
+
 /// Rules that span fields or topics, checked on the whole desired state (and again after `cluster`'s
 /// overrides are applied).
 pub fn cross_checks(desired: &Desired, cluster: Option<&str>) -> Vec<Error> {
@@ -214,6 +262,9 @@ pub fn cross_checks(desired: &Desired, cluster: Option<&str>) -> Vec<Error> {
         let (Some(rf), Some(min_isr)) = (topic.replication_factor, topic.configs.get("min.insync.replicas")) else {
             continue;
         };
+        if topic.acknowledged.contains(&super::Acknowledgement::MinInsyncAboveReplicationFactor) {
+            continue;
+        }
         if let Ok(min_isr) = min_isr.parse::<i64>()
             && min_isr > i64::from(rf)
         {

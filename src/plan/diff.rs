@@ -32,6 +32,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     let mut changes = Vec::new();
     let mut blocked = Vec::new();
     let mut kept = Vec::new();
+    let mut unknown = Vec::new();
     let mut placement = Placement::of(live);
     for topic in desired.topics.values() {
         if topic.delete {
@@ -57,7 +58,10 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
                 replication_factor: topic.replication_factor,
                 configs: topic.configs.clone(),
             }),
-            Some(current) => diff_topic(topic, current, &mut placement, &mut changes, &mut blocked, &mut kept),
+            Some(current) => {
+                let notes = Notes { kept: &mut kept, unknown: &mut unknown, release: live.cluster.release };
+                diff_topic(topic, current, &mut placement, &mut changes, &mut blocked, notes)
+            }
         }
     }
     let mut unmanaged = Vec::new();
@@ -75,7 +79,18 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
             unmanaged.push(name.clone());
         }
     }
-    Plan::with_notes(changes, blocked, kept, unmanaged)
+    let mut plan = Plan::with_notes(changes, blocked, kept, unmanaged);
+    unknown.sort_by(|a: &Kept, b: &Kept| (&a.topic, &a.key).cmp(&(&b.topic, &b.key)));
+    plan.unknown = unknown;
+    plan
+}
+
+/// What a topic's diff notes beside its changes.
+struct Notes<'a> {
+    kept: &'a mut Vec<Kept>,
+    unknown: &'a mut Vec<Kept>,
+    /// The cluster's release, when known: which keys topicform knows depends on it.
+    release: Option<crate::catalog::Release>,
 }
 
 /// What replica placement needs: the brokers with their racks, and how many replicas each holds among
@@ -104,7 +119,7 @@ fn diff_topic(
     placement: &mut Placement,
     changes: &mut Vec<Change>,
     blocked: &mut Vec<Blocked>,
-    kept: &mut Vec<Kept>,
+    notes: Notes<'_>,
 ) {
     let block = |reason| Blocked { topic: topic.name.clone(), reason, declared_at: topic.origin.clone() };
     let name = || topic.name.clone();
@@ -197,8 +212,12 @@ fn diff_topic(
         if topic.configs.contains_key(key) {
             continue;
         }
-        if topic.config_mode == Some(ConfigMode::Additive) {
-            kept.push(Kept { topic: name(), key: key.clone(), value: config.value.clone() });
+        // A key topicform does not know for this release (a newer Kafka's, a vendor's) is never
+        // removed: nothing says what removing it would do.
+        if !matches!(catalog::lookup(key, notes.release), catalog::Known::Yes(_)) {
+            notes.unknown.push(Kept { topic: name(), key: key.clone(), value: config.value.clone() });
+        } else if topic.config_mode == Some(ConfigMode::Additive) {
+            notes.kept.push(Kept { topic: name(), key: key.clone(), value: config.value.clone() });
         } else {
             // A broker lists a broker-level synonym only when a broker setting gives the value; with
             // none, the topic falls back to Kafka's own default, which the catalog knows.
@@ -231,6 +250,7 @@ mod tests {
             locations: Locations::default(),
             config_mode: None,
             delete: false,
+            acknowledged: Default::default(),
         }
     }
 
@@ -284,7 +304,7 @@ mod tests {
     }
 
     fn live(topics: impl IntoIterator<Item = (&'static str, LiveTopic)>) -> Live {
-        Live { brokers: BTreeMap::new(), topics: topics.into_iter().map(|(n, t)| (n.to_string(), t)).collect() }
+        Live { topics: topics.into_iter().map(|(n, t)| (n.to_string(), t)).collect(), ..Live::default() }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::catalog::Release;
 use crate::live::Effective;
 
 pub use super::risk::Risk;
@@ -30,6 +31,13 @@ pub struct Plan {
     pub kept: Vec<Kept>,
     /// Live topics inside the project's `owns` patterns that no file declares. Never changed.
     pub unmanaged: Vec<String>,
+    /// Live overrides of keys topicform does not know for the cluster's release (a newer Kafka, a
+    /// vendor's own keys): kept, never unset; declare them under `rawConfig` to manage them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Kept>,
+    /// The Apache Kafka release the cluster's brokers run, when it was detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_version: Option<Release>,
 }
 
 /// One change to the cluster.
@@ -344,11 +352,19 @@ impl Plan {
         blocked.sort_by(|a, b| a.topic.cmp(&b.topic));
         kept.sort_by(|a, b| (&a.topic, &a.key).cmp(&(&b.topic, &b.key)));
         unmanaged.sort();
-        Plan { format_version: FORMAT_VERSION, changes, blocked, kept, unmanaged }
+        Plan {
+            format_version: FORMAT_VERSION,
+            changes,
+            blocked,
+            kept,
+            unmanaged,
+            unknown: Vec::new(),
+            kafka_version: None,
+        }
     }
 
-    /// True when there is nothing to do and nothing blocked (kept overrides and unmanaged topics are
-    /// notes, not drift).
+    /// True when there is nothing to do and nothing blocked (kept overrides, unknown overrides and
+    /// unmanaged topics are notes, not drift).
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.blocked.is_empty()
     }

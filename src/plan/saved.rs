@@ -112,6 +112,7 @@ impl SavedPlan {
                     locations: Default::default(),
                     config_mode: t.config_mode,
                     delete: t.delete,
+                    acknowledged: Default::default(),
                 };
                 (t.name.clone(), topic)
             })
@@ -255,7 +256,7 @@ mod tests {
     }
 
     fn live(topics: &[(&str, LiveTopic)]) -> Live {
-        Live { brokers: BTreeMap::new(), topics: topics.iter().map(|(n, t)| (n.to_string(), t.clone())).collect() }
+        Live { topics: topics.iter().map(|(n, t)| (n.to_string(), t.clone())).collect(), ..Live::default() }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 
 use super::Style;
-use crate::desired::{Error, Location, Severity, Sources};
+use crate::desired::{Error, ErrorKind, Location, ReleaseBasis, Severity, Sources};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -52,11 +52,24 @@ pub fn diagnostics(errors: &[Error], sources: &Sources, style: Style, out: &mut 
     }
     let n = errors.iter().filter(|e| e.severity() == Severity::Error).count();
     let w = errors.len() - n;
+    // Problems found against the release the brokers named come after a (read-only) describe.
+    let described = errors.iter().any(|e| match &e.kind {
+        ErrorKind::ConfigNotInRelease { basis, .. } | ErrorKind::ConfigValueForRelease { basis, .. } => {
+            matches!(basis, ReleaseBasis::Detected { .. })
+        }
+        ErrorKind::ReleaseMismatch { .. } => true,
+        _ => false,
+    });
+    let nothing = if described {
+        "the cluster was described, and nothing was changed"
+    } else {
+        "nothing was sent to any cluster"
+    };
     match (n, w) {
         (0, 0) => {}
         (0, w) => writeln!(out, "{w} warning(s).")?,
-        (n, 0) => writeln!(out, "{n} error(s); nothing was sent to any cluster.")?,
-        (n, w) => writeln!(out, "{n} error(s) and {w} warning(s); nothing was sent to any cluster.")?,
+        (n, 0) => writeln!(out, "{n} error(s); {nothing}.")?,
+        (n, w) => writeln!(out, "{n} error(s) and {w} warning(s); {nothing}.")?,
     }
     Ok(())
 }

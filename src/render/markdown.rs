@@ -74,6 +74,18 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "- `{}`: `{}` = `{}`", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
         }
     }
+    if !plan.unknown.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "#### Overrides of configs topicform does not know{}, kept (declare them under `rawConfig` to manage them)",
+            super::text::release_note(plan)
+        )?;
+        writeln!(out)?;
+        for k in &plan.unknown {
+            writeln!(out, "- `{}`: `{}` = `{}`", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+        }
+    }
     if !plan.unmanaged.is_empty() {
         writeln!(out)?;
         writeln!(out, "#### Unmanaged topics (inside `owns`, in no file; never changed)")?;

@@ -80,6 +80,17 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  topic {} keeps {} = {}", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
         }
     }
+    if !plan.unknown.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Warning: overrides of configs topicform does not know{}, kept (declare them under `rawConfig` to manage them):",
+            release_note(plan)
+        )?;
+        for k in &plan.unknown {
+            writeln!(out, "  topic {} keeps {} = {}", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+        }
+    }
     if !plan.unmanaged.is_empty() {
         writeln!(out)?;
         writeln!(out, "Unmanaged: inside `owns` but declared in no file; never changed:")?;
@@ -88,6 +99,11 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// ` for Kafka 4.4`, when the plan knows the cluster's release.
+pub(crate) fn release_note(plan: &Plan) -> String {
+    plan.kafka_version.map(|r| format!(" for Kafka {}", r.line())).unwrap_or_default()
 }
 
 /// Writes what apply did: each failure, then the result of verification.

@@ -201,6 +201,7 @@ mod tests {
         };
         Live {
             brokers: BTreeMap::new(),
+            cluster: Default::default(),
             topics: BTreeMap::from([
                 (
                     "orders".into(),

@@ -107,6 +107,7 @@ impl Workspace {
             name: "test".into(),
             bootstrap: self.bootstrap.clone(),
             client: ClientProperties::default(),
+            kafka_version: None,
         };
         KafkaAdmin::connect(&cluster, Duration::from_secs(30)).unwrap()
     }

@@ -9,7 +9,7 @@ use rdkafka::ClientConfig;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 
-use super::{KafkaAdmin, librdkafka};
+use super::{KafkaAdmin, librdkafka, protocol};
 use crate::cluster::{Connection, Error, ErrorCode};
 use crate::desired::ClusterConfig;
 
@@ -91,13 +91,16 @@ pub(super) fn connect(
             }
         })
     };
+    let properties: std::collections::BTreeMap<String, String> =
+        cluster.client.expose().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     Ok(KafkaAdmin {
         drain: Some((stop, drain)),
         client,
         last_error,
         timeout,
         bootstrap: cluster.bootstrap.clone(),
-        properties: cluster.client.expose().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        security: protocol::Security::from_properties(&properties),
+        protocol: properties.get("security.protocol").map_or("PLAINTEXT".to_owned(), |p| p.to_ascii_uppercase()),
         secrets,
         requests: Arc::new(AtomicUsize::new(0)),
     })

@@ -10,7 +10,7 @@ use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::reassign::{Failure, Target, failure_with};
+use super::protocol::{Failure, Target, failure_with};
 use super::scram::Scram;
 use super::tls::handshake;
 
@@ -53,12 +53,12 @@ impl Connection {
     pub(super) async fn open(target: &Target) -> Result<Connection, Failure> {
         let io = |e: std::io::Error| Failure::new("_TRANSPORT", format!("{}: {e}", target.broker));
         let tcp = TcpStream::connect(&target.broker).await.map_err(io)?;
-        let stream: Box<dyn Stream> = match &target.tls {
+        let stream: Box<dyn Stream> = match &target.security.tls {
             None => Box::new(tcp),
             Some(tls) => Box::new(handshake(tcp, tls, &target.broker).await?),
         };
         let mut conn = Connection { stream, broker: target.broker.clone(), correlation: 0 };
-        if let Some(sasl) = &target.sasl {
+        if let Some(sasl) = &target.security.sasl {
             conn.authenticate(sasl).await?;
         }
         Ok(conn)

@@ -5,27 +5,35 @@ use std::collections::BTreeMap;
 
 use rdkafka::error::RDKafkaErrorCode;
 
-use super::{DESCRIBE_CHUNK, KafkaAdmin, librdkafka};
+use super::{DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
+use crate::catalog::{self, Release};
 use crate::cluster::{Error, ErrorCode};
 use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 
 /// Describes the brokers and every topic in `scope`.
 pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, Error> {
-    let metadata =
-        admin.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout)).await.map_err(|e| {
-            Error::Request {
+    let metadata = match admin.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout)).await {
+        Ok(metadata) => metadata,
+        Err(e) => {
+            let message = admin.redact(&e.to_string());
+            return Err(Error::Request {
                 operation: "Metadata",
                 code: e.rdkafka_error_code().map(|c| ErrorCode::from_name(&librdkafka::error_name(c as i32))),
-                message: admin.explain(admin.redact(&e.to_string())),
-            }
-        })?;
+                message: match door(admin).await {
+                    Some(cause) => format!("{message}\nlikely cause: {}", admin.redact(&cause)),
+                    None => admin.explain(message),
+                },
+            });
+        }
+    };
 
     // Metadata through librdkafka has no racks; DescribeCluster does. Only brokers Metadata lists
     // (the live ones) are kept.
-    let nodes =
+    let cluster =
         admin.blocking(librdkafka::describe_cluster).await.map_err(|e| admin.request_error("DescribeCluster", e))?;
-    let racks: BTreeMap<i32, Option<String>> = nodes.into_iter().map(|n| (n.id, n.rack)).collect();
+    let racks: BTreeMap<i32, Option<String>> = cluster.nodes.iter().map(|n| (n.id, n.rack.clone())).collect();
     let mut live = Live::default();
+    live.cluster.id = cluster.id;
     for b in metadata.brokers() {
         let broker = Broker {
             id: b.id(),
@@ -75,7 +83,11 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
             librdkafka::describe_configs(client, &refs, timeout)
         })
     });
-    for outcome in futures_util::future::join_all(requests).await {
+    // The release, asked beside the configs so that it costs no extra wait.
+    let (outcomes, release) =
+        futures_util::future::join(futures_util::future::join_all(requests), release(admin)).await;
+    live.cluster.release = release;
+    for outcome in outcomes {
         let results = outcome.map_err(|e| admin.request_error("DescribeConfigs", e))?;
         for (topic, result) in results {
             match result {
@@ -92,6 +104,27 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
         }
     }
     Ok(live)
+}
+
+/// The release the brokers run, from the ApiVersions answer of the first bootstrap server that answers
+/// (see [`crate::catalog::fingerprint`]); `None` when topicform cannot make such a connection (OAUTHBEARER,
+/// GSSAPI) or the answer is not one it knows.
+async fn release(admin: &KafkaAdmin) -> Option<Release> {
+    let security = admin.security.as_ref().ok()?;
+    for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(versions) = protocol::api_versions(&protocol::Target::new(server, security, admin.timeout)).await {
+            return catalog::fingerprint::release_of(&versions);
+        }
+    }
+    None
+}
+
+/// Why the first bootstrap server did not answer, from what answers there (see [`probe`]).
+async fn door(admin: &KafkaAdmin) -> Option<String> {
+    let first = admin.bootstrap.split(',').map(str::trim).find(|s| !s.is_empty())?;
+    let budget = admin.timeout.min(std::time::Duration::from_secs(6));
+    probe::cause(first, probe::knock(first, budget).await, &admin.protocol)
 }
 
 fn config_source(raw: i32) -> ConfigSource {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{CHANGE_CHUNK, KafkaAdmin, librdkafka, reassign};
-use crate::cluster::{ConfigAlter, ConfigOp, Error, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
+use super::{CHANGE_CHUNK, KafkaAdmin, librdkafka, protocol};
+use crate::cluster::{ConfigAlter, ConfigOp, Error, ErrorCode, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
 
 pub(super) async fn create_topics(admin: &KafkaAdmin, topics: &[NewTopic], mode: Mode) -> Vec<Result<(), Error>> {
     let mut results = Vec::with_capacity(topics.len());
@@ -116,19 +116,18 @@ pub(super) async fn delete_topics(admin: &KafkaAdmin, topics: &[String]) -> Vec<
     results
 }
 
-/// One AlterPartitionReassignments request for every partition, over topicform's own connection.
+/// One AlterPartitionReassignments request for every partition, sent to the controller.
 pub(super) async fn alter_reassignments(admin: &KafkaAdmin, moves: &[Reassignment]) -> Vec<Result<(), Error>> {
     const OPERATION: &str = "AlterPartitionReassignments";
-    let all = |e: Error| vec![Err(e); moves.len()];
-    let target = match reassign::Target::new(&admin.bootstrap, &admin.properties, admin.timeout) {
-        Ok(t) => t,
-        Err(message) => return all(unsupported(OPERATION, message)),
-    };
-    admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let triples: Vec<reassign::Move> =
+    let triples: Vec<protocol::Move> =
         moves.iter().map(|m| (m.topic.clone(), m.partition, m.replicas.clone())).collect();
-    match reassign::alter(&target, &triples).await {
-        Err(f) => all(Error::Request { operation: OPERATION, code: Some(f.code), message: admin.redact(&f.message) }),
+    match to_controller(admin, OPERATION, |target| {
+        let triples = triples.clone();
+        async move { protocol::alter(&target, &triples).await }
+    })
+    .await
+    {
+        Err(e) => vec![Err(e); moves.len()],
         Ok(per_partition) => moves
             .iter()
             .zip(per_partition)
@@ -144,19 +143,82 @@ pub(super) async fn alter_reassignments(admin: &KafkaAdmin, moves: &[Reassignmen
     }
 }
 
-/// One ListPartitionReassignments request.
+/// One ListPartitionReassignments request, sent to the controller.
 pub(super) async fn list_reassignments(
     admin: &KafkaAdmin,
     partitions: &BTreeMap<String, Vec<i32>>,
 ) -> Result<Vec<Ongoing>, Error> {
-    const OPERATION: &str = "ListPartitionReassignments";
-    let target = reassign::Target::new(&admin.bootstrap, &admin.properties, admin.timeout)
-        .map_err(|message| unsupported(OPERATION, message))?;
-    admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    match reassign::ongoing(&target, partitions).await {
-        Ok(moving) => Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect()),
-        Err(f) => Err(Error::Request { operation: OPERATION, code: Some(f.code), message: admin.redact(&f.message) }),
+    let moving = to_controller(admin, "ListPartitionReassignments", |target| async move {
+        protocol::ongoing(&target, partitions).await
+    })
+    .await?;
+    Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect())
+}
+
+/// Sends a controller request: first to the controller that DescribeCluster names (in ZooKeeper mode
+/// only the controller accepts it; in KRaft mode any broker forwards it), then to each bootstrap server
+/// while the connection fails. A `NOT_CONTROLLER` answer (the controller moved) asks DescribeCluster
+/// again, at most twice; what is left to retry is apply's decision.
+async fn to_controller<T, F, Fut>(admin: &KafkaAdmin, operation: &'static str, send: F) -> Result<T, Error>
+where
+    F: Fn(protocol::Target) -> Fut,
+    Fut: std::future::Future<Output = Result<T, protocol::Failure>>,
+{
+    let security = admin.security.clone().map_err(|message| unsupported(operation, message))?;
+    let mut last = None;
+    for _ in 0..3 {
+        let mut moved = false;
+        for broker in controller_candidates(admin).await {
+            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match send(protocol::Target::new(&broker, &security, admin.timeout)).await {
+                Ok(answer) => return Ok(answer),
+                Err(f) if f.code == ErrorCode::NotController => {
+                    last = Some(f);
+                    moved = true;
+                    break;
+                }
+                Err(f) if is_connection_failure(&f.code) => last = Some(f),
+                Err(f) => return Err(request_failure(admin, operation, f)),
+            }
+        }
+        if !moved {
+            break;
+        }
     }
+    let f = last.unwrap_or_else(|| protocol::Failure::new("_TRANSPORT", "no broker to send it to"));
+    Err(request_failure(admin, operation, f))
+}
+
+fn request_failure(admin: &KafkaAdmin, operation: &'static str, f: protocol::Failure) -> Error {
+    Error::Request { operation, code: Some(f.code), message: admin.redact(&f.message) }
+}
+
+/// A failure of the connection rather than of the request: another broker may do.
+fn is_connection_failure(code: &ErrorCode) -> bool {
+    matches!(code, ErrorCode::Transport | ErrorCode::TimedOut) || code.name() == "_SSL"
+}
+
+/// Where to send a controller request, in order: the controller DescribeCluster names, then every
+/// bootstrap server.
+async fn controller_candidates(admin: &KafkaAdmin) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(cluster) = admin.blocking(librdkafka::describe_cluster).await
+        && let Some(id) = cluster.controller
+        && let Some(node) = cluster.nodes.iter().find(|n| n.id == id)
+    {
+        out.push(address(&node.host, node.port));
+    }
+    for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == server) {
+            out.push(server.to_owned());
+        }
+    }
+    out
+}
+
+/// `host:port`, with an IPv6 literal in brackets.
+pub(super) fn address(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
 fn unsupported(operation: &'static str, message: String) -> Error {

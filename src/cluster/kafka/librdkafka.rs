@@ -432,27 +432,49 @@ pub fn poll_main(client: &Client, timeout: Duration) -> Option<MainEvent> {
 #[derive(Debug, Clone)]
 pub struct Node {
     pub id: i32,
+    pub host: String,
+    pub port: u16,
     pub rack: Option<String>,
 }
 
-/// DescribeCluster: the brokers with their racks (Metadata through librdkafka does not expose racks).
-pub fn describe_cluster(client: &Client, timeout: Duration) -> Result<Vec<Node>, KafkaError> {
+/// What DescribeCluster says of the cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// The cluster id (`kafka-storage format`'s, or ZooKeeper's).
+    pub id: Option<String>,
+    /// The controller's id: in ZooKeeper mode the controller; in KRaft mode a broker that forwards
+    /// controller requests (KIP-590), chosen by the broker that answered.
+    pub controller: Option<i32>,
+    /// The live brokers.
+    pub nodes: Vec<Node>,
+}
+
+/// DescribeCluster: the brokers with their addresses and racks (Metadata through librdkafka does not
+/// expose racks), the controller and the cluster id.
+pub fn describe_cluster(client: &Client, timeout: Duration) -> Result<Cluster, KafkaError> {
     let rk = client.inner().native_ptr();
     let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER, timeout, false) }?;
     // SAFETY: rk, options and queue are live for the call.
     unsafe { rd::rd_kafka_DescribeCluster(rk, call.options.ptr, call.queue.ptr) };
     let event = call.result(rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT)?;
     let mut count = 0;
-    // SAFETY: event is a live result; its nodes live as long as it does.
+    // SAFETY: event is a live result; its nodes, controller and id live as long as it does, and are
+    // copied out before it is destroyed.
     unsafe {
         let result = rd::rd_kafka_event_DescribeCluster_result(event.ptr);
+        let node = |n: *const rd::rd_kafka_Node_t| Node {
+            id: rd::rd_kafka_Node_id(n),
+            host: cstr(rd::rd_kafka_Node_host(n)).unwrap_or_default(),
+            port: rd::rd_kafka_Node_port(n),
+            rack: cstr(rd::rd_kafka_Node_rack(n)).filter(|r| !r.is_empty()),
+        };
         let nodes = rd::rd_kafka_DescribeCluster_result_nodes(result, &mut count);
-        Ok((0..count)
-            .map(|i| {
-                let n = *nodes.add(i);
-                Node { id: rd::rd_kafka_Node_id(n), rack: cstr(rd::rd_kafka_Node_rack(n)).filter(|r| !r.is_empty()) }
-            })
-            .collect())
+        let controller = rd::rd_kafka_DescribeCluster_result_controller(result);
+        Ok(Cluster {
+            id: cstr(rd::rd_kafka_DescribeCluster_result_cluster_id(result)).filter(|id| !id.is_empty()),
+            controller: (!controller.is_null()).then(|| rd::rd_kafka_Node_id(controller)),
+            nodes: (0..count).map(|i| node(*nodes.add(i))).collect(),
+        })
     }
 }
 

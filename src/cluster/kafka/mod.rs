@@ -1,21 +1,24 @@
 //! The real [`Admin`]: librdkafka through rdkafka, plus [`librdkafka`] for what rdkafka lacks and
-//! [`reassign`] for what librdkafka lacks (KIP-455). Every line of Kafka client code in topicform lives
+//! [`protocol`] for what librdkafka lacks (KIP-455 reassignment, ApiVersions). Every line of Kafka client code in topicform lives
 //! under this module.
 //!
 //! - [`client`]: setting up the client from the project file's properties, its log, redaction;
-//! - [`describe`]: Metadata, DescribeCluster and DescribeConfigs into [`Live`];
+//! - [`describe`]: Metadata, DescribeCluster, DescribeConfigs and ApiVersions into [`Live`];
+//! - [`probe`]: what answers at an address that librdkafka cannot talk to (a likely cause);
 //! - [`execute`]: one batched request per primitive and chunk.
 //!
-//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks) and one
-//! DescribeConfigs request per [`DESCRIBE_CHUNK`] topics; every other primitive is one request per
-//! [`CHANGE_CHUNK`] items.
+//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks), one
+//! DescribeConfigs request per [`DESCRIBE_CHUNK`] topics and, beside them, one ApiVersions request (for
+//! the release); every other primitive is one request per [`CHANGE_CHUNK`] items, and a controller
+//! request (reassignments) is one DescribeCluster plus the request to the controller it names.
 
 mod client;
 mod connection;
 mod describe;
 mod execute;
 mod librdkafka;
-mod reassign;
+mod probe;
+mod protocol;
 mod scram;
 mod tls;
 
@@ -40,8 +43,10 @@ pub struct KafkaAdmin {
     client: Arc<librdkafka::Client>,
     timeout: Duration,
     bootstrap: String,
-    /// The client properties, for connections topicform makes itself (reassignment). Never printed.
-    properties: BTreeMap<String, String>,
+    /// How topicform's own connections (reassignment, ApiVersions) are secured, or why they cannot be.
+    security: Result<protocol::Security, String>,
+    /// `security.protocol`, upper case, to explain failed connections.
+    protocol: String,
     /// The latest client-level error librdkafka reported (authentication, TLS, connection), redacted.
     last_error: Arc<std::sync::Mutex<Option<(String, String)>>>,
     /// The thread draining librdkafka's main queue, and its stop flag.

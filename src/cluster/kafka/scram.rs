@@ -1,7 +1,7 @@
 //! SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677) for the reassignment connection's SASL.
 
 use super::connection::Mechanism;
-use super::reassign::Failure;
+use super::protocol::Failure;
 
 /// A SCRAM client (RFC 5802, with the hashes of RFC 7677), on OpenSSL's primitives.
 pub(super) struct Scram {

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
 use tokio::net::TcpStream;
 
-use super::reassign::Failure;
+use super::protocol::Failure;
 
 /// What `ssl.*` properties ask for.
 #[derive(Debug, Clone)]

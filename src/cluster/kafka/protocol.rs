@@ -1,8 +1,10 @@
-//! Partition reassignment (KIP-455: AlterPartitionReassignments, ListPartitionReassignments), which
-//! neither librdkafka nor rdkafka has, spoken directly with the `kafka-protocol` crate.
+//! The requests topicform sends itself with the `kafka-protocol` crate, because librdkafka does not
+//! expose them: partition reassignment (KIP-455: AlterPartitionReassignments,
+//! ListPartitionReassignments) and ApiVersions (to know the broker's release).
 //!
-//! One request per call on a fresh connection to a bootstrap broker (Kafka forwards both requests to
-//! the active controller), made with the same client properties as the librdkafka client:
+//! One request per call on a fresh connection to the broker the caller chose (for reassignments the
+//! controller that DescribeCluster names, which forwards them in KRaft mode), made with the same client
+//! properties as the librdkafka client:
 //! `security.protocol` PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; TLS with `ssl.ca.location`,
 //! `ssl.certificate.location` / `ssl.key.location` (mutual TLS), `enable.ssl.certificate.verification`
 //! and `ssl.endpoint.identification.algorithm`; SASL mechanisms PLAIN, SCRAM-SHA-256 and
@@ -15,8 +17,8 @@ use std::time::Duration;
 use kafka_protocol::messages::alter_partition_reassignments_request::{ReassignablePartition, ReassignableTopic};
 use kafka_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
 use kafka_protocol::messages::{
-    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ApiKey, BrokerId,
-    ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, TopicName,
+    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ApiKey, ApiVersionsRequest,
+    ApiVersionsResponse, BrokerId, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 
@@ -24,21 +26,34 @@ use super::connection::{Connection, Mechanism, Sasl};
 use super::tls::Tls;
 use crate::cluster::ErrorCode;
 
-/// How to reach a broker: its address, the connection's security, and the per-request deadline.
+/// How topicform's own connections are secured, from the same client properties as librdkafka's.
+#[derive(Debug, Clone)]
+pub struct Security {
+    pub(super) tls: Option<Tls>,
+    pub(super) sasl: Option<Sasl>,
+}
+
+/// How to reach one broker: its address, the connection's security, and the per-request deadline.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// `host:port` of a broker.
     pub broker: String,
     /// Per-request deadline.
     pub timeout: Duration,
-    pub(super) tls: Option<Tls>,
-    pub(super) sasl: Option<Sasl>,
+    pub(super) security: Security,
 }
 
 impl Target {
-    /// The first bootstrap server, reached with `client` (librdkafka properties), when this module can
-    /// make such a connection.
-    pub fn new(bootstrap: &str, client: &BTreeMap<String, String>, timeout: Duration) -> Result<Target, String> {
+    /// `broker`, reached with `security`.
+    pub fn new(broker: &str, security: &Security, timeout: Duration) -> Target {
+        Target { broker: broker.to_owned(), timeout, security: security.clone() }
+    }
+}
+
+impl Security {
+    /// The security `client` (librdkafka properties) asks for, when this module can make such a
+    /// connection.
+    pub fn from_properties(client: &BTreeMap<String, String>) -> Result<Security, String> {
         let get = |k: &str| client.get(k).map(String::as_str);
         let protocol = get("security.protocol").unwrap_or("PLAINTEXT").to_ascii_uppercase();
         let (tls, sasl) = match protocol.as_str() {
@@ -85,8 +100,7 @@ impl Target {
         } else {
             None
         };
-        let broker = bootstrap.split(',').map(str::trim).find(|s| !s.is_empty()).ok_or("no bootstrap server")?;
-        Ok(Target { broker: broker.to_owned(), timeout, tls, sasl })
+        Ok(Security { tls, sasl })
     }
 }
 
@@ -188,6 +202,17 @@ pub async fn ongoing(target: &Target, topics: &BTreeMap<String, Vec<i32>>) -> Re
         .collect())
 }
 
+/// The highest version of each API the broker supports, by API key.
+pub async fn api_versions(target: &Target) -> Result<BTreeMap<i16, i16>, Failure> {
+    // Version 0: every broker answers it, whatever it supports, so that clients can negotiate.
+    let response: ApiVersionsResponse =
+        exchange(target, ApiKey::ApiVersions, 0, &ApiVersionsRequest::default()).await?;
+    if response.error_code != 0 {
+        return Err(failure(response.error_code, None));
+    }
+    Ok(response.api_keys.iter().map(|k| (k.api_key, k.max_version)).collect())
+}
+
 /// Connects, authenticates, sends one request and reads its response, within the target's deadline.
 async fn exchange<Req, Resp>(target: &Target, key: ApiKey, version: i16, request: &Req) -> Result<Resp, Failure>
 where
@@ -240,23 +265,33 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
+    /// The first bootstrap server, as the adapter reaches it when no controller is known.
+    fn first_target(bootstrap: &str, client: &BTreeMap<String, String>, timeout: Duration) -> Result<Target, String> {
+        let security = Security::from_properties(client)?;
+        let first = bootstrap.split(',').map(str::trim).find(|s| !s.is_empty()).ok_or("no bootstrap server")?;
+        Ok(Target::new(first, &security, timeout))
+    }
+
     #[test]
     fn targets() {
         let t = Duration::from_secs(1);
-        assert!(Target::new("a:1,b:2", &props(&[]), t).is_ok_and(|t| t.broker == "a:1" && t.tls.is_none()));
+        assert!(first_target("a:1,b:2", &props(&[]), t).is_ok_and(|t| t.broker == "a:1" && t.security.tls.is_none()));
         let sasl_ssl = props(&[
             ("security.protocol", "sasl_ssl"),
             ("sasl.mechanism", "SCRAM-SHA-512"),
             ("sasl.username", "alice"),
             ("sasl.password", "secret"),
         ]);
-        let target = Target::new("a:1", &sasl_ssl, t).unwrap();
-        assert!(target.tls.is_some() && target.sasl.as_ref().is_some_and(|s| s.mechanism == Mechanism::Scram512));
+        let target = first_target("a:1", &sasl_ssl, t).unwrap();
+        assert!(
+            target.security.tls.is_some()
+                && target.security.sasl.as_ref().is_some_and(|s| s.mechanism == Mechanism::Scram512)
+        );
         assert!(!format!("{target:?}").contains("secret"), "Debug hides the password");
         let refused =
-            Target::new("a:1", &props(&[("security.protocol", "SASL_SSL"), ("sasl.mechanism", "OAUTHBEARER")]), t);
+            first_target("a:1", &props(&[("security.protocol", "SASL_SSL"), ("sasl.mechanism", "OAUTHBEARER")]), t);
         assert!(refused.unwrap_err().contains("SASL mechanism OAUTHBEARER"));
-        let inline = Target::new("a:1", &props(&[("security.protocol", "SSL"), ("ssl.ca.pem", "-----BEGIN")]), t);
+        let inline = first_target("a:1", &props(&[("security.protocol", "SSL"), ("ssl.ca.pem", "-----BEGIN")]), t);
         assert!(inline.unwrap_err().contains("ssl.ca.pem"));
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::cluster;
 use crate::desired::{self, Sources};
-use crate::plan::{Change, Phase, Stale};
+use crate::plan::{Change, Phase, Refusal};
 
 /// One thing that happened, for the user to see on stderr (stdout carries only results).
 #[derive(Clone, Copy)]
@@ -56,10 +56,12 @@ pub enum Event<'a> {
         /// Changes the brokers would refuse.
         refused: usize,
     },
-    /// A saved plan no longer matches the cluster.
-    Stale {
-        /// What changed.
-        reasons: &'a [Stale],
+    /// `apply` refuses a saved plan.
+    PlanRefused {
+        /// The plan file.
+        path: &'a Path,
+        /// Why, every reason found.
+        reasons: &'a [Refusal],
     },
     /// The user declined the prompt.
     Cancelled,
@@ -214,7 +216,7 @@ impl Reporter for Recorder {
                 format!("refused: {} {}: {error}", change.phase().as_str(), change.topic())
             }
             Event::BrokerCheckDone { refused } => format!("broker check done: {refused} refused"),
-            Event::Stale { reasons } => format!("stale: {}", reasons.len()),
+            Event::PlanRefused { reasons, .. } => format!("plan refused: {reasons:?}"),
             Event::Cancelled => "cancelled".into(),
             Event::Failed { error } => format!("failed: {error}"),
             Event::Preflight { changes } => format!("preflight: {changes}"),

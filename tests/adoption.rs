@@ -94,7 +94,15 @@ async fn list_and_describe() {
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
 
     let pattern = format!("^{}", regex::escape(&ws.prefix));
-    let list = ws.run(&["list", "--match", &pattern]);
+    // A new topic reaches every broker's metadata a moment after the one that verified it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let list = loop {
+        let list = ws.run(&["list", "--match", &pattern]);
+        if list.stdout.lines().count() == 2 || Instant::now() > deadline {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
     list.expect_code(0);
     let lines: Vec<&str> = list.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", list.stdout);

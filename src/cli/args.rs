@@ -125,6 +125,9 @@ pub struct ApplyArgs {
     /// Start replication-factor changes and return without waiting for the data to move.
     #[arg(long, conflicts_with = "throttle")]
     pub no_wait: bool,
+    /// Refuse a saved plan older than this (`36h`, `7d`); default: the project's `maxPlanAge`, else 7 days.
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub max_plan_age: Option<u64>,
 }
 
 /// Arguments of `import`.
@@ -188,6 +191,14 @@ pub struct SchemaArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+fn parse_age(text: &str) -> Result<u64, String> {
+    match crate::catalog::duration_in_ms(text) {
+        Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
+        Ok(_) => Err("an age cannot be negative".into()),
+        Err(e) => Err(e.reason),
+    }
 }
 
 fn parse_rate(text: &str) -> Result<u64, String> {

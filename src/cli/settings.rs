@@ -31,6 +31,8 @@ pub struct Env {
     pub stdout_terminal: bool,
     /// Standard error is a terminal.
     pub stderr_terminal: bool,
+    /// When the process started, in seconds since 1970 (UTC).
+    pub now_unix: u64,
 }
 
 impl Env {
@@ -43,6 +45,7 @@ impl Env {
             stdin_terminal: std::io::stdin().is_terminal(),
             stdout_terminal: std::io::stdout().is_terminal(),
             stderr_terminal: std::io::stderr().is_terminal(),
+            now_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         }
     }
 
@@ -90,8 +93,13 @@ impl Settings {
     pub fn resolve(cli: Cli, env: &Env) -> Settings {
         let Cli { project, no_color, verbose, command } = cli;
         let color = !no_color && !env.no_color();
-        let common =
-            Common { project, style: Style { color: color && env.stdout_terminal }, verbose, lookup: env.lookup() };
+        let common = Common {
+            project,
+            style: Style { color: color && env.stdout_terminal },
+            verbose,
+            lookup: env.lookup(),
+            now_unix: env.now_unix,
+        };
         let stderr =
             Stderr { style: Style { color: color && env.stderr_terminal }, terminal: env.stderr_terminal, verbose };
         let command = match command {
@@ -124,7 +132,7 @@ fn plan_settings(args: PlanArgs) -> plan::Settings {
 }
 
 fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
-    let ApplyArgs { connect, paths, auto_approve, prune, max_destroy, throttle, no_wait } = args;
+    let ApplyArgs { connect, paths, auto_approve, prune, max_destroy, throttle, no_wait, max_plan_age } = args;
     let source = match saved_plan(&paths) {
         Some(path) => apply::Source::Saved(path),
         None => apply::Source::Files { paths, prune },
@@ -136,6 +144,7 @@ fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
         interactive: env.stdin_terminal,
         guards: Guards { max_destroy },
         options: Options { throttle, wait: !no_wait, ..Options::default() },
+        max_plan_age,
     }
 }
 

@@ -105,6 +105,11 @@ impl FakeCluster {
         self.inner.state.lock().unwrap().live.cluster.release = Some(release);
     }
 
+    /// Gives the cluster an id, as a formatted cluster has.
+    pub fn set_cluster_id(&self, id: &str) {
+        self.inner.state.lock().unwrap().live.cluster.id = Some(id.to_owned());
+    }
+
     /// Creates a topic directly, as another tool would.
     pub fn create_topic(&self, topic: &str, partitions: u32) {
         let new = NewTopic { name: topic.into(), partitions, replication_factor: Some(1), configs: BTreeMap::new() };

@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::{Common, Loaded, Target, cluster, describe};
+use super::{Common, Loaded, Target};
 use crate::apply::{self, Guards, Options};
 use crate::cluster::{Admin, Connect};
 use crate::desired::{Desired, Sources};
-use crate::live::Scope;
-use crate::plan::{self, Change, ExitStatus, Plan, SavedPlan};
+use crate::plan::{self, Change, ExitStatus, Plan, Refusal, SavedPlan};
 use crate::render;
 use crate::report::{Event, Reporter};
 
@@ -30,6 +29,9 @@ pub struct Settings {
     pub guards: Guards,
     /// How replication-factor changes run.
     pub options: Options,
+    /// How old a saved plan may be, in seconds (`--max-plan-age`); `None`: the project's `maxPlanAge`,
+    /// else [`DEFAULT_MAX_PLAN_AGE`].
+    pub max_plan_age: Option<u64>,
 }
 
 /// What `apply` applies.
@@ -54,14 +56,14 @@ pub async fn run(
     out: &mut dyn Write,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
-    let Settings { target, source, auto_approve, interactive, guards, options } = settings;
+    let Settings { target, source, auto_approve, interactive, guards, options, max_plan_age } = settings;
     // Fail before any work when nobody can answer the prompt: CI must never hang.
     if !auto_approve && !interactive {
         bail!("refusing to apply without --auto-approve: standard input is not a terminal, so nobody can confirm");
     }
     let run = Run { out, reporter, auto_approve, guards, options };
     match source {
-        Source::Saved(path) => saved(common, &target, &path, connect, run).await,
+        Source::Saved(path) => saved(common, &target, &path, max_plan_age, connect, run).await,
         Source::Files { paths, prune } => {
             let options = plan::Options { prune };
             let planned = super::plan::make(common, &target, paths, options, connect, run.reporter).await?;
@@ -80,18 +82,20 @@ struct Run<'a> {
     options: Options,
 }
 
-/// Applies a plan saved by `plan --out`: exactly its changes, and only if the topics it touches look as
-/// they did when it was made.
+/// Applies a plan saved by `plan --out`, as a commitment: only if it is the text topicform wrote, for
+/// this cluster, not too old, and a fresh plan made now from the same files and options equals it.
 async fn saved(
     common: &Common,
     target: &Target,
     path: &Path,
+    max_plan_age: Option<u64>,
     connect: &impl Connect,
     run: Run<'_>,
 ) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the saved plan `{}`", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text)
-        .with_context(|| format!("`{}` is not a plan saved by `topicform plan --out`", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
+        format!("`{}` is not a plan saved by this version of `topicform plan --out`", path.display())
+    })?;
     if saved.plan.format_version != plan::FORMAT_VERSION {
         bail!(
             "`{}` has plan format {}, this topicform reads format {}; make the plan again with this version",
@@ -106,19 +110,45 @@ async fn saved(
         bail!("the plan was made for cluster `{}`, not `{name}`", saved.cluster);
     }
     let mut sources = Sources::default();
-    let Loaded::Ok((_, cluster)) = cluster(common, Some(&saved.cluster), &mut sources, run.reporter) else {
+    let Loaded::Ok(Some(project)) = super::project(common, &mut sources, true, run.reporter) else {
         return Ok(ExitStatus::Failure);
     };
-    let scope = Scope::new(saved.topics().map(str::to_owned), &[], &[])?;
+    let max_age = match max_plan_age.map(Ok).or_else(|| project.max_plan_age()) {
+        Some(Ok(secs)) => secs,
+        Some(Err(e)) => {
+            run.reporter.event(Event::Problems { problems: &[e], sources: &sources });
+            return Ok(ExitStatus::Failure);
+        }
+        None => DEFAULT_MAX_PLAN_AGE,
+    };
+    let mut refusals = Vec::new();
+    if !SavedPlan::is_sealed(&text) {
+        refusals.push(Refusal::Edited);
+    }
+    // The same inputs as the plan: its cluster, its topic paths, its options.
     let target = Target { cluster: Some(saved.cluster.clone()), timeout: target.timeout };
-    let (admin, live) = describe(common, connect, &cluster, &target, &scope, run.reporter).await?;
-    let stale = saved.staleness(&live);
-    if !stale.is_empty() {
-        run.reporter.event(Event::Stale { reasons: &stale });
+    let paths: Vec<PathBuf> = saved.made.paths.iter().map(PathBuf::from).collect();
+    let options = plan::Options { prune: saved.made.prune };
+    let Some(fresh) = super::plan::make(common, &target, paths, options, connect, run.reporter).await? else {
+        return Ok(ExitStatus::Failure);
+    };
+    refusals.extend(saved.refusals(
+        &fresh.plan,
+        &plan::desired_digest(&fresh.desired),
+        fresh.live.cluster.id.as_deref(),
+        &fresh.live,
+        common.now_unix,
+        max_age,
+    ));
+    if !refusals.is_empty() {
+        run.reporter.event(Event::PlanRefused { path, reasons: &refusals });
         return Ok(ExitStatus::Failure);
     }
-    run.apply(common, &saved.plan, &saved.desired(), &admin).await
+    run.apply(common, &saved.plan, &fresh.desired, &fresh.admin).await
 }
+
+/// How old a saved plan may be when neither `--max-plan-age` nor `maxPlanAge` says: 7 days.
+pub const DEFAULT_MAX_PLAN_AGE: u64 = 7 * 86_400;
 
 impl Run<'_> {
     async fn apply(

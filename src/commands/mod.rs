@@ -41,6 +41,8 @@ pub struct Common {
     pub verbose: u8,
     /// `${VAR}` resolution.
     pub lookup: Lookup,
+    /// When the run started, in seconds since 1970 (UTC): saved plans record it and check their age.
+    pub now_unix: u64,
 }
 
 /// Which cluster and how long to wait for it: what every cluster command shares.

@@ -11,7 +11,7 @@ use crate::apply;
 use crate::cluster::Connect;
 use crate::desired::{self as files, Desired, ErrorKind, ReleaseBasis, Severity, Sources};
 use crate::live::{Live, Scope};
-use crate::plan::{self, ExitStatus, Plan, SavedPlan};
+use crate::plan::{self, ExitStatus, Made, Plan, SavedPlan};
 use crate::render;
 use crate::report::{Event, Reporter};
 
@@ -107,6 +107,7 @@ pub async fn run(
 ) -> anyhow::Result<ExitStatus> {
     let Settings { target, paths, detailed_exitcode, format, out: save, prune, validate_on_broker } = settings;
     let options = plan::Options { prune };
+    let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let Some(planned) = make(common, &target, paths, options, connect, reporter).await? else {
         return Ok(ExitStatus::Failure);
     };
@@ -116,8 +117,17 @@ pub async fn run(
         Format::Json => render::json(&planned.plan, out)?,
     }
     if let Some(path) = &save {
-        let saved = SavedPlan::new(planned.plan.clone(), &planned.cluster, &planned.desired, &planned.live);
-        let text = serde_json::to_string_pretty(&saved)? + "\n";
+        let made = Made {
+            cluster_id: planned.live.cluster.id.clone(),
+            desired_digest: plan::desired_digest(&planned.desired),
+            paths: given,
+            prune,
+            at_unix: common.now_unix,
+            at: plan::utc(common.now_unix),
+            by: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        let saved = SavedPlan::new(planned.plan.clone(), &planned.cluster, &planned.desired, &planned.live, made);
+        let text = saved.to_text();
         std::fs::write(path, text).with_context(|| format!("writing the plan to `{}`", path.display()))?;
         reporter.event(Event::PlanSaved { path });
     }

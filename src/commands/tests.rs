@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::*;
 use crate::apply::{Guards, Options};
 use crate::cluster::fake::FakeCluster;
+use crate::plan::ExitStatus;
 use crate::report::Recorder;
 
 /// A project on disk with one cluster, `fake`, and the topic files given.
@@ -34,6 +35,7 @@ impl Project {
             style: crate::render::Style::default(),
             verbose: 0,
             lookup: Arc::new(|_: &str| None),
+            now_unix: 1_764_576_000,
         }
     }
 }
@@ -62,6 +64,7 @@ fn apply(options: Options) -> Command {
         interactive: false,
         guards: Guards::default(),
         options,
+        max_plan_age: None,
     })
 }
 
@@ -200,6 +203,7 @@ async fn a_saved_plan_applies_as_reviewed_and_a_stale_one_is_refused() {
             interactive: false,
             guards: Guards::default(),
             options: Options::default(),
+            max_plan_age: None,
         })
     };
     // Someone else creates one of the planned topics in between.
@@ -211,4 +215,94 @@ async fn a_saved_plan_applies_as_reviewed_and_a_stale_one_is_refused() {
     run(&project, command(Some(&saved)), &cluster).await;
     let shown = run(&project, apply_saved(), &cluster).await;
     assert!(shown.starts_with("status: Ok(Success)") && shown.contains("Verified"), "{shown}");
+}
+
+/// The artifact hole: whatever can change the plan file between review and merge cannot change what
+/// apply does. Every edit, another cluster and an old plan are refused, and nothing changes.
+#[tokio::test(start_paused = true)]
+async fn a_saved_plan_is_a_commitment() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    cluster.set_cluster_id("cluster-a");
+    cluster.create_topic("victim", 1);
+    let saved = project.path("plan.json");
+    let plan_command = Command::Plan(plan::Settings {
+        target: target(),
+        paths: vec![],
+        detailed_exitcode: false,
+        format: plan::Format::Json,
+        out: Some(saved.clone()),
+        prune: false,
+        validate_on_broker: false,
+    });
+    run(&project, plan_command, &cluster).await;
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let apply_saved = |common: Common| {
+        let saved = saved.clone();
+        let cluster = cluster.clone();
+        async move {
+            let command = Command::Apply(apply::Settings {
+                target: target(),
+                source: apply::Source::Saved(saved),
+                auto_approve: true,
+                interactive: false,
+                guards: Guards::default(),
+                options: Options::default(),
+                max_plan_age: None,
+            });
+            let (mut out, mut events) = (Vec::new(), Recorder::default());
+            let status = super::run(&common, command, &cluster, &mut out, &mut events).await.unwrap();
+            (status, events.lines.join("\n"))
+        }
+    };
+    let before = cluster.snapshot();
+    let edits = [
+        (
+            "an added deletion",
+            text.replacen(
+                "\"changes\": [",
+                "\"changes\": [\n    {\"action\": \"delete_topic\", \"topic\": \"victim\", \"partitions\": 1, \"reason\": \"declared\"},",
+                1,
+            ),
+        ),
+        ("a changed value", text.replacen("\"retention.ms\": \"86400000\"", "\"retention.ms\": \"1\"", 1)),
+        ("a removed change", {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let mut v = v;
+            v["changes"].as_array_mut().unwrap().pop();
+            serde_json::to_string_pretty(&v).unwrap() + "\n"
+        }),
+    ];
+    for (what, edited) in edits {
+        assert_ne!(edited, text, "{what}");
+        std::fs::write(&saved, &edited).unwrap();
+        let (status, events) = apply_saved(project.common()).await;
+        assert_eq!(status, ExitStatus::Failure, "{what}: {events}");
+        assert!(events.contains("Edited"), "{what}: {events}");
+        assert_eq!(cluster.snapshot().topics, before.topics, "{what}: nothing changed");
+    }
+
+    // Not edited, but too old, or for another cluster.
+    std::fs::write(&saved, &text).unwrap();
+    let mut later = project.common();
+    later.now_unix += 8 * 86_400;
+    let (status, events) = apply_saved(later).await;
+    assert_eq!(status, ExitStatus::Failure);
+    assert!(events.contains("TooOld { age_secs: 691200, max_secs: 604800 }"), "{events}");
+    cluster.set_cluster_id("cluster-b");
+    let (status, events) = apply_saved(project.common()).await;
+    assert!(status == ExitStatus::Failure && events.contains("OtherCluster"), "{events}");
+    assert_eq!(cluster.snapshot().topics, before.topics, "nothing changed");
+
+    // The files changed since: refused too.
+    cluster.set_cluster_id("cluster-a");
+    std::fs::write(project.path("topics/t.yaml"), TOPICS.replace("1d", "2d")).unwrap();
+    let (status, events) = apply_saved(project.common()).await;
+    assert!(status == ExitStatus::Failure && events.contains("FilesChanged"), "{events}");
+
+    // As written, fresh and for the same cluster and files: applied.
+    std::fs::write(project.path("topics/t.yaml"), TOPICS).unwrap();
+    let (status, events) = apply_saved(project.common()).await;
+    assert_eq!(status, ExitStatus::Success, "{events}");
+    assert!(cluster.snapshot().topics.contains_key("payments"));
 }

@@ -261,6 +261,12 @@ pub enum ErrorKind {
         /// Where the release comes from.
         basis: ReleaseBasis,
     },
+    /// `maxPlanAge` that is not a duration.
+    #[error("`maxPlanAge` is {reason}")]
+    InvalidMaxPlanAge {
+        /// What is wrong.
+        reason: String,
+    },
     /// `kafkaVersion` that is not a release topicform supports.
     #[error("`kafkaVersion` of cluster `{cluster}` is {reason}")]
     BadRelease {

@@ -42,6 +42,10 @@ pub struct ProjectDoc {
     /// The project's own rules for topics.
     #[serde(default)]
     pub policy: Option<PolicyDoc>,
+    /// How old a saved plan `apply` still takes (`7d`, `36h`; default 7 days); `--max-plan-age` wins.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub max_plan_age: Option<Spanned<String>>,
 }
 
 /// What happens to a live topic override that the files do not declare.
@@ -223,6 +227,22 @@ impl Project {
             }
             _ => Err(errors),
         }
+    }
+
+    /// `maxPlanAge`, in seconds, if the project sets it.
+    pub fn max_plan_age(&self) -> Option<Result<u64, Error>> {
+        let written = self.doc.max_plan_age.as_ref()?;
+        Some(match crate::catalog::duration_in_ms(&written.value) {
+            Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
+            Ok(_) => Err(Error::at(
+                ErrorKind::InvalidMaxPlanAge { reason: "negative".into() },
+                self.locate(&written.referenced),
+            )),
+            Err(invalid) => Err(Error::at(
+                ErrorKind::InvalidMaxPlanAge { reason: invalid.reason },
+                self.locate(&written.referenced),
+            )),
+        })
     }
 
     /// The `kafkaVersion` of cluster `name`, if it declares one.

@@ -11,4 +11,4 @@ pub use model::{
     Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Phase, Plan,
     RatedChange, Risk, Summary,
 };
-pub use saved::{Fingerprint, SavedPlan, SavedTopic, Stale};
+pub use saved::{Fingerprint, Made, Refusal, SavedPlan, SavedTopic, Stale, desired_digest, utc};

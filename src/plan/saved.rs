@@ -1,6 +1,10 @@
-//! Saved plans: `plan --out plan.json` records the plan together with what the cluster looked like
-//! for every topic it touches, so that `apply plan.json` can refuse a plan that the cluster has moved
-//! away from, and apply exactly what was reviewed otherwise. Pure: no I/O.
+//! Saved plans: `plan --out plan.json` records the plan together with what it was made from (the
+//! cluster's id, a digest of the desired state, the topic paths and options), when and by which
+//! version, what the cluster looked like for every topic it touches, and a digest of the file's own
+//! text. A saved plan is a commitment, not a script: `apply plan.json` makes a fresh plan from the same
+//! inputs and applies only when it equals the saved one ([`SavedPlan::refusals`]); any edit of the file,
+//! another cluster, other files, an old plan or a cluster that moved is refused, naming why. Pure: no
+//! I/O and no clock (the caller gives the time).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +31,62 @@ pub struct SavedPlan {
     /// What the cluster held for every topic the plan touches when the plan was made; `null` for a
     /// topic that did not exist.
     pub observed: BTreeMap<String, Option<Fingerprint>>,
+    /// What the plan was made from, and when.
+    pub made: Made,
+    /// SHA-256 of the file's text with this field's value zeroed: any edit of the file changes it.
+    pub digest: String,
+}
+
+/// What a saved plan was made from, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Made {
+    /// The cluster's id, as DescribeCluster reported it.
+    pub cluster_id: Option<String>,
+    /// SHA-256 of every topic the files declare for the cluster (after its overrides), in canonical
+    /// form: another file set gives another digest.
+    pub desired_digest: String,
+    /// The topic files or directories given to `plan` (empty: the project's).
+    pub paths: Vec<String>,
+    /// Whether it was made with `--prune`.
+    pub prune: bool,
+    /// When, in seconds since 1970-01-01 UTC.
+    pub at_unix: u64,
+    /// When, as UTC (`2026-12-01T08:20:00Z`), for people.
+    pub at: String,
+    /// The topicform version that made it.
+    pub by: String,
+}
+
+/// Why `apply` refuses a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The file is not the text topicform wrote.
+    Edited,
+    /// The plan was made for another cluster (another id).
+    OtherCluster {
+        /// The id recorded in the plan.
+        saved: Option<String>,
+        /// The id the cluster has now.
+        now: Option<String>,
+    },
+    /// The topic files declare something else now.
+    FilesChanged,
+    /// Older than allowed.
+    TooOld {
+        /// Its age.
+        age_secs: u64,
+        /// The limit.
+        max_secs: u64,
+    },
+    /// A topic the plan touches changed on the cluster.
+    Stale(Stale),
+    /// A fresh plan from the same inputs has this change, which the saved plan lacks.
+    NotInSaved(Change),
+    /// The saved plan has this change, which a fresh plan lacks.
+    NotInFresh(Change),
+    /// A fresh plan's blocked changes differ from the saved plan's.
+    BlockedDiffer,
 }
 
 /// A declared topic, as saved.
@@ -71,25 +131,111 @@ impl Fingerprint {
     }
 }
 
+/// SHA-256 of `bytes`, in lower-case hex.
+fn sha256(bytes: &[u8]) -> String {
+    openssl::sha::sha256(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const ZERO_DIGEST: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A digest of the desired state: every declared topic, in canonical form, sorted by name.
+pub fn desired_digest(desired: &Desired) -> String {
+    let topics: Vec<SavedTopic> = desired.topics.values().map(SavedTopic::of).collect();
+    sha256(serde_json::to_string(&topics).expect("topics are JSON").as_bytes())
+}
+
+/// `secs` since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (UTC; the proleptic Gregorian calendar, as RFC 3339).
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+impl SavedTopic {
+    fn of(t: &DesiredTopic) -> SavedTopic {
+        SavedTopic {
+            name: t.name.clone(),
+            partitions: t.partitions,
+            replication_factor: t.replication_factor,
+            configs: t.configs.clone(),
+            config_mode: t.config_mode,
+            delete: t.delete,
+        }
+    }
+}
+
 impl SavedPlan {
-    /// Records `plan`, made for `cluster` from `desired` and `live`.
-    pub fn new(plan: Plan, cluster: &str, desired: &Desired, live: &Live) -> Self {
+    /// Records `plan`, made for `cluster` from `desired` and `live`, as `made` says (its digest field is
+    /// filled in here).
+    pub fn new(plan: Plan, cluster: &str, desired: &Desired, live: &Live, made: Made) -> Self {
         let touched: BTreeSet<&str> =
             plan.changes.iter().map(Change::topic).chain(plan.blocked.iter().map(|b| b.topic.as_str())).collect();
-        let desired = touched
-            .iter()
-            .filter_map(|t| desired.topics.get(*t))
-            .map(|t| SavedTopic {
-                name: t.name.clone(),
-                partitions: t.partitions,
-                replication_factor: t.replication_factor,
-                configs: t.configs.clone(),
-                config_mode: t.config_mode,
-                delete: t.delete,
-            })
-            .collect();
+        let desired = touched.iter().filter_map(|t| desired.topics.get(*t)).map(SavedTopic::of).collect();
         let observed = touched.iter().map(|t| (t.to_string(), live.topics.get(*t).map(Fingerprint::of))).collect();
-        SavedPlan { plan, cluster: cluster.to_owned(), desired, observed }
+        SavedPlan { plan, cluster: cluster.to_owned(), desired, observed, made, digest: ZERO_DIGEST.to_owned() }
+    }
+
+    /// The file's text, with its digest.
+    pub fn to_text(&self) -> String {
+        let unsealed = SavedPlan { digest: ZERO_DIGEST.to_owned(), ..self.clone() };
+        let text = serde_json::to_string_pretty(&unsealed).expect("a plan is JSON") + "\n";
+        let digest = sha256(text.as_bytes());
+        text.replacen(&format!("\"digest\": \"{ZERO_DIGEST}\""), &format!("\"digest\": \"{digest}\""), 1)
+    }
+
+    /// Whether `text` is exactly what [`SavedPlan::to_text`] wrote: its digest matches its content.
+    pub fn is_sealed(text: &str) -> bool {
+        let Some(start) = text.rfind("\"digest\": \"") else { return false };
+        let hex_at = start + "\"digest\": \"".len();
+        let Some(hex) = text.get(hex_at..hex_at + 64) else { return false };
+        let unsealed = format!("{}{ZERO_DIGEST}{}", &text[..hex_at], &text[hex_at + 64..]);
+        sha256(unsealed.as_bytes()) == hex
+    }
+
+    /// Why this saved plan must not be applied, given a `fresh` plan made now from the same inputs, the
+    /// digest of the desired state now, the cluster's id now, what the cluster holds now, the time now
+    /// and the age limit. Empty: apply it.
+    pub fn refusals(
+        &self,
+        fresh: &Plan,
+        desired_digest: &str,
+        cluster_id: Option<&str>,
+        live: &Live,
+        now_unix: u64,
+        max_age_secs: u64,
+    ) -> Vec<Refusal> {
+        let mut out = Vec::new();
+        if self.made.cluster_id.as_deref() != cluster_id {
+            out.push(Refusal::OtherCluster { saved: self.made.cluster_id.clone(), now: cluster_id.map(str::to_owned) });
+        }
+        let age = now_unix.saturating_sub(self.made.at_unix);
+        if age > max_age_secs {
+            out.push(Refusal::TooOld { age_secs: age, max_secs: max_age_secs });
+        }
+        if self.made.desired_digest != desired_digest {
+            out.push(Refusal::FilesChanged);
+        }
+        out.extend(self.staleness(live).into_iter().map(Refusal::Stale));
+        for c in fresh.changes.iter().filter(|c| !self.plan.changes.contains(c)) {
+            out.push(Refusal::NotInSaved(c.clone()));
+        }
+        for c in self.plan.changes.iter().filter(|c| !fresh.changes.contains(c)) {
+            out.push(Refusal::NotInFresh(c.clone()));
+        }
+        if fresh.blocked != self.plan.blocked {
+            out.push(Refusal::BlockedDiffer);
+        }
+        out
     }
 
     /// The topics the plan touches.
@@ -274,7 +420,7 @@ mod tests {
             vec![],
         );
         let then = live(&[("a", topic(1, &[("retention.ms", "1000")]))]);
-        let saved = SavedPlan::new(plan, "prod", &Desired::default(), &then);
+        let saved = SavedPlan::new(plan, "prod", &Desired::default(), &then, made());
         assert_eq!(saved.staleness(&then), Vec::<Stale>::new());
 
         let now = live(&[("a", topic(2, &[("retention.ms", "2000"), ("segment.ms", "1")])), ("new", topic(1, &[]))]);
@@ -293,9 +439,70 @@ mod tests {
     fn round_trips_through_json() {
         let plan =
             Plan::new(vec![Change::AddPartitions { topic: "a".into(), from: 1, to: 2, assignments: vec![] }], vec![]);
-        let saved = SavedPlan::new(plan, "prod", &Desired::default(), &live(&[("a", topic(1, &[]))]));
+        let saved = SavedPlan::new(plan, "prod", &Desired::default(), &live(&[("a", topic(1, &[]))]), made());
         let json = serde_json::to_string(&saved).unwrap();
         let back: SavedPlan = serde_json::from_str(&json).unwrap();
         assert_eq!(back, saved);
+    }
+
+    fn made() -> Made {
+        Made {
+            cluster_id: Some("abc".into()),
+            desired_digest: "d1".into(),
+            paths: vec![],
+            prune: false,
+            at_unix: 1_000_000,
+            at: utc(1_000_000),
+            by: "0.1.0".into(),
+        }
+    }
+
+    #[test]
+    fn utc_times() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_764_577_235), "2025-12-01T08:20:35Z");
+        assert_eq!(utc(4_107_542_399), "2100-02-28T23:59:59Z");
+    }
+
+    #[test]
+    fn any_edit_of_the_text_breaks_the_seal() {
+        let plan =
+            Plan::new(vec![Change::AddPartitions { topic: "a".into(), from: 1, to: 2, assignments: vec![] }], vec![]);
+        let text = SavedPlan::new(plan, "prod", &Desired::default(), &live(&[("a", topic(1, &[]))]), made()).to_text();
+        assert!(SavedPlan::is_sealed(&text));
+        let back: SavedPlan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.to_text(), text, "the same plan writes the same text");
+        for (from, to) in [("\"to\": 2", "\"to\": 3"), ("\"prod\"", "\"prof\""), ("\n", "\n ")] {
+            let edited = text.replacen(from, to, 1);
+            assert_ne!(edited, text);
+            assert!(!SavedPlan::is_sealed(&edited), "{from} -> {to}");
+        }
+        assert!(!SavedPlan::is_sealed("{}"));
+    }
+
+    #[test]
+    fn refusals_name_every_difference() {
+        let grow = Change::AddPartitions { topic: "a".into(), from: 1, to: 2, assignments: vec![] };
+        let then = live(&[("a", topic(1, &[]))]);
+        let saved = SavedPlan::new(Plan::new(vec![grow.clone()], vec![]), "prod", &Desired::default(), &then, made());
+        let same = Plan::new(vec![grow.clone()], vec![]);
+        assert_eq!(saved.refusals(&same, "d1", Some("abc"), &then, 1_000_100, 3600), []);
+
+        let delete =
+            Change::DeleteTopic { topic: "a".into(), partitions: 1, reason: crate::plan::DeleteReason::Declared };
+        let fresh = Plan::new(vec![delete.clone()], vec![]);
+        let now = live(&[("a", topic(2, &[]))]);
+        assert_eq!(
+            saved.refusals(&fresh, "d2", Some("xyz"), &now, 1_000_000 + 7200, 3600),
+            [
+                Refusal::OtherCluster { saved: Some("abc".into()), now: Some("xyz".into()) },
+                Refusal::TooOld { age_secs: 7200, max_secs: 3600 },
+                Refusal::FilesChanged,
+                Refusal::Stale(Stale::Partitions { topic: "a".into(), then: 1, now: 2 }),
+                Refusal::NotInSaved(delete),
+                Refusal::NotInFresh(grow),
+            ]
+        );
     }
 }

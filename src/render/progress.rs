@@ -6,7 +6,7 @@
 use std::io::{BufRead, Write};
 
 use super::{Style, describe, diagnostics};
-use crate::plan::Change;
+use crate::plan::{Change, Refusal};
 use crate::report::{Event, Reporter};
 
 /// Draws events on `err`; reads the prompt's answer from `input`.
@@ -81,12 +81,12 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
             Event::BrokerCheckDone { refused } => self.line(&format!(
                 "The brokers would refuse {refused} change(s); apply would stop before changing anything."
             )),
-            Event::Stale { reasons } => {
-                self.line("The cluster changed since the plan was made, so it is not applied:");
+            Event::PlanRefused { path, reasons } => {
+                self.line(&format!("The saved plan `{}` is not applied:", path.display()));
                 for reason in reasons {
-                    self.line(&format!("  - {reason}"));
+                    self.line(&format!("  - {}", refusal(reason)));
                 }
-                self.line("Make a new plan and review it.");
+                self.line("Nothing was changed. Make a new plan and review it.");
             }
             Event::Cancelled => self.line("Apply cancelled; nothing was changed."),
             Event::Failed { error } => self.line(&format!("error: {error}")),
@@ -154,6 +154,41 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
         let _ = self.err.flush();
         let mut answer = String::new();
         self.input.read_line(&mut answer).is_ok() && answer.trim() == "yes"
+    }
+}
+
+/// One reason to refuse a saved plan, in words.
+fn refusal(reason: &Refusal) -> String {
+    match reason {
+        Refusal::Edited => "the file is not the text `topicform plan --out` wrote: it was edited".into(),
+        Refusal::OtherCluster { saved, now } => format!(
+            "it was made for a cluster with id `{}`, and this cluster's id is `{}`",
+            saved.as_deref().unwrap_or("unknown"),
+            now.as_deref().unwrap_or("unknown")
+        ),
+        Refusal::FilesChanged => "the topic files declare something else now".into(),
+        Refusal::TooOld { age_secs, max_secs } => format!(
+            "it is {} old, older than the {} allowed (`--max-plan-age`, `maxPlanAge`)",
+            age(*age_secs),
+            age(*max_secs)
+        ),
+        Refusal::Stale(stale) => stale.to_string(),
+        Refusal::NotInSaved(change) => format!("a fresh plan would also {}", describe(change)),
+        Refusal::NotInFresh(change) => {
+            format!("the saved plan would {}, which a fresh plan does not", describe(change))
+        }
+        Refusal::BlockedDiffer => "a fresh plan blocks other changes than the saved one".into(),
+    }
+}
+
+/// `3d 4h`, `2h 5m`, `45s`.
+fn age(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
     }
 }
 

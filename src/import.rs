@@ -169,6 +169,8 @@ mod tests {
         let live = Live {
             brokers: BTreeMap::new(),
             cluster: Default::default(),
+            moving: Default::default(),
+            throttled_brokers: Default::default(),
             topics: BTreeMap::from([
                 (
                     "payments.ledger.v1".into(),

@@ -18,7 +18,19 @@ pub struct Live {
     pub topics: BTreeMap<String, LiveTopic>,
     /// The cluster's id and release.
     pub cluster: ClusterInfo,
+    /// Partitions of topics in scope whose reassignment is still running, by topic.
+    pub moving: BTreeMap<String, BTreeSet<i32>>,
+    /// Brokers with a replication throttle rate set (`leader/follower.replication.throttled.rate`).
+    pub throttled_brokers: BTreeSet<i32>,
 }
+
+/// The topic configs that throttle replication of a reassignment: apply sets and removes them with the
+/// move, and the diff never treats them as plain configs.
+pub const THROTTLED_REPLICAS: [&str; 2] =
+    ["leader.replication.throttled.replicas", "follower.replication.throttled.replicas"];
+
+/// The broker configs that throttle replication.
+pub const THROTTLE_RATES: [&str; 2] = ["leader.replication.throttled.rate", "follower.replication.throttled.rate"];
 
 /// What a cluster says of itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -17,10 +17,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli::run(cli, &env)) {
+    let outcome = runtime.block_on(cli::run(cli, &env));
+    // librdkafka calls still blocking a thread (past the deadline) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
         Ok(ExitStatus::Success) => ExitCode::SUCCESS,
         Ok(ExitStatus::ChangesPending) => ExitCode::from(2),
         Ok(ExitStatus::Failure) => ExitCode::from(1),
+        Ok(ExitStatus::Interrupted) => ExitCode::from(130),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -423,8 +423,9 @@ async fn describe_and_execute_are_batched() {
     assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));
     assert_eq!(
         admin.requests(),
-        4,
-        "one Metadata, one DescribeCluster, one DescribeConfigs for 40 topics and one ApiVersions (the release)"
+        5,
+        "one Metadata, one DescribeCluster, one DescribeConfigs for 40 topics, one ApiVersions (the release) and \
+         one ListPartitionReassignments (moves in progress)"
     );
     let racks: Vec<Option<&str>> = live.brokers.values().map(|b| b.rack.as_deref()).collect();
     assert_eq!(racks, [Some("rack-a"), Some("rack-b"), Some("rack-c")], "racks come from DescribeCluster");

@@ -142,10 +142,11 @@ async fn controller_going_away() {
     let started = Instant::now();
     let failed = ws.run(&["apply", "--auto-approve", "--timeout", "5"]);
     failed.expect_code(1);
-    // Each request waits --timeout; transient failures are retried for about 16 s more.
-    assert!(started.elapsed() < Duration::from_secs(120), "bounded: {:?}", started.elapsed());
-    assert!(failed.stderr.contains(&format!("refused: create topic {t}")), "{}", failed.stderr);
-    assert!(failed.stderr.contains("Timed out"), "{}", failed.stderr);
+    // One deadline: --timeout bounds the whole command, retries included. The bound here is several
+    // times the deadline, a guard against hangs, not a timing test.
+    assert!(started.elapsed() < Duration::from_secs(40), "bounded by the deadline: {:?}", started.elapsed());
+    assert!(failed.stderr.contains(&format!("timed out: create topic {t}")), "{}", failed.stderr);
+    assert!(!failed.stderr.contains("refused:"), "a timeout is not a refusal: {}", failed.stderr);
     assert!(failed.stderr.contains("nothing was applied"), "{}", failed.stderr);
 
     drop(restart);

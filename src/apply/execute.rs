@@ -12,7 +12,8 @@ use crate::cluster::{self, Admin, ConfigAlter, ConfigOp, ErrorCode, Mode, NewPar
 use crate::plan::{Change, Phase};
 use crate::report::{Event, Reporter};
 
-/// Runs `changes`, all of `phase`, in `mode`; one result per change, in order.
+/// Runs `changes`, all of `phase`, in `mode`; one result per change, in order, and the topics that
+/// already existed when they were to be created.
 pub(super) async fn phase(
     admin: &impl Admin,
     phase: Phase,
@@ -20,26 +21,28 @@ pub(super) async fn phase(
     mode: Mode,
     options: &Options,
     reporter: &mut dyn Reporter,
-) -> Vec<Result<(), cluster::Error>> {
+) -> (Vec<Result<(), cluster::Error>>, Vec<String>) {
     match (phase, mode) {
-        (Phase::Reassign, Mode::Validate) => reassign::check(admin, changes).await,
-        (Phase::Reassign, Mode::Execute) => reassign::run(admin, changes, options, reporter).await,
+        (Phase::Reassign, Mode::Validate) => (reassign::check(admin, changes).await, Vec::new()),
+        (Phase::Reassign, Mode::Execute) => (reassign::run(admin, changes, options, reporter).await, Vec::new()),
         // Kafka has no validate-only deletion.
-        (Phase::Delete, Mode::Validate) => vec![Ok(()); changes.len()],
+        (Phase::Delete, Mode::Validate) => (vec![Ok(()); changes.len()], Vec::new()),
         _ => {
             let call = |idx: Vec<usize>| once(admin, phase, idx.into_iter().map(|i| changes[i]).collect(), mode);
-            let mut results = retrying(changes.len(), call, reporter).await;
-            // A topic that already exists when it is to be created counts as created: a concurrent
-            // apply of the same files got there first, and verification checks that it matches.
+            let mut results = retrying(changes.len(), call, options, reporter).await;
+            // A topic that already exists when it is to be created counts as created: another apply of
+            // the same files (or someone else) got there first, and verification checks that it matches.
+            let mut existed = Vec::new();
             for (r, change) in results.iter_mut().zip(changes) {
                 if matches!(change, Change::CreateTopic { .. })
                     && r.as_ref().is_err_and(|e| e.code() == Some(&ErrorCode::TopicAlreadyExists))
                 {
                     reporter.event(Event::AlreadyExisted { topic: change.topic() });
+                    existed.push(change.topic().to_owned());
                     *r = Ok(());
                 }
             }
-            results
+            (results, existed)
         }
     }
 }
@@ -115,10 +118,12 @@ fn config_op(change: &Change) -> Option<ConfigOp> {
 }
 
 /// Calls `call` with the indices of every item, then again with those that failed with a transient
-/// error, as [`retry_delay`] allows; one result per item.
+/// error, as [`retry_delay`] allows, while there is time before the deadline and no request to stop;
+/// one result per item.
 pub(super) async fn retrying<F, Fut>(
     count: usize,
     mut call: F,
+    options: &Options,
     reporter: &mut dyn Reporter,
 ) -> Vec<Result<(), cluster::Error>>
 where
@@ -142,6 +147,9 @@ where
             results[i] = r;
         }
         attempt += 1;
+        if !again.is_empty() && (options.cancel.is_requested() || !options.has_time_for(wait)) {
+            break;
+        }
         if !again.is_empty() {
             reporter.event(Event::Retrying { items: again.len(), attempt, delay: wait });
             tokio::time::sleep(wait).await;

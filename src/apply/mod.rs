@@ -13,9 +13,13 @@ mod reassign;
 mod retry;
 mod verify;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::cluster::{self, Admin, Mode};
+use tokio::time::Instant;
+
+use crate::cluster::{self, Admin, ErrorCode, Mode};
 use crate::desired::Desired;
 use crate::plan::{Change, DeleteReason, Phase, Plan};
 use crate::report::{Event, Reporter, Silent};
@@ -40,9 +44,18 @@ pub enum Error {
         /// The cap.
         max: usize,
     },
-    /// The brokers refused changes in the validate-only preflight.
-    #[error("the brokers refused {} change(s) in the preflight check; nothing was applied", .0.len())]
+    /// The brokers refused changes in the validate-only preflight, or did not answer in time.
+    #[error("{}; nothing was applied", preflight_summary(.0))]
     Preflight(Vec<(Change, cluster::Error)>),
+}
+
+fn preflight_summary(failed: &[(Change, cluster::Error)]) -> String {
+    let timeouts = failed.iter().filter(|(_, e)| e.code().is_some_and(ErrorCode::is_timeout)).count();
+    match (failed.len() - timeouts, timeouts) {
+        (refused, 0) => format!("the brokers refused {refused} change(s) in the preflight check"),
+        (0, t) => format!("the preflight check of {t} change(s) timed out"),
+        (refused, t) => format!("the brokers refused {refused} change(s) in the preflight check, and {t} timed out"),
+    }
 }
 
 /// Limits on what an apply may destroy.
@@ -53,8 +66,8 @@ pub struct Guards {
     pub max_destroy: Option<usize>,
 }
 
-/// How replication-factor changes run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How apply runs: how replication-factor changes run, when it must be done, and how it is stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Limit replication traffic to this many bytes per second per broker while data moves; the
     /// throttle is set before and removed after.
@@ -62,13 +75,89 @@ pub struct Options {
     /// Wait until the brokers finish copying (default), or return once the reassignment is accepted;
     /// then verification is skipped, and says so.
     pub wait: bool,
-    /// How long to wait at most.
+    /// How long to wait for replicas to move, at most (the deadline may end it sooner).
     pub wait_timeout: Duration,
+    /// When the whole command must be done: retries, waits and verification stop there (tokio's clock,
+    /// the monotonic clock outside tests).
+    pub deadline: Option<Instant>,
+    /// Asks apply to stop (SIGINT, SIGTERM).
+    pub cancel: Cancel,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { throttle: None, wait: true, wait_timeout: Duration::from_secs(3600) }
+        Options {
+            throttle: None,
+            wait: true,
+            wait_timeout: Duration::from_secs(3600),
+            deadline: None,
+            cancel: Cancel::default(),
+        }
+    }
+}
+
+impl Options {
+    /// Whether there is time for `delay` more before the deadline.
+    pub(crate) fn has_time_for(&self, delay: Duration) -> bool {
+        self.deadline.is_none_or(|d| Instant::now() + delay < d)
+    }
+
+    /// What is left before the deadline, or `cap` when that is less.
+    pub(crate) fn left(&self, cap: Duration) -> Duration {
+        self.deadline.map_or(cap, |d| d.saturating_duration_since(Instant::now()).min(cap))
+    }
+}
+
+/// A request to stop, shared between the signal handler and apply. Apply stops sending new requests,
+/// gives those in flight [`GRACE`] to answer, and reports what was done, what was not and what is
+/// unknown.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    requested: AtomicBool,
+    running: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+/// How long requests in flight may still answer after a request to stop.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Cancel {}
+
+impl Cancel {
+    /// Asks apply to stop. Returns whether an apply is running (else the caller may simply exit).
+    pub fn request(&self) -> bool {
+        self.0.requested.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+        self.0.running.load(Ordering::SeqCst)
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_requested(&self) -> bool {
+        self.0.requested.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once a stop is asked for.
+    pub async fn requested(&self) {
+        loop {
+            let notified = self.0.notify.notified();
+            if self.is_requested() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn running(&self, yes: bool) {
+        self.0.running.store(yes, Ordering::SeqCst);
     }
 }
 
@@ -77,6 +166,11 @@ impl Default for Options {
 pub struct ApplyReport {
     /// Each planned change and its result, in plan order.
     pub outcomes: Vec<(Change, Result<(), cluster::Error>)>,
+    /// Topics that were to be created and already existed: someone else made them since the plan.
+    /// Their creates count as done; verification compares them with the files.
+    pub already_existed: Vec<String>,
+    /// Apply was asked to stop before it was done.
+    pub interrupted: bool,
     /// What the check after the changes found.
     pub verify: Verify,
 }
@@ -97,7 +191,9 @@ pub enum Verify {
 impl ApplyReport {
     /// True when every change succeeded and the cluster converged.
     pub fn is_success(&self) -> bool {
-        self.outcomes.iter().all(|(_, r)| r.is_ok()) && matches!(self.verify, Verify::Converged | Verify::Skipped(_))
+        !self.interrupted
+            && self.outcomes.iter().all(|(_, r)| r.is_ok())
+            && matches!(self.verify, Verify::Converged | Verify::Skipped(_))
     }
 
     /// The changes that failed.
@@ -138,9 +234,22 @@ pub async fn run(
         return Err(Error::Blocked(plan.blocked.len()));
     }
     check_guards(plan, guards)?;
+    options.cancel.running(true);
+    let report = run_armed(plan, desired, admin, options, reporter).await;
+    options.cancel.running(false);
+    report
+}
+
+async fn run_armed(
+    plan: &Plan,
+    desired: &Desired,
+    admin: &impl Admin,
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> Result<ApplyReport, Error> {
     if !plan.changes.is_empty() {
         reporter.event(Event::Preflight { changes: plan.changes.len() });
-        let checked = by_phase(admin, &plan.changes, Mode::Validate, options, reporter).await;
+        let (checked, _) = by_phase(admin, &plan.changes, Mode::Validate, options, reporter).await;
         let refused: Vec<(Change, cluster::Error)> =
             plan.changes.iter().zip(checked).filter_map(|(c, r)| r.err().map(|e| (c.clone(), e))).collect();
         if !refused.is_empty() {
@@ -148,16 +257,43 @@ pub async fn run(
         }
     }
 
-    let results = by_phase(admin, &plan.changes, Mode::Execute, options, reporter).await;
+    let (results, already_existed) = by_phase(admin, &plan.changes, Mode::Execute, options, reporter).await;
     let outcomes: Vec<(Change, Result<(), cluster::Error>)> = plan.changes.iter().cloned().zip(results).collect();
     let failed: Vec<Change> = outcomes.iter().filter(|(_, r)| r.is_err()).map(|(c, _)| c.clone()).collect();
     let reassigning = plan.changes.iter().any(|c| c.phase() == Phase::Reassign);
-    let verify = if reassigning && !options.wait {
+    let interrupted = options.cancel.is_requested();
+    let verify = if interrupted {
+        Verify::Skipped("apply was interrupted; run `topicform plan` to see what is left")
+    } else if reassigning && !options.wait {
         Verify::Skipped("replicas are still being copied (--no-wait); run `topicform apply` again to verify")
     } else {
-        verify(plan, desired, admin, &failed, reporter).await
+        verify(plan, desired, admin, &failed, options, reporter).await
     };
-    Ok(ApplyReport { outcomes, verify })
+    Ok(ApplyReport { outcomes, already_existed, interrupted, verify })
+}
+
+/// Describes `scope`, retrying transient failures as [`retry_delay`] allows while there is time before
+/// the deadline: a broker that is briefly away does not fail a plan or a verification.
+pub async fn describe(
+    admin: &impl Admin,
+    scope: &crate::live::Scope,
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> Result<crate::live::Live, cluster::Error> {
+    let mut attempt = 0;
+    loop {
+        match admin.describe(scope).await {
+            Ok(live) => return Ok(live),
+            Err(e) => match retry_delay(&e, attempt) {
+                Some(delay) if options.has_time_for(delay) && !options.cancel.is_requested() => {
+                    attempt += 1;
+                    reporter.event(Event::Retrying { items: 1, attempt, delay });
+                    tokio::time::sleep(delay).await;
+                }
+                _ => return Err(e),
+            },
+        }
+    }
 }
 
 /// Checks `changes` with the brokers (validate-only requests), changing nothing; one result per change.
@@ -165,36 +301,66 @@ pub async fn run(
 pub async fn validate(
     admin: &impl Admin,
     changes: &[Change],
+    options: &Options,
     reporter: &mut dyn Reporter,
 ) -> Vec<Result<(), cluster::Error>> {
-    by_phase(admin, changes, Mode::Validate, &Options::default(), reporter).await
+    by_phase(admin, changes, Mode::Validate, options, reporter).await.0
 }
 
 /// Makes `changes` phase by phase, with retries, and no preflight or verification: for tests and tools
 /// that build changes by hand.
 pub async fn execute(admin: &impl Admin, changes: &[Change]) -> Vec<Result<(), cluster::Error>> {
-    by_phase(admin, changes, Mode::Execute, &Options::default(), &mut Silent).await
+    by_phase(admin, changes, Mode::Execute, &Options::default(), &mut Silent).await.0
 }
 
-/// Runs `changes` phase after phase in `mode`; one result per change, in order.
+/// A change apply did not send, or sent without an answer, because it was asked to stop.
+fn interrupted(sent: bool) -> cluster::Error {
+    let message = if sent {
+        "sent, but apply was interrupted before the answer came: `topicform plan` shows whether it took"
+    } else {
+        "not sent: apply was interrupted"
+    };
+    cluster::Error::Request { operation: "Apply", code: Some(ErrorCode::Interrupted), message: message.into() }
+}
+
+/// Runs `changes` phase after phase in `mode`; one result per change, in order, and the topics that
+/// already existed when they were to be created. After a request to stop, no phase starts, and a phase
+/// in flight gets [`GRACE`] to finish.
 async fn by_phase(
     admin: &impl Admin,
     changes: &[Change],
     mode: Mode,
     options: &Options,
     reporter: &mut dyn Reporter,
-) -> Vec<Result<(), cluster::Error>> {
+) -> (Vec<Result<(), cluster::Error>>, Vec<String>) {
     let mut results: Vec<Option<Result<(), cluster::Error>>> = vec![None; changes.len()];
+    let mut existed = Vec::new();
     for phase in Phase::ALL {
         let indices: Vec<usize> = (0..changes.len()).filter(|&i| changes[i].phase() == phase).collect();
         if indices.is_empty() {
+            continue;
+        }
+        if options.cancel.is_requested() {
+            for i in indices {
+                results[i] = Some(Err(interrupted(false)));
+            }
             continue;
         }
         let batch: Vec<&Change> = indices.iter().map(|&i| &changes[i]).collect();
         if mode == Mode::Execute {
             reporter.event(Event::PhaseStarted { phase, changes: batch.len() });
         }
-        let outcome = execute::phase(admin, phase, &batch, mode, options, reporter).await;
+        let cancel = options.cancel.clone();
+        let stopped = async move {
+            cancel.requested().await;
+            tokio::time::sleep(GRACE).await;
+        };
+        let outcome = tokio::select! {
+            outcome = execute::phase(admin, phase, &batch, mode, options, reporter) => outcome,
+            () = stopped => (vec![Err(interrupted(true)); batch.len()], Vec::new()),
+        };
+        let (outcome, created_elsewhere) = outcome;
+        existed.extend(created_elsewhere);
         for (i, r) in indices.into_iter().zip(outcome) {
             if mode == Mode::Execute {
                 match &r {
@@ -205,13 +371,14 @@ async fn by_phase(
             results[i] = Some(r);
         }
     }
-    results.into_iter().map(|r| r.expect("every change is in a phase")).collect()
+    (results.into_iter().map(|r| r.expect("every change is in a phase")).collect(), existed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cluster::fake::FakeCluster;
+    use crate::cluster::{ConfigAlter, ConfigOp};
     use crate::desired::DesiredTopic;
     use crate::live::Scope;
     use crate::plan;
@@ -374,6 +541,111 @@ mod tests {
         cluster.create_topic("a", 1);
         let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
+        assert_eq!(report.already_existed, ["a"], "reported as made by someone else, not as applied");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_at_the_deadline() {
+        let cluster = FakeCluster::new(3);
+        cluster.fail_transiently("a", 100);
+        let d = desired([topic("a", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        let start = Instant::now();
+        let options = Options { deadline: Some(start + Duration::from_secs(2)), ..Options::default() };
+        let report = super::run(&plan, &d, &cluster, &Guards::default(), &options, &mut Silent).await;
+        // Without the deadline the retries take about 16 s; with it they stop before 2 s.
+        assert!(Instant::now() - start < Duration::from_secs(2), "{:?}", Instant::now() - start);
+        assert!(matches!(report, Err(Error::Preflight(ref r)) if r[0].1.code() == Some(&ErrorCode::RequestTimedOut)));
+    }
+
+    /// A stop asked for while replicas move: the wait ends, no new request is sent (the throttle stays,
+    /// the deletion is not attempted), and the report says what was done and what was not.
+    #[tokio::test(start_paused = true)]
+    async fn an_interrupted_apply_stops_sending_and_says_what_is_left() {
+        let cluster = FakeCluster::new(3);
+        cluster.create_topic("gone", 1);
+        let d1 = desired([topic("a", 1, &[])]);
+        run(&plan_for(&d1, &cluster).await, &d1, &cluster, &Guards::default()).await.unwrap();
+        let mut rf3 = topic("a", 1, &[]);
+        rf3.replication_factor = Some(3);
+        let mut gone = topic("gone", 1, &[]);
+        gone.delete = true;
+        let d = desired([rf3, gone]);
+        let plan = plan_for(&d, &cluster).await;
+        cluster.slow_reassignments(1000);
+        let options = Options { throttle: Some(1000), ..Options::default() };
+        let cancel = options.cancel.clone();
+        let mut events = Recorder::default();
+        let stop = async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            assert!(cancel.request(), "apply is running");
+        };
+        let guards = Guards::default();
+        let (report, ()) = tokio::join!(super::run(&plan, &d, &cluster, &guards, &options, &mut events), stop);
+        let report = report.unwrap();
+        assert!(report.interrupted && !report.is_success());
+        let outcome =
+            |phase: Phase| report.outcomes.iter().find(|(c, _)| c.phase() == phase).map(|(_, r)| r.clone()).unwrap();
+        assert_eq!(outcome(Phase::Reassign).unwrap_err().code(), Some(&ErrorCode::TimedOut));
+        assert_eq!(outcome(Phase::Delete).unwrap_err().code(), Some(&ErrorCode::Interrupted));
+        assert!(cluster.snapshot().topics.contains_key("gone"), "the deletion was not sent");
+        assert!(!cluster.broker_configs().is_empty(), "no new request: the throttle stays for the next apply");
+        assert!(events.lines.contains(&"throttle kept".to_owned()), "{:?}", events.lines);
+        assert!(matches!(report.verify, Verify::Skipped(_)));
+
+        // The move goes on in the cluster. The next plan shows it and the throttle, never "converged"
+        // and never a plain unset of the throttled-replica lists.
+        let d = desired([{
+            let mut t = topic("a", 1, &[]);
+            t.replication_factor = Some(3);
+            t
+        }]);
+        let next = plan_for(&d, &cluster).await;
+        assert!(
+            matches!(&next.changes[..], [Change::AwaitReassignment { partitions, brokers, .. }] if partitions == &[0] && brokers == &[1, 2, 3]),
+            "{next:?}"
+        );
+        // A re-run waits for it, then removes the throttle: converged.
+        let report = run(&next, &d, &cluster, &Guards::default()).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert!(cluster.broker_configs().is_empty(), "{:?}", cluster.broker_configs());
+        assert!(!cluster.snapshot().topics["a"].configs.keys().any(|k| k.contains("throttled")));
+        assert!(plan_for(&d, &cluster).await.is_empty());
+    }
+
+    /// A throttle left with nothing moving (an apply killed after the move finished) is removed by the
+    /// next apply, as a planned step.
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_left_behind_is_planned_and_removed() {
+        let cluster = FakeCluster::new(3);
+        let d = desired([topic("a", 1, &[])]);
+        run(&plan_for(&d, &cluster).await, &d, &cluster, &Guards::default()).await.unwrap();
+        let leftover = [
+            Change::SetConfig {
+                topic: "a".into(),
+                key: "leader.replication.throttled.replicas".into(),
+                before: None,
+                after: "0:1".into(),
+            },
+            Change::SetConfig {
+                topic: "a".into(),
+                key: "follower.replication.throttled.replicas".into(),
+                before: None,
+                after: "0:2,0:3".into(),
+            },
+        ];
+        assert!(execute(&cluster, &leftover).await.iter().all(Result::is_ok));
+        let rate = |b| ConfigAlter {
+            resource: b,
+            ops: vec![ConfigOp::Set { key: "leader.replication.throttled.rate".into(), value: "1000".into() }],
+        };
+        cluster.alter_broker_configs(&[rate(1), rate(2), rate(3)]).await;
+        let plan = plan_for(&d, &cluster).await;
+        assert_eq!(plan.changes, [Change::RemoveThrottle { topic: "a".into(), brokers: vec![1, 2, 3] }]);
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert!(cluster.broker_configs().is_empty());
+        assert!(plan_for(&d, &cluster).await.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

@@ -68,8 +68,69 @@ pub(super) async fn check(admin: &impl Admin, changes: &[&Change]) -> Vec<Result
     }
 }
 
-/// Runs the reassignment of `changes`; one result per change.
+/// Runs the reassignment phase: replication-factor changes (throttle, submit, wait, unthrottle), then
+/// the wait for moves started earlier, then the removal of throttles nothing needs any more; one
+/// result per change.
 pub(super) async fn run(
+    admin: &impl Admin,
+    changes: &[&Change],
+    options: &Options,
+    reporter: &mut dyn Reporter,
+) -> Vec<Result<(), cluster::Error>> {
+    let mut results: Vec<Result<(), cluster::Error>> = vec![Ok(()); changes.len()];
+    let of = |pred: fn(&Change) -> bool| -> Vec<usize> { (0..changes.len()).filter(|&i| pred(changes[i])).collect() };
+    let rf = of(|c| matches!(c, Change::ChangeReplicationFactor { .. }));
+    if !rf.is_empty() {
+        let sub: Vec<&Change> = rf.iter().map(|&i| changes[i]).collect();
+        for (i, r) in rf.iter().zip(replication_factor(admin, &sub, options, reporter).await) {
+            results[*i] = r;
+        }
+    }
+    // Moves started earlier: wait, then unthrottle what they leave.
+    let awaits = of(|c| matches!(c, Change::AwaitReassignment { .. }));
+    let mut unthrottle: Vec<usize> = Vec::new();
+    if !awaits.is_empty() && !options.cancel.is_requested() {
+        let sub: Vec<&Change> = awaits.iter().map(|&i| changes[i]).collect();
+        let mut partitions: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+        for c in &sub {
+            if let Change::AwaitReassignment { topic, partitions: ps, .. } = c {
+                partitions.insert(topic.clone(), ps.clone());
+            }
+        }
+        let total = partitions.values().map(Vec::len).sum();
+        reporter.event(Event::ReassignmentStarted { partitions: total, waiting: true });
+        let mut sub_results = vec![Ok(()); sub.len()];
+        wait_for(admin, &partitions, options, &sub, &mut sub_results, reporter).await;
+        for (i, r) in awaits.iter().zip(sub_results) {
+            if r.is_ok() {
+                unthrottle.push(*i);
+            }
+            results[*i] = r;
+        }
+    }
+    unthrottle.extend(of(|c| matches!(c, Change::RemoveThrottle { .. })));
+    if !unthrottle.is_empty() && !options.cancel.is_requested() {
+        let mut left = Moves {
+            moves: Vec::new(),
+            partitions: BTreeMap::new(),
+            throttled: BTreeMap::new(),
+            brokers: BTreeSet::new(),
+        };
+        for &i in &unthrottle {
+            if let Change::AwaitReassignment { topic, brokers, .. } | Change::RemoveThrottle { topic, brokers } =
+                changes[i]
+            {
+                left.throttled.insert(topic.clone(), (Vec::new(), Vec::new()));
+                left.brokers.extend(brokers.iter().copied());
+            }
+        }
+        remove_throttle(admin, &left, reporter).await;
+    }
+    results
+}
+
+/// Replication-factor changes: throttle (if asked), submit every move, wait, unthrottle.
+async fn replication_factor(
     admin: &impl Admin,
     changes: &[&Change],
     options: &Options,
@@ -91,7 +152,7 @@ pub(super) async fn run(
         let batch: Vec<Reassignment> = idx.into_iter().map(|i| moves.moves[i].clone()).collect();
         async move { admin.alter_reassignments(&batch).await }
     };
-    let per_partition = retrying(moves.moves.len(), submit, reporter).await;
+    let per_partition = retrying(moves.moves.len(), submit, options, reporter).await;
     let mut results: Vec<Result<(), cluster::Error>> = vec![Ok(()); changes.len()];
     for (result, change) in results.iter_mut().zip(changes) {
         if let Some((_, Err(e))) =
@@ -104,11 +165,14 @@ pub(super) async fn run(
     if started > 0 {
         reporter.event(Event::ReassignmentStarted { partitions: started, waiting: options.wait });
         if options.wait {
-            wait_for(admin, &moves.partitions, options.wait_timeout, changes, &mut results, reporter).await;
+            wait_for(admin, &moves.partitions, options, changes, &mut results, reporter).await;
         }
     }
     if options.throttle.is_some() {
-        if options.wait || started == 0 {
+        if options.cancel.is_requested() {
+            // No new request after a request to stop: the next apply removes it.
+            reporter.event(Event::ThrottleKept);
+        } else if options.wait || started == 0 {
             remove_throttle(admin, &moves, reporter).await;
         } else {
             reporter.event(Event::ThrottleKept);
@@ -117,17 +181,18 @@ pub(super) async fn run(
     results
 }
 
-/// Watches the moves until no partition is moving, or `timeout` passes.
+/// Watches the moves until no partition is moving, the wait timeout or the deadline passes, or a stop
+/// is asked for.
 async fn wait_for(
     admin: &impl Admin,
     partitions: &BTreeMap<String, Vec<i32>>,
-    timeout: Duration,
+    options: &Options,
     changes: &[&Change],
     results: &mut [Result<(), cluster::Error>],
     reporter: &mut dyn Reporter,
 ) {
     let total: usize = partitions.values().map(Vec::len).sum();
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = tokio::time::Instant::now() + options.left(options.wait_timeout);
     let mut last = usize::MAX;
     loop {
         match admin.list_reassignments(partitions).await {
@@ -144,20 +209,27 @@ async fn wait_for(
             // A passing failure of the watch is not a failure of the reassignment.
             Err(error) => reporter.event(Event::ReassignmentWatchFailed { error: &error }),
         }
-        if tokio::time::Instant::now() >= deadline {
+        if tokio::time::Instant::now() >= deadline || options.cancel.is_requested() {
+            let why = if options.cancel.is_requested() { "apply was interrupted" } else { "the wait timed out" };
             for (result, change) in results.iter_mut().zip(changes) {
                 if result.is_ok() {
                     *result = Err(cluster::Error::Topic {
                         operation: "ListPartitionReassignments",
                         topic: change.topic().to_owned(),
                         code: ErrorCode::TimedOut,
-                        message: "the reassignment is still running; it goes on in the cluster".into(),
+                        message: format!(
+                            "{why} while the reassignment runs; it goes on in the cluster, and `topicform apply` again \
+                             waits for it"
+                        ),
                     });
                 }
             }
             return;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = options.cancel.requested() => {}
+        }
     }
 }
 

@@ -36,6 +36,7 @@ pub async fn verify(
     desired: &Desired,
     admin: &impl Admin,
     failed: &[Change],
+    options: &super::Options,
     reporter: &mut dyn Reporter,
 ) -> Verify {
     let touched: BTreeSet<String> =
@@ -54,7 +55,7 @@ pub async fn verify(
     };
     reporter.event(Event::Verifying { topics: touched.len() });
     let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
-    let budget = verify_budget(plan.changes.len());
+    let budget = options.left(verify_budget(plan.changes.len()));
     let mut waited = Duration::ZERO;
     let mut attempt = 0;
     loop {
@@ -62,7 +63,7 @@ pub async fn verify(
         tokio::time::sleep(delay).await;
         waited += delay;
         // Topics pruned by this apply are gone from the view, and nothing else here is unmanaged.
-        let remaining = match admin.describe(&scope).await {
+        let remaining = match super::describe(admin, &scope, options, reporter).await {
             Ok(live) => plan::diff(&desired, &live),
             Err(e) => return Verify::Failed(e),
         };

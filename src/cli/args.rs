@@ -58,8 +58,9 @@ pub struct ConnectArgs {
     /// The cluster, by its name in the project file (may be left out when there is only one).
     #[arg(long, short = 'c')]
     pub cluster: Option<String>,
-    /// Seconds to wait for any one answer from the cluster.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    /// Seconds the whole command may take: describe, preflight, every phase, waiting for replicas to
+    /// move, and verification. Every request gets what is left (at most 30 s), and retries stop at it.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub timeout: u64,
 }
 

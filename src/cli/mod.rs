@@ -23,8 +23,45 @@ pub async fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitStatus> {
     };
     let connect = KafkaConnect { log: Some(Arc::new(log)) };
     let mut reporter = Terminal::new(io::stderr(), io::stdin().lock(), stderr.style, stderr.terminal, stderr.verbose);
+    tokio::spawn(on_signals(common.cancel.clone()));
+    let limit = command.timeout();
     let mut out = io::stdout().lock();
-    let status = commands::run(&common, command, &connect, &mut out, &mut reporter).await;
+    let run = commands::run(&common, command, &connect, &mut out, &mut reporter);
+    let status = match limit {
+        // A guard behind the deadline that every step honours: nothing may make a run hang past it.
+        Some(limit) => match tokio::time::timeout(limit + GUARD, run).await {
+            Ok(status) => status,
+            Err(_) => Err(anyhow::anyhow!("timed out: the command took longer than --timeout ({} s)", limit.as_secs())),
+        },
+        None => run.await,
+    };
     out.flush()?;
     status
+}
+
+/// How long past `--timeout` the last-resort guard waits.
+const GUARD: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SIGINT or SIGTERM: during an apply, the first asks it to stop after the requests in flight, and a
+/// second exits at once; otherwise the first exits at once. Exit status 130, as a shell reports Ctrl-C.
+async fn on_signals(cancel: crate::apply::Cancel) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let signal = async |term: &mut Option<tokio::signal::unix::Signal>| {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            Some(()) = async { match term { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+        }
+    };
+    signal(&mut term).await;
+    if !cancel.request() {
+        eprintln!("\nInterrupted.");
+        std::process::exit(130);
+    }
+    eprintln!(
+        "\nInterrupted: no new request is sent; the ones in flight get {} s to answer. Press Ctrl-C again to stop at once.",
+        crate::apply::GRACE.as_secs()
+    );
+    signal(&mut term).await;
+    eprintln!("\nStopped at once: requests in flight may or may not have taken; `topicform plan` shows what is left.");
+    std::process::exit(130);
 }

@@ -99,6 +99,9 @@ impl Settings {
             verbose,
             lookup: env.lookup(),
             now_unix: env.now_unix,
+            // Resolved once, at start: the command's deadline counts from here.
+            started: std::time::Instant::now(),
+            cancel: crate::apply::Cancel::default(),
         };
         let stderr =
             Stderr { style: Style { color: color && env.stderr_terminal }, terminal: env.stderr_terminal, verbose };

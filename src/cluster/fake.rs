@@ -12,7 +12,7 @@ use super::{
     Reassignment,
 };
 use crate::desired::ClusterConfig;
-use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope, THROTTLE_RATES};
 
 /// Kafka's defaults for a few topic configs, enough for tests.
 pub const DEFAULTS: [(&str, &str); 4] = [
@@ -230,9 +230,21 @@ impl Admin for FakeCluster {
         // One Metadata request and one DescribeConfigs request, like the real adapter for small scopes.
         self.inner.requests.fetch_add(2, Ordering::Relaxed);
         let state = self.inner.state.lock().unwrap();
+        let mut moving: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
+        for (topic, partition) in state.moving.keys().filter(|(t, _)| scope.contains(t)) {
+            moving.entry(topic.clone()).or_default().insert(*partition);
+        }
+        let throttled_brokers = state
+            .broker_configs
+            .iter()
+            .filter(|(_, c)| THROTTLE_RATES.iter().any(|k| c.contains_key(*k)))
+            .map(|(b, _)| *b)
+            .collect();
         Ok(Live {
             brokers: state.live.brokers.clone(),
             cluster: state.live.cluster.clone(),
+            moving,
+            throttled_brokers,
             topics: state
                 .live
                 .topics
@@ -368,6 +380,14 @@ impl Admin for FakeCluster {
                 if polls == 0 {
                     finish_move(&mut state.live, &m.topic, m.partition, &m.replicas);
                 } else {
+                    // As Kafka does while data moves: the old replicas and the ones being added.
+                    let t = state.live.topics.get_mut(&m.topic).expect("checked above");
+                    let p = t.partitions.iter_mut().find(|p| p.id == m.partition).expect("checked above");
+                    for b in &m.replicas {
+                        if !p.replicas.contains(b) {
+                            p.replicas.push(*b);
+                        }
+                    }
                     state.moving.insert((m.topic.clone(), m.partition), (m.replicas.clone(), polls));
                 }
                 Ok(())

@@ -72,12 +72,14 @@ pub enum ErrorCode {
     NoResult,
     /// This connection cannot do what was asked (topicform's own name: `UNSUPPORTED`).
     Unsupported,
+    /// Apply was asked to stop before the item was sent or answered (topicform's own: `INTERRUPTED`).
+    Interrupted,
     /// Any other name, as Kafka or librdkafka spelled it.
     Other(String),
 }
 
 impl ErrorCode {
-    const NAMED: [(ErrorCode, &'static str); 26] = [
+    const NAMED: [(ErrorCode, &'static str); 27] = [
         (ErrorCode::TopicAlreadyExists, "TOPIC_ALREADY_EXISTS"),
         (ErrorCode::UnknownTopicOrPartition, "UNKNOWN_TOPIC_OR_PARTITION"),
         (ErrorCode::InvalidPartitions, "INVALID_PARTITIONS"),
@@ -104,6 +106,7 @@ impl ErrorCode {
         (ErrorCode::NodeUpdate, "_NODE_UPDATE"),
         (ErrorCode::NoResult, "NO_RESULT"),
         (ErrorCode::Unsupported, "UNSUPPORTED"),
+        (ErrorCode::Interrupted, "INTERRUPTED"),
     ];
 
     /// The code of an error name as Kafka or librdkafka spells it (`NOT_CONTROLLER`, `_TRANSPORT`).
@@ -121,6 +124,11 @@ impl ErrorCode {
             ErrorCode::Other(name) => name,
             known => ErrorCode::NAMED.iter().find(|(c, _)| c == known).map_or("UNKNOWN", |(_, n)| n),
         }
+    }
+
+    /// Whether the request ran out of time (its outcome may be unknown).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ErrorCode::RequestTimedOut | ErrorCode::TimedOut)
     }
 
     /// Whether trying again can succeed: the broker or the network was briefly unable, not the request
@@ -168,8 +176,8 @@ pub enum Error {
         /// What Kafka or librdkafka said.
         message: String,
     },
-    /// The broker refused a change to one item (a topic, or `broker 1`).
-    #[error("{operation} `{topic}` refused: {code}{}", detail(.message))]
+    /// The broker refused a change to one item (a topic, or `broker 1`), or did not answer in time.
+    #[error("{operation} `{topic}` {}{}", verdict(.code), detail(.message))]
     Topic {
         /// The admin operation.
         operation: &'static str,
@@ -196,6 +204,11 @@ impl Error {
     pub fn is_retriable(&self) -> bool {
         self.code().is_some_and(ErrorCode::is_retriable)
     }
+}
+
+/// `refused: POLICY_VIOLATION`, but `timed out (REQUEST_TIMED_OUT)`: a timeout is not a refusal.
+fn verdict(code: &ErrorCode) -> String {
+    if code.is_timeout() { format!("timed out ({code})") } else { format!("refused: {code}") }
 }
 
 fn detail(message: &str) -> String {
@@ -329,14 +342,25 @@ pub trait Admin {
     ) -> impl Future<Output = Result<Vec<Ongoing>, Error>> + Send;
 }
 
-/// How a command reaches its cluster: the per-request deadline and how much of the client's log to
-/// show.
+/// How a command reaches its cluster: how long any one answer may take, when the whole command must be
+/// done, and how much of the client's log to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connection {
-    /// How long to wait for any one answer.
+    /// How long to wait for any one answer, at most.
     pub timeout: Duration,
+    /// When the whole command must be done: every request gets what is left, if less than `timeout`.
+    pub deadline: Option<std::time::Instant>,
     /// 0: warnings only; 1: the client's log; 2: its debug log too.
     pub verbose: u8,
+}
+
+impl Connection {
+    /// How long the next request may wait: `timeout`, or what is left before the deadline (at least a
+    /// millisecond, so that a request past the deadline fails at once as a timeout).
+    pub fn request_timeout(&self) -> Duration {
+        let left = self.deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        left.map_or(self.timeout, |l| l.min(self.timeout)).max(Duration::from_millis(1))
+    }
 }
 
 /// Makes an [`Admin`] for a cluster of the project file: the real one connects to Kafka, a test's
@@ -374,5 +398,12 @@ mod tests {
         for (name, retriable) in cases {
             assert_eq!(ErrorCode::from_name(name).is_retriable(), retriable, "{name}");
         }
+    }
+
+    #[test]
+    fn a_timeout_is_not_called_a_refusal() {
+        let error = |code| Error::Topic { operation: "CreateTopics", topic: "t".into(), code, message: String::new() };
+        assert_eq!(error(ErrorCode::RequestTimedOut).to_string(), "CreateTopics `t` timed out (REQUEST_TIMED_OUT)");
+        assert_eq!(error(ErrorCode::PolicyViolation).to_string(), "CreateTopics `t` refused: POLICY_VIOLATION");
     }
 }

@@ -61,6 +61,7 @@ pub async fn run(
     if !auto_approve && !interactive {
         bail!("refusing to apply without --auto-approve: standard input is not a terminal, so nobody can confirm");
     }
+    let options = common.apply_options(&target, options);
     let run = Run { out, reporter, auto_approve, guards, options };
     match source {
         Source::Saved(path) => saved(common, &target, &path, max_plan_age, connect, run).await,
@@ -195,6 +196,10 @@ impl Run<'_> {
         };
         writeln!(out)?;
         render::apply_report(&report, common.style, out)?;
-        Ok(if report.is_success() { ExitStatus::Success } else { ExitStatus::Failure })
+        Ok(match () {
+            () if report.interrupted => ExitStatus::Interrupted,
+            () if report.is_success() => ExitStatus::Success,
+            () => ExitStatus::Failure,
+        })
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cluster::{Admin, Connect, Connection};
+use crate::cluster::{Connect, Connection};
 use crate::desired::{self, ClusterConfig, Desired, Project, Severity, Sources};
 use crate::live::{Live, Scope};
 use crate::plan::ExitStatus;
@@ -43,14 +43,35 @@ pub struct Common {
     pub lookup: Lookup,
     /// When the run started, in seconds since 1970 (UTC): saved plans record it and check their age.
     pub now_unix: u64,
+    /// When the run started, for its deadline (`--timeout`).
+    pub started: std::time::Instant,
+    /// Asks apply to stop (the signal handler holds the other end).
+    pub cancel: crate::apply::Cancel,
 }
 
-/// Which cluster and how long to wait for it: what every cluster command shares.
+impl Common {
+    /// When a command given `target` must be done.
+    pub fn deadline(&self, target: &Target) -> std::time::Instant {
+        self.started + target.timeout
+    }
+
+    /// Apply's options for `target`'s deadline and this run's cancel handle, from `base`.
+    pub fn apply_options(&self, target: &Target, base: crate::apply::Options) -> crate::apply::Options {
+        let deadline = tokio::time::Instant::from_std(self.deadline(target));
+        crate::apply::Options { deadline: Some(deadline), cancel: self.cancel.clone(), ..base }
+    }
+}
+
+/// No single request waits longer than this, whatever is left of the deadline.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which cluster and how long the command may take: what every cluster command shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// The cluster's name in the project file; may be left out when there is only one.
     pub cluster: Option<String>,
-    /// How long to wait for any one answer.
+    /// How long the whole command may take (`--timeout`): describe, preflight, every phase and
+    /// verification; every request gets what is left, and retries stop at it.
     pub timeout: Duration,
 }
 
@@ -74,6 +95,20 @@ pub enum Command {
     Schema(schema::Settings),
     /// `completions`.
     Completions(completions::Settings),
+}
+
+impl Command {
+    /// How long the command may take, for commands that talk to a cluster.
+    pub fn timeout(&self) -> Option<Duration> {
+        match self {
+            Command::Plan(s) => Some(s.target.timeout),
+            Command::Apply(s) => Some(s.target.timeout),
+            Command::Import(s) => Some(s.target.timeout),
+            Command::List(s) => Some(s.target.timeout),
+            Command::Describe(s) => Some(s.target.timeout),
+            Command::Validate(_) | Command::Schema(_) | Command::Completions(_) => None,
+        }
+    }
 }
 
 /// Runs `command`. Problems in the files are reported through `reporter` and end as
@@ -204,11 +239,13 @@ async fn describe<C: Connect>(
     scope: &Scope,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<(C::Admin, Live)> {
-    let connection = Connection { timeout: target.timeout, verbose: common.verbose };
+    let deadline = common.deadline(target);
+    let connection =
+        Connection { timeout: target.timeout.min(REQUEST_TIMEOUT), deadline: Some(deadline), verbose: common.verbose };
     let admin = connect.connect(cluster, connection)?;
     reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: &cluster.bootstrap });
-    let live = admin
-        .describe(scope)
+    let options = common.apply_options(target, crate::apply::Options::default());
+    let live = crate::apply::describe(&admin, scope, &options, reporter)
         .await
         .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
     Ok((admin, live))

@@ -133,7 +133,8 @@ pub async fn run(
     }
     if validate_on_broker && !planned.plan.changes.is_empty() {
         reporter.event(Event::BrokerCheck { changes: planned.plan.changes.len() });
-        let results = apply::validate(&planned.admin, &planned.plan.changes, reporter).await;
+        let options = common.apply_options(&target, apply::Options::default());
+        let results = apply::validate(&planned.admin, &planned.plan.changes, &options, reporter).await;
         let mut refused = 0;
         for (change, r) in planned.plan.changes.iter().zip(&results) {
             if let Err(error) = r {

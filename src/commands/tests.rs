@@ -36,6 +36,8 @@ impl Project {
             verbose: 0,
             lookup: Arc::new(|_: &str| None),
             now_unix: 1_764_576_000,
+            started: std::time::Instant::now(),
+            cancel: Default::default(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::catalog;
 use crate::desired::{ConfigMode, Desired, DesiredTopic};
-use crate::live::{ConfigSource, Effective, Live, LiveTopic};
+use crate::live::{ConfigSource, Effective, Live, LiveTopic, THROTTLED_REPLICAS};
 
 use std::collections::BTreeMap;
 
@@ -60,7 +60,8 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
             }),
             Some(current) => {
                 let notes = Notes { kept: &mut kept, unknown: &mut unknown, release: live.cluster.release };
-                diff_topic(topic, current, &mut placement, &mut changes, &mut blocked, notes)
+                diff_topic(topic, current, &mut placement, &mut changes, &mut blocked, notes);
+                moves_and_throttles(&topic.name, current, live, &mut changes);
             }
         }
     }
@@ -83,6 +84,35 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
     unknown.sort_by(|a: &Kept, b: &Kept| (&a.topic, &a.key).cmp(&(&b.topic, &b.key)));
     plan.unknown = unknown;
     plan
+}
+
+/// A reassignment still running on the topic is awaited; a throttle it left with nothing moving is
+/// removed, with the rates of the brokers it names. Both are part of convergence.
+fn moves_and_throttles(name: &str, live_topic: &LiveTopic, live: &Live, changes: &mut Vec<Change>) {
+    let lists: Vec<&str> = THROTTLED_REPLICAS
+        .iter()
+        .filter_map(|k| live_topic.configs.get(*k))
+        .filter(|c| c.source == ConfigSource::TopicOverride)
+        .filter_map(|c| c.value.as_deref())
+        .collect();
+    // `partition:broker,...`; `*` throttles every replica, which names no broker of its own.
+    let mut brokers: Vec<i32> = lists
+        .iter()
+        .flat_map(|l| l.split(','))
+        .filter_map(|entry| entry.trim().split_once(':').and_then(|(_, b)| b.trim().parse().ok()))
+        .filter(|b| live.throttled_brokers.contains(b))
+        .collect();
+    brokers.sort_unstable();
+    brokers.dedup();
+    if let Some(partitions) = live.moving.get(name).filter(|p| !p.is_empty()) {
+        // While replicas move, Kafka lists old and new ones together: the replication factor is not
+        // what to compare, the move is what to finish.
+        changes.retain(|c| !(c.topic() == name && matches!(c, Change::ChangeReplicationFactor { .. })));
+        let partitions = partitions.iter().copied().collect();
+        changes.push(Change::AwaitReassignment { topic: name.to_owned(), partitions, brokers });
+    } else if !lists.is_empty() {
+        changes.push(Change::RemoveThrottle { topic: name.to_owned(), brokers });
+    }
 }
 
 /// What a topic's diff notes beside its changes.
@@ -209,7 +239,8 @@ fn diff_topic(
     }
 
     for (key, config) in live.overrides() {
-        if topic.configs.contains_key(key) {
+        // The reassignment throttle is not the files' to declare (see `moves_and_throttles`).
+        if topic.configs.contains_key(key) || THROTTLED_REPLICAS.contains(&key.as_str()) {
             continue;
         }
         // A key topicform does not know for this release (a newer Kafka's, a vendor's) is never

@@ -114,6 +114,24 @@ pub enum Change {
         /// Why it is deleted.
         reason: DeleteReason,
     },
+    /// Wait for a partition reassignment that an earlier apply (or someone else) started and that is
+    /// still running, then remove its replication throttle: the cluster has not converged until then.
+    AwaitReassignment {
+        /// The topic.
+        topic: String,
+        /// The partitions whose replicas are still moving.
+        partitions: Vec<i32>,
+        /// The brokers whose replication throttle rate is removed after the wait.
+        brokers: Vec<i32>,
+    },
+    /// Remove a replication throttle that no running move needs any more: the topic's throttled-replica
+    /// lists, and the throttle rates of the brokers they name (an interrupted apply leaves them).
+    RemoveThrottle {
+        /// The topic.
+        topic: String,
+        /// The brokers whose `leader/follower.replication.throttled.rate` is removed with it.
+        brokers: Vec<i32>,
+    },
     /// Remove a topic override that the files do not declare; the topic then inherits `after`.
     UnsetConfig {
         /// The topic.
@@ -191,6 +209,8 @@ impl Change {
             | Change::PinConfig { topic, .. }
             | Change::DeleteTopic { topic, .. }
             | Change::ChangeReplicationFactor { topic, .. }
+            | Change::AwaitReassignment { topic, .. }
+            | Change::RemoveThrottle { topic, .. }
             | Change::UnsetConfig { topic, .. } => topic,
         }
     }
@@ -201,7 +221,9 @@ impl Change {
             Change::CreateTopic { .. } => Phase::Create,
             Change::AddPartitions { .. } => Phase::Partitions,
             Change::SetConfig { .. } | Change::PinConfig { .. } | Change::UnsetConfig { .. } => Phase::Configs,
-            Change::ChangeReplicationFactor { .. } => Phase::Reassign,
+            Change::ChangeReplicationFactor { .. }
+            | Change::AwaitReassignment { .. }
+            | Change::RemoveThrottle { .. } => Phase::Reassign,
             Change::DeleteTopic { .. } => Phase::Delete,
         }
     }
@@ -316,8 +338,10 @@ pub enum ExitStatus {
     Success,
     /// Changes are pending.
     ChangesPending,
-    /// The plan has blocked changes.
+    /// The plan has blocked changes, or the run failed.
     Failure,
+    /// The run was interrupted (SIGINT, SIGTERM) and stopped before it was done.
+    Interrupted,
 }
 
 /// Counts for the summary line.

@@ -33,6 +33,11 @@ impl Change {
     pub fn risk(&self) -> (Risk, Option<&'static str>) {
         match self {
             Change::CreateTopic { .. } | Change::PinConfig { .. } => (Risk::Safe, None),
+            Change::AwaitReassignment { .. } => (
+                Risk::Caution,
+                Some("replicas are still being copied; apply waits for them, then removes the throttle"),
+            ),
+            Change::RemoveThrottle { .. } => (Risk::Safe, None),
             Change::DeleteTopic { .. } => (Risk::Destructive, Some("the topic and every record in it are deleted")),
             Change::ChangeReplicationFactor { from, to, .. } if to < from => {
                 (Risk::Caution, Some("fewer copies of every record: the topic survives fewer broker failures"))

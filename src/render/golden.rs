@@ -66,6 +66,12 @@ fn every_kind() -> Plan {
                 after: effective("604800000", ConfigSource::Default),
             },
             Change::DeleteTopic { topic: "payments.tmp".into(), partitions: 3, reason: DeleteReason::Declared },
+            Change::AwaitReassignment {
+                topic: "payments.moving.v1".into(),
+                partitions: vec![0, 2],
+                brokers: vec![1, 2, 3],
+            },
+            Change::RemoveThrottle { topic: "payments.throttled.v1".into(), brokers: vec![2, 3] },
             Change::ChangeReplicationFactor {
                 topic: "payments.fraud.v1".into(),
                 from: 1,

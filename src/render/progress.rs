@@ -76,6 +76,9 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
             Event::BrokerCheck { changes } => {
                 self.line(&format!("Asking the brokers to validate {changes} change(s)..."))
             }
+            Event::Refused { change, error } if error.code().is_some_and(|c| c.is_timeout()) => {
+                self.line(&format!("timed out: {}: {error}", describe(change)))
+            }
             Event::Refused { change, error } => self.line(&format!("refused: {}: {error}", describe(change))),
             Event::BrokerCheckDone { refused: 0 } => self.line("The brokers accept every change."),
             Event::BrokerCheckDone { refused } => self.line(&format!(

@@ -168,6 +168,22 @@ fn add(section: &mut Section<'_>, change: &Change) {
                 section.cautions.push((format!("replicationFactor {from} -> {to}"), why));
             }
         }
+        Change::AwaitReassignment { partitions, .. } => {
+            let list = partitions.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+            section
+                .lines
+                .push(Line::new(Tag::Context, format!("# still moving: partitions [{list}]; apply waits for them")));
+            if let Some(why) = why {
+                section.cautions.push(("reassignment in progress".into(), why));
+            }
+        }
+        Change::RemoveThrottle { brokers, .. } => {
+            let list = brokers.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+            section.lines.push(Line::new(
+                Tag::Remove,
+                format!("# replication throttle: the topic's throttled replicas, and the rate on brokers [{list}]"),
+            ));
+        }
         Change::DeleteTopic { partitions, reason, .. } => {
             section.action = Action::Delete;
             section.lines[0].tag = Tag::Remove;

@@ -106,24 +106,62 @@ pub(crate) fn release_note(plan: &Plan) -> String {
     plan.kafka_version.map(|r| format!(" for Kafka {}", r.line())).unwrap_or_default()
 }
 
-/// Writes what apply did: each failure, then the result of verification.
+/// Writes what apply did: each failure, topics someone else made meanwhile, what an interruption left
+/// undone, then the result of verification.
 pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let total = report.outcomes.len();
-    let failed: Vec<_> = report.failures().collect();
-    writeln!(out, "Applied {} of {total} change(s).", total - failed.len())?;
+    let interrupted = |r: &Result<(), crate::cluster::Error>| {
+        r.as_ref().is_err_and(|e| e.code() == Some(&crate::cluster::ErrorCode::Interrupted))
+    };
+    let failed: Vec<_> =
+        report.failures().filter(|(_, e)| e.code() != Some(&crate::cluster::ErrorCode::Interrupted)).collect();
+    let undone = report.outcomes.iter().filter(|(_, r)| interrupted(r)).count();
+    let existed = report.already_existed.len();
+    let applied = total - failed.len() - undone - existed;
+    write!(out, "Applied {applied} of {total} change(s)")?;
+    if existed > 0 {
+        write!(out, "; {existed} topic(s) already existed (made by someone else since the plan)")?;
+    }
+    writeln!(out, ".")?;
+    for topic in &report.already_existed {
+        writeln!(out, "  topic {topic} already existed: verification compares it with the files")?;
+    }
     for (change, err) in &failed {
         writeln!(out, "{} {}: {err}", style.paint(BOLD_RED, "failed:"), describe(change))?;
     }
+    if report.interrupted {
+        writeln!(out, "{}", style.paint(BOLD_RED, "Interrupted before apply was done:"))?;
+        for (change, r) in report.outcomes.iter().filter(|(_, r)| interrupted(r)) {
+            if let Err(e) = r {
+                writeln!(out, "  {}: {}", describe(change), crate::render::text::interruption(e))?;
+            }
+        }
+    }
+    let all_applied = failed.is_empty() && undone == 0;
     match &report.verify {
         Verify::Converged => writeln!(out, "Verified: the cluster matches the files."),
         Verify::NotConverged(rest) => {
             writeln!(out, "{}", style.paint(BOLD_RED, "Not converged: a fresh plan still has changes:"))?;
             text(rest, style, out)
         }
+        Verify::Failed(e) if all_applied => writeln!(
+            out,
+            "{} every change was applied, but the cluster could not be described to check it: {e}\n\
+             Check with `topicform plan --detailed-exitcode` (exit 0: the cluster matches the files).",
+            style.paint(BOLD_RED, "Not verified:")
+        ),
         Verify::Failed(e) => {
             writeln!(out, "{} cannot describe the cluster: {e}", style.paint(BOLD_RED, "Not verified:"))
         }
         Verify::Skipped(why) => writeln!(out, "Not verified: {why}."),
+    }
+}
+
+/// What an interruption did to a change: not sent, or sent without an answer.
+pub(crate) fn interruption(e: &crate::cluster::Error) -> &str {
+    match e {
+        crate::cluster::Error::Request { message, .. } => message,
+        _ => "interrupted",
     }
 }
 
@@ -136,6 +174,10 @@ pub fn describe(change: &Change) -> String {
         Change::PinConfig { topic, key, .. } => format!("pin {key} on {topic}"),
         Change::UnsetConfig { topic, key, .. } => format!("unset {key} on {topic}"),
         Change::DeleteTopic { topic, .. } => format!("delete topic {topic}"),
+        Change::AwaitReassignment { topic, partitions, .. } => {
+            format!("wait for {} moving partition(s) of {topic}", partitions.len())
+        }
+        Change::RemoveThrottle { topic, .. } => format!("remove the replication throttle of {topic}"),
         Change::ChangeReplicationFactor { topic, from, to, .. } => {
             format!("change the replication factor of {topic} ({from} -> {to})")
         }

@@ -202,6 +202,8 @@ mod tests {
         Live {
             brokers: BTreeMap::new(),
             cluster: Default::default(),
+            moving: Default::default(),
+            throttled_brokers: Default::default(),
             topics: BTreeMap::from([
                 (
                     "orders".into(),

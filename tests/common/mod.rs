@@ -118,6 +118,11 @@ impl Workspace {
         self.admin().describe(&scope).await.unwrap()
     }
 
+    /// How many brokers the test cluster has.
+    pub async fn admin_brokers(&self) -> usize {
+        self.admin().describe(&Scope::new([], &[], &[]).unwrap()).await.unwrap().brokers.len()
+    }
+
     /// The path of the workspace.
     pub fn path(&self) -> &Path {
         self.dir.path()

@@ -22,12 +22,17 @@ pub(super) fn connect(
     connection: Connection,
     log: Option<LogSink>,
 ) -> Result<KafkaAdmin, Error> {
-    let Connection { timeout, verbose } = connection;
+    let Connection { timeout, verbose, .. } = connection;
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &cluster.bootstrap);
     config.set("client.id", "topicform");
     let ms = timeout.as_millis().to_string();
     config.set("socket.timeout.ms", &ms);
+    // A dead broker must not hold a request past the deadline: connection attempts give up within the
+    // request timeout (at most 10 s), and reconnects back off quickly but never storm.
+    config.set("socket.connection.setup.timeout.ms", timeout.min(Duration::from_secs(10)).as_millis().to_string());
+    config.set("reconnect.backoff.ms", "100");
+    config.set("reconnect.backoff.max.ms", "2000");
     let mut secrets = Vec::new();
     for (key, value) in cluster.client.expose() {
         config.set(key, value);
@@ -97,7 +102,7 @@ pub(super) fn connect(
         drain: Some((stop, drain)),
         client,
         last_error,
-        timeout,
+        connection,
         bootstrap: cluster.bootstrap.clone(),
         security: protocol::Security::from_properties(&properties),
         protocol: properties.get("security.protocol").map_or("PLAINTEXT".to_owned(), |p| p.to_ascii_uppercase()),

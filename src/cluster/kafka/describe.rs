@@ -80,13 +80,26 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
         let chunk = chunk.to_vec();
         admin.blocking(move |client, timeout| {
             let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            librdkafka::describe_configs(client, &refs, timeout)
+            librdkafka::describe_configs(client, librdkafka::Resource::Topic, &refs, timeout)
         })
     });
-    // The release, asked beside the configs so that it costs no extra wait.
-    let (outcomes, release) =
-        futures_util::future::join(futures_util::future::join_all(requests), release(admin)).await;
+    // Beside the configs, so that they cost no extra wait: the release and the moves in progress.
+    let controller = cluster
+        .controller
+        .and_then(|id| cluster.nodes.iter().find(|n| n.id == id))
+        .map(|n| super::execute::address(&n.host, n.port));
+    let (outcomes, release, moving) = futures_util::future::join3(
+        futures_util::future::join_all(requests),
+        release(admin),
+        super::execute::ongoing_at(admin, controller),
+    )
+    .await;
     live.cluster.release = release;
+    for o in visible(moving)?.unwrap_or_default() {
+        if scope.contains(&o.topic) {
+            live.moving.entry(o.topic).or_default().insert(o.partition);
+        }
+    }
     for outcome in outcomes {
         let results = outcome.map_err(|e| admin.request_error("DescribeConfigs", e))?;
         for (topic, result) in results {
@@ -103,7 +116,43 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
             }
         }
     }
+    // A throttle left by a move shows on its topics first; only then are the brokers asked for theirs
+    // (one request each), so a cluster with nothing moving pays nothing for it.
+    let evidence = !live.moving.is_empty()
+        || live.topics.values().any(|t| {
+            crate::live::THROTTLED_REPLICAS
+                .iter()
+                .any(|k| t.configs.get(*k).is_some_and(|c| c.source == ConfigSource::TopicOverride))
+        });
+    if evidence {
+        let brokers: Vec<i32> = live.brokers.keys().copied().collect();
+        live.throttled_brokers = visible(throttled_brokers(admin, &brokers).await)?.unwrap_or_default();
+    }
     Ok(live)
+}
+
+/// What a principal may not see, a connection cannot ask, or an absent controller cannot answer is left
+/// unknown rather than failing the describe: a principal allowed only to describe topics, or a plan
+/// while the controller is away, still gets a plan.
+fn visible<T>(outcome: Result<T, Error>) -> Result<Option<T>, Error> {
+    match outcome {
+        Ok(v) => Ok(Some(v)),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some(
+                    ErrorCode::Unsupported
+                        | ErrorCode::ClusterAuthorizationFailed
+                        | ErrorCode::TopicAuthorizationFailed
+                        | ErrorCode::TimedOut
+                        | ErrorCode::RequestTimedOut
+                )
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The release the brokers run, from the ApiVersions answer of the first bootstrap server that answers
@@ -113,17 +162,47 @@ async fn release(admin: &KafkaAdmin) -> Option<Release> {
     let security = admin.security.as_ref().ok()?;
     for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(versions) = protocol::api_versions(&protocol::Target::new(server, security, admin.timeout)).await {
+        if let Ok(versions) =
+            protocol::api_versions(&protocol::Target::new(server, security, admin.request_timeout())).await
+        {
             return catalog::fingerprint::release_of(&versions);
         }
     }
     None
 }
 
+/// The brokers with a replication throttle rate, from each broker's DescribeConfigs (one request per
+/// broker, all at once: a broker resource is answered by that broker).
+async fn throttled_brokers(admin: &KafkaAdmin, brokers: &[i32]) -> Result<std::collections::BTreeSet<i32>, Error> {
+    let requests = brokers.iter().map(|&b| {
+        admin.blocking(move |client, timeout| {
+            let name = b.to_string();
+            librdkafka::describe_configs(client, librdkafka::Resource::Broker, &[name.as_str()], timeout)
+                .map(|r| (b, r))
+        })
+    });
+    let mut out = std::collections::BTreeSet::new();
+    for outcome in futures_util::future::join_all(requests).await {
+        let (broker, results) = outcome.map_err(|e| admin.request_error("DescribeConfigs", e))?;
+        for (_, result) in results {
+            let entries = result.map_err(|e| admin.topic_error("DescribeConfigs", &format!("broker {broker}"), e))?;
+            let throttled = entries.iter().any(|e| {
+                crate::live::THROTTLE_RATES.contains(&e.name.as_str())
+                    && config_source(e.source) == ConfigSource::DynamicBroker
+                    && e.value.is_some()
+            });
+            if throttled {
+                out.insert(broker);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Why the first bootstrap server did not answer, from what answers there (see [`probe`]).
 async fn door(admin: &KafkaAdmin) -> Option<String> {
     let first = admin.bootstrap.split(',').map(str::trim).find(|s| !s.is_empty())?;
-    let budget = admin.timeout.min(std::time::Duration::from_secs(6));
+    let budget = admin.request_timeout().min(std::time::Duration::from_secs(6));
     probe::cause(first, probe::knock(first, budget).await, &admin.protocol)
 }
 

@@ -155,6 +155,36 @@ pub(super) async fn list_reassignments(
     Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect())
 }
 
+/// Every reassignment under way in the cluster (ListPartitionReassignments with no topics), sent to
+/// `controller` when known (the describe just asked DescribeCluster), else as [`to_controller`] does.
+pub(super) async fn ongoing_at(admin: &KafkaAdmin, controller: Option<String>) -> Result<Vec<Ongoing>, Error> {
+    const OPERATION: &str = "ListPartitionReassignments";
+    let all = BTreeMap::new();
+    let send = |target: protocol::Target| {
+        let all = &all;
+        async move { protocol::ongoing(&target, all).await }
+    };
+    let moving = match (controller, admin.security.clone()) {
+        (Some(controller), Ok(security)) => {
+            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // A short budget: the listing is a note of the plan, and with the (KRaft) controller away no
+            // broker can answer it.
+            let budget = admin.request_timeout().min(std::time::Duration::from_secs(5));
+            match send(protocol::Target::new(&controller, &security, budget)).await {
+                Ok(moving) => moving,
+                // That broker is gone, or no longer the controller: the general route. A timeout is not
+                // retried elsewhere: every broker would wait for the same absent controller.
+                Err(f) if f.code == ErrorCode::Transport || f.code == ErrorCode::NotController => {
+                    to_controller(admin, OPERATION, send).await?
+                }
+                Err(f) => return Err(request_failure(admin, OPERATION, f)),
+            }
+        }
+        _ => to_controller(admin, OPERATION, send).await?,
+    };
+    Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect())
+}
+
 /// Sends a controller request: first to the controller that DescribeCluster names (in ZooKeeper mode
 /// only the controller accepts it; in KRaft mode any broker forwards it), then to each bootstrap server
 /// while the connection fails. A `NOT_CONTROLLER` answer (the controller moved) asks DescribeCluster
@@ -170,7 +200,7 @@ where
         let mut moved = false;
         for broker in controller_candidates(admin).await {
             admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match send(protocol::Target::new(&broker, &security, admin.timeout)).await {
+            match send(protocol::Target::new(&broker, &security, admin.request_timeout())).await {
                 Ok(answer) => return Ok(answer),
                 Err(f) if f.code == ErrorCode::NotController => {
                     last = Some(f);

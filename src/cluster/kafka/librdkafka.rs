@@ -572,15 +572,16 @@ pub fn incremental_alter_configs(
     }
 }
 
-/// DescribeConfigs for every topic, in one request.
+/// DescribeConfigs for every resource of `kind`, in one request (brokers: one at a time, each is asked itself).
 pub fn describe_configs(
     client: &Client,
-    topics: &[&str],
+    kind: Resource,
+    names: &[&str],
     timeout: Duration,
 ) -> Result<Results<Vec<Entry>>, KafkaError> {
     let rk = client.inner().native_ptr();
     let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout, false) }?;
-    let handles = config_resources(Resource::Topic, topics.iter().copied())?;
+    let handles = config_resources(kind, names.iter().copied())?;
     let mut raw: Vec<*mut rd::rd_kafka_ConfigResource_t> = handles.iter().map(|h| h.ptr).collect();
     // SAFETY: as in incremental_alter_configs.
     unsafe { rd::rd_kafka_DescribeConfigs(rk, raw.as_mut_ptr(), raw.len(), call.options.ptr, call.queue.ptr) };

@@ -41,7 +41,8 @@ pub const CHANGE_CHUNK: usize = 500;
 /// A connection to one cluster.
 pub struct KafkaAdmin {
     client: Arc<librdkafka::Client>,
-    timeout: Duration,
+    /// The per-request timeout and the command's deadline.
+    connection: Connection,
     bootstrap: String,
     /// How topicform's own connections (reassignment, ApiVersions) are secured, or why they cannot be.
     security: Result<protocol::Security, String>,
@@ -60,7 +61,7 @@ impl KafkaAdmin {
     /// Sets up a client for `cluster`, with librdkafka's warnings kept only to explain failures. No
     /// connection is made until the first request.
     pub fn connect(cluster: &ClusterConfig, timeout: Duration) -> Result<Self, Error> {
-        client::connect(cluster, Connection { timeout, verbose: 0 }, None)
+        client::connect(cluster, Connection { timeout, deadline: None, verbose: 0 }, None)
     }
 
     /// Admin requests sent so far (Metadata, DescribeConfigs, CreateTopics, ...), for batching tests and
@@ -76,8 +77,13 @@ impl KafkaAdmin {
     ) -> T {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let client = self.client.clone();
-        let timeout = self.timeout;
+        let timeout = self.connection.request_timeout();
         tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
+    }
+
+    /// How long the next request may wait (see [`Connection::request_timeout`]).
+    fn request_timeout(&self) -> Duration {
+        self.connection.request_timeout()
     }
 }
 

@@ -131,7 +131,7 @@ pub async fn alter(target: &Target, moves: &[Move]) -> Result<Vec<Result<(), Fai
         by_topic.entry(&m.0).or_default().push(m);
     }
     let mut request = AlterPartitionReassignmentsRequest::default();
-    request.timeout_ms = i32::try_from(target.timeout.as_millis()).unwrap_or(i32::MAX);
+    request.timeout_ms = broker_timeout_ms(target);
     request.topics = by_topic
         .iter()
         .map(|(topic, moves)| {
@@ -175,11 +175,12 @@ pub async fn alter(target: &Target, moves: &[Move]) -> Result<Vec<Result<(), Fai
         .collect())
 }
 
-/// The partitions of `topics` whose reassignment is still under way.
+/// The partitions of `topics` whose reassignment is still under way; with no topics, every partition
+/// of the cluster whose reassignment is under way.
 pub async fn ongoing(target: &Target, topics: &BTreeMap<String, Vec<i32>>) -> Result<Vec<(String, i32)>, Failure> {
     let mut request = ListPartitionReassignmentsRequest::default();
-    request.timeout_ms = i32::try_from(target.timeout.as_millis()).unwrap_or(i32::MAX);
-    request.topics = Some(
+    request.timeout_ms = broker_timeout_ms(target);
+    request.topics = (!topics.is_empty()).then(|| {
         topics
             .iter()
             .map(|(name, partitions)| {
@@ -188,8 +189,8 @@ pub async fn ongoing(target: &Target, topics: &BTreeMap<String, Vec<i32>>) -> Re
                 t.partition_indexes = partitions.clone();
                 t
             })
-            .collect(),
-    );
+            .collect()
+    });
     let response: ListPartitionReassignmentsResponse =
         exchange(target, ApiKey::ListPartitionReassignments, 0, &request).await?;
     if response.error_code != 0 {
@@ -223,9 +224,17 @@ where
         let mut conn = Connection::open(target).await?;
         conn.request(key, version, request).await
     };
-    tokio::time::timeout(target.timeout + Duration::from_secs(5), exchange)
+    // The whole exchange within the request's budget: the deadline of the command depends on it.
+    tokio::time::timeout(target.timeout, exchange)
         .await
         .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {}", target.broker))))
+}
+
+/// The broker's own timeout for a request: a little less than ours, so that its answer (a timeout
+/// error) arrives before we stop listening.
+fn broker_timeout_ms(target: &Target) -> i32 {
+    let ms = target.timeout.as_millis().saturating_sub(500).max(100);
+    i32::try_from(ms).unwrap_or(i32::MAX)
 }
 
 pub(super) fn failure_with(code: i16, message: String) -> Failure {

@@ -122,7 +122,8 @@ async fn zookeeper(address: &str) -> bool {
 }
 
 /// A likely cause for a failed connection to `address`, given what answered there and the
-/// `security.protocol` the cluster is set up with; `None` when the door is the right one.
+/// `security.protocol` the cluster is set up with; `None` when the door is the right one or the knock
+/// was inconclusive.
 pub fn cause(address: &str, door: Door, protocol: &str) -> Option<String> {
     let tls_configured = matches!(protocol, "SSL" | "SASL_SSL");
     match door {
@@ -145,8 +146,9 @@ pub fn cause(address: &str, door: Door, protocol: &str) -> Option<String> {
             "`{address}` is a Kafka listener without TLS, but the cluster's `security.protocol` is {protocol}; use \
              `PLAINTEXT` (or `SASL_PLAINTEXT`), or the broker's TLS listener"
         )),
-        Door::Unknown => Some(format!("`{address}` accepted the connection but does not speak the Kafka protocol")),
-        Door::Kafka | Door::Tls => None,
+        // Inconclusive (a slow TLS handshake, a server that stays silent): librdkafka's own cause, such as
+        // a failed authentication, says more.
+        Door::Unknown | Door::Kafka | Door::Tls => None,
     }
 }
 
@@ -177,6 +179,7 @@ mod tests {
         assert_eq!(cause("h:9093", Door::Tls, "SASL_SSL"), None);
         assert_eq!(cause("h:9092", Door::Kafka, "PLAINTEXT"), None);
         assert!(cause("h:1", Door::Closed, "PLAINTEXT").unwrap().contains("nothing accepts"));
+        assert_eq!(cause("h:9094", Door::Unknown, "SASL_SSL"), None, "an inconclusive knock says nothing");
     }
 
     /// Real sockets on loopback: a closed port, an HTTP-ish server, a silent one.

@@ -8,7 +8,7 @@
 //! cluster::describe ─► Live ─┘                                        └─► apply::run ─► verify
 //! ```
 //!
-//! The pure set (`desired`, `catalog`, `live`, `plan`, `render`, `report`, `import`, `schema`) has no
+//! The pure set (`desired`, `catalog`, `live`, `plan`, `render`, `report`, `import`, `schema`, `snapshot`) has no
 //! Kafka client, no async runtime, no environment and no terminal detection; `plan` imports nothing
 //! from `cluster`. Everything that talks to Kafka is behind [`cluster::Admin`]; `cli` resolves the
 //! command line and the environment once, and `commands` run one command each.
@@ -26,3 +26,4 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod schema;
+pub mod snapshot;

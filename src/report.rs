@@ -155,6 +155,15 @@ pub enum Event<'a> {
         /// Topics described.
         topics: usize,
     },
+    /// `snapshot` wrote its file.
+    SnapshotWritten {
+        /// Where.
+        path: &'a Path,
+        /// Topics recorded.
+        topics: usize,
+        /// Its content hash.
+        hash: &'a str,
+    },
     /// `import` wrote its files.
     Imported {
         /// Topics imported.
@@ -244,6 +253,7 @@ impl Reporter for Recorder {
             Event::ThrottleRemoved => "throttle removed".into(),
             Event::Verifying { topics } => format!("verifying {topics} topic(s)"),
             Event::Imported { topics, files, .. } => format!("imported {topics} topic(s) into {files} file(s)"),
+            Event::SnapshotWritten { topics, .. } => format!("snapshot of {topics} topic(s)"),
         };
         self.lines.push(line);
     }

@@ -14,6 +14,7 @@ use crate::desired::model::{ConfigMap, TopicFile};
 use crate::desired::project::ProjectDoc;
 use crate::plan::{Plan, SavedPlan};
 use crate::render::topics::TopicsView;
+use crate::snapshot::Snapshot;
 
 /// Every schema, by the file name it has under `schemas/`.
 pub fn all() -> Vec<(&'static str, String)> {
@@ -23,6 +24,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("plan.schema.json", render::<Plan>("https://topicform.dev/schemas/plan.schema.json")),
         ("saved-plan.schema.json", render::<SavedPlan>("https://topicform.dev/schemas/saved-plan.schema.json")),
         ("topics.schema.json", render::<TopicsView>("https://topicform.dev/schemas/topics.schema.json")),
+        ("snapshot.schema.json", render::<Snapshot>("https://topicform.dev/schemas/snapshot.schema.json")),
     ]
 }
 

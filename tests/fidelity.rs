@@ -329,3 +329,44 @@ async fn unmanaged_ignored_and_additive() {
     strict.expect_code(2);
     assert!(strict.stdout.contains("-   segment.ms: 600000  # unset"), "{}", strict.stdout);
 }
+
+/// A snapshot stands in for the cluster: `plan --from-snapshot` equals `plan` (same changes, pins and
+/// unset fallbacks included), says it was made from the snapshot, and the snapshot holds no address.
+#[tokio::test]
+async fn a_plan_from_a_snapshot_equals_the_live_plan() {
+    require_cluster!("a_plan_from_a_snapshot_equals_the_live_plan");
+    let ws = Workspace::new("snapshot");
+    let (a, b, c) = (ws.topic("a"), ws.topic("b"), ws.topic("c"));
+    let first = format!(
+        "topics:\n{}{}",
+        topic_yaml(&a, &[("retention.ms", "1h"), ("segment.ms", "2h")]),
+        topic_yaml(&b, &[("cleanup.policy", "compact")])
+    );
+    ws.write("topics/t.yaml", &first);
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    // Now: a set, an unset with its fallback, a pin of a default, and a create.
+    let second = format!(
+        "topics:\n{}{}{}",
+        topic_yaml(&a, &[("retention.ms", "2h")]),
+        topic_yaml(&b, &[("cleanup.policy", "compact"), ("max.message.bytes", "1048588")]),
+        topic_yaml(&c, &[])
+    );
+    ws.write("topics/t.yaml", &second);
+    ws.run(&["snapshot", "--out", "s.json"]).expect_code(0);
+    let text = std::fs::read_to_string(ws.path().join("s.json")).unwrap();
+    let host = ws.bootstrap.split(',').next().unwrap().rsplit_once(':').unwrap().0.to_owned();
+    assert!(!text.contains(&host) && !text.contains("bootstrap"), "no address: {text}");
+
+    let live = ws.run(&["plan", "--format", "json"]);
+    live.expect_code(0);
+    let offline = ws.run(&["plan", "--from-snapshot", "s.json", "--format", "json", "--detailed-exitcode"]);
+    offline.expect_code(2);
+    let (l, o): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&live.stdout).unwrap(), serde_json::from_str(&offline.stdout).unwrap());
+    assert_eq!(l["changes"], o["changes"], "live\n{}\nsnapshot\n{}", live.stdout, offline.stdout);
+    assert!(l["changes"].as_array().unwrap().len() >= 4, "{}", live.stdout);
+    assert_eq!(o["basis"]["snapshot"], "s.json");
+    assert!(!offline.stderr.contains("Describing"), "no cluster was described: {}", offline.stderr);
+    let text_plan = ws.run(&["plan", "--from-snapshot", "s.json"]);
+    assert!(text_plan.stdout.starts_with("Planned from the snapshot `s.json`"), "{}", text_plan.stdout);
+}

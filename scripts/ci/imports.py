@@ -13,7 +13,7 @@ import re
 import sys
 
 SRC = pathlib.Path(__file__).resolve().parents[2] / "src"
-PURE = ["desired", "catalog", "live", "plan", "render", "report", "import", "schema"]
+PURE = ["desired", "catalog", "live", "plan", "render", "report", "import", "schema", "snapshot"]
 FORBIDDEN_IN_PURE = re.compile(r"\b(tokio|rdkafka|rdkafka_sys|kafka_protocol|std::env|IsTerminal|is_terminal)\b")
 CRATE_REF = re.compile(r"\bcrate::([a-z_]+)|\bsuper::super::([a-z_]+)")
 

@@ -42,6 +42,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write topic files for the topics a cluster already has; the first plan against them is empty.
     Import(ImportArgs),
+    /// Write a redacted, deterministic snapshot of the cluster, for `plan --from-snapshot` (no credential).
+    Snapshot(SnapshotArgs),
     /// List the cluster's topics, as `kafka-topics --list` does, with their health.
     List(ListArgs),
     /// Describe topics, as `kafka-topics --describe` does: partitions, leaders, replicas, ISR, overrides.
@@ -98,6 +100,29 @@ pub struct PlanArgs {
     /// broker policy violations and impossible values on the pull request.
     #[arg(long)]
     pub validate_on_broker: bool,
+    /// Plan against a snapshot written by `topicform snapshot` instead of the live cluster: no
+    /// credential is needed or read. `apply` of such a plan checks the live cluster.
+    #[arg(long, value_name = "FILE")]
+    pub from_snapshot: Option<PathBuf>,
+    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_age, requires = "from_snapshot")]
+    pub max_snapshot_age: Option<u64>,
+}
+
+/// Arguments of `snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Topic files or directories, for the scope (default: the project's `topics`, else `topics/`).
+    pub paths: Vec<PathBuf>,
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also record each broker's address (left out by default).
+    #[arg(long)]
+    pub keep_hosts: bool,
 }
 
 /// Arguments of `apply`.

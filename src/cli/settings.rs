@@ -13,10 +13,12 @@ use clap::CommandFactory;
 
 use super::args::{
     ApplyArgs, Cli, Command, CompletionsArgs, ConnectArgs, DescribeArgs, ImportArgs, ListArgs, PlanArgs, SchemaArgs,
-    ValidateArgs,
+    SnapshotArgs, ValidateArgs,
 };
 use crate::apply::{Guards, Options};
-use crate::commands::{self, Common, Target, apply, completions, describe, import, list, plan, schema, validate};
+use crate::commands::{
+    self, Common, Target, apply, completions, describe, import, list, plan, schema, snapshot, validate,
+};
 use crate::render::Style;
 
 /// What the process was started with, captured once: the variables, `NO_COLOR`, and which standard
@@ -110,6 +112,7 @@ impl Settings {
             Command::Plan(args) => commands::Command::Plan(plan_settings(args)),
             Command::Apply(args) => commands::Command::Apply(apply_settings(args, env)),
             Command::Import(args) => commands::Command::Import(import_settings(args)),
+            Command::Snapshot(args) => commands::Command::Snapshot(snapshot_settings(args)),
             Command::List(args) => commands::Command::List(list_settings(args)),
             Command::Describe(args) => commands::Command::Describe(describe_settings(args)),
             Command::Schema(args) => commands::Command::Schema(schema_settings(args)),
@@ -130,8 +133,28 @@ fn validate_settings(args: ValidateArgs) -> validate::Settings {
 }
 
 fn plan_settings(args: PlanArgs) -> plan::Settings {
-    let PlanArgs { connect, paths, detailed_exitcode, format, out, prune, validate_on_broker } = args;
-    plan::Settings { target: target(connect), paths, detailed_exitcode, format, out, prune, validate_on_broker }
+    let PlanArgs {
+        connect,
+        paths,
+        detailed_exitcode,
+        format,
+        out,
+        prune,
+        validate_on_broker,
+        from_snapshot,
+        max_snapshot_age,
+    } = args;
+    plan::Settings {
+        target: target(connect),
+        paths,
+        detailed_exitcode,
+        format,
+        out,
+        prune,
+        validate_on_broker,
+        from_snapshot,
+        max_snapshot_age,
+    }
 }
 
 fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
@@ -157,6 +180,11 @@ fn saved_plan(paths: &[PathBuf]) -> Option<PathBuf> {
         [path] if path.extension().is_some_and(|e| e == "json") => Some(path.clone()),
         _ => None,
     }
+}
+
+fn snapshot_settings(args: SnapshotArgs) -> snapshot::Settings {
+    let SnapshotArgs { connect, paths, out, keep_hosts } = args;
+    snapshot::Settings { target: target(connect), paths, out, keep_hosts }
 }
 
 fn import_settings(args: ImportArgs) -> import::Settings {

@@ -7,6 +7,7 @@
 
 pub mod fake;
 pub mod kafka;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -371,6 +372,12 @@ pub trait Connect {
 
     /// An admin for `cluster`. No request is sent yet.
     fn connect(&self, cluster: &ClusterConfig, connection: Connection) -> Result<Self::Admin, Error>;
+
+    /// Whether the admin talks to the live cluster (a snapshot does not: it needs no credential, so
+    /// the project file's `${VAR}`s are not resolved for it).
+    fn is_live(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod import;
 pub mod list;
 pub mod plan;
 pub mod schema;
+pub mod snapshot;
 pub mod validate;
 
 use std::io::Write;
@@ -95,6 +96,8 @@ pub enum Command {
     Schema(schema::Settings),
     /// `completions`.
     Completions(completions::Settings),
+    /// `snapshot`.
+    Snapshot(snapshot::Settings),
 }
 
 impl Command {
@@ -106,6 +109,7 @@ impl Command {
             Command::Import(s) => Some(s.target.timeout),
             Command::List(s) => Some(s.target.timeout),
             Command::Describe(s) => Some(s.target.timeout),
+            Command::Snapshot(s) => Some(s.target.timeout),
             Command::Validate(_) | Command::Schema(_) | Command::Completions(_) => None,
         }
     }
@@ -129,6 +133,7 @@ pub async fn run(
         Command::Describe(s) => describe::run(common, s, connect, out, reporter).await,
         Command::Schema(s) => schema::run(s, out),
         Command::Completions(s) => completions::run(s, out),
+        Command::Snapshot(s) => snapshot::run(common, s, connect, reporter).await,
     }
 }
 
@@ -163,15 +168,19 @@ fn project(
     }
 }
 
-/// The project file and its cluster `name`, with `${VAR}`s resolved.
+/// The project file and its cluster `name`, with `${VAR}`s resolved; `offline` (a plan from a snapshot)
+/// resolves none and keeps each as its template, so that no secret is needed or read.
 fn cluster(
     common: &Common,
     name: Option<&str>,
+    offline: bool,
     sources: &mut Sources,
     reporter: &mut dyn Reporter,
 ) -> Loaded<(Project, ClusterConfig)> {
     let Loaded::Ok(Some(project)) = project(common, sources, true, reporter) else { return Loaded::Invalid };
-    match project.cluster(name, &*common.lookup) {
+    let template = |name: &str| Some(format!("${{{name}}}"));
+    let lookup: &dyn Fn(&str) -> Option<String> = if offline { &template } else { &*common.lookup };
+    match project.cluster(name, lookup) {
         Ok(cluster) => Loaded::Ok((project, cluster)),
         Err(errors) => {
             reporter.event(Event::Problems { problems: &errors, sources });
@@ -243,7 +252,9 @@ async fn describe<C: Connect>(
     let connection =
         Connection { timeout: target.timeout.min(REQUEST_TIMEOUT), deadline: Some(deadline), verbose: common.verbose };
     let admin = connect.connect(cluster, connection)?;
-    reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: &cluster.bootstrap });
+    if connect.is_live() {
+        reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: &cluster.bootstrap });
+    }
     let options = common.apply_options(target, crate::apply::Options::default());
     let live = crate::apply::describe(&admin, scope, &options, reporter)
         .await
@@ -262,7 +273,8 @@ async fn read_cluster(
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<Option<(Live, ClusterConfig)>> {
     let mut sources = Sources::default();
-    let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), &mut sources, reporter) else {
+    let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), false, &mut sources, reporter)
+    else {
         return Ok(None);
     };
     let mut scope = match names {

@@ -9,11 +9,13 @@ use anyhow::Context;
 use super::{Common, Loaded, Target, cluster, describe, desired};
 use crate::apply;
 use crate::cluster::Connect;
+use crate::cluster::snapshot::SnapshotAdmin;
 use crate::desired::{self as files, Desired, ErrorKind, ReleaseBasis, Severity, Sources};
 use crate::live::{Live, Scope};
-use crate::plan::{self, ExitStatus, Made, Plan, SavedPlan};
+use crate::plan::{self, Basis, ExitStatus, Made, Plan, SavedPlan};
 use crate::render;
 use crate::report::{Event, Reporter};
+use crate::snapshot::Snapshot;
 
 /// Output formats of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +45,10 @@ pub struct Settings {
     pub prune: bool,
     /// Ask the brokers to check every change (validate-only requests).
     pub validate_on_broker: bool,
+    /// Plan against this snapshot instead of the live cluster (no credential needed).
+    pub from_snapshot: Option<PathBuf>,
+    /// Refuse a snapshot older than this, in seconds.
+    pub max_snapshot_age: Option<u64>,
 }
 
 /// A plan and what it was made from.
@@ -64,7 +70,9 @@ pub(crate) async fn make<C: Connect>(
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<Option<Planned<C::Admin>>> {
     let mut sources = Sources::default();
-    let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), &mut sources, reporter) else {
+    let offline = !connect.is_live();
+    let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), offline, &mut sources, reporter)
+    else {
         return Ok(None);
     };
     let clusters = [Some(cluster.name.as_str())];
@@ -97,7 +105,7 @@ pub(crate) async fn make<C: Connect>(
     Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
 }
 
-/// Runs `plan`.
+/// Runs `plan`: against the live cluster, or against a snapshot (`--from-snapshot`).
 pub async fn run(
     common: &Common,
     settings: Settings,
@@ -105,12 +113,52 @@ pub async fn run(
     out: &mut dyn Write,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
-    let Settings { target, paths, detailed_exitcode, format, out: save, prune, validate_on_broker } = settings;
+    let Some(path) = settings.from_snapshot.clone() else {
+        return plan_with(common, settings, connect, None, out, reporter).await;
+    };
+    if settings.validate_on_broker {
+        anyhow::bail!("--validate-on-broker asks the live cluster, and --from-snapshot plans without it: choose one");
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading the snapshot `{}`", path.display()))?;
+    let snapshot = Snapshot::from_text(&text).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
+    if let Some(max) = settings.max_snapshot_age {
+        snapshot.check_age(common.now_unix, max).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
+    }
+    let basis = Basis {
+        snapshot: path.display().to_string(),
+        taken_at: snapshot.taken_at.clone(),
+        age_secs: common.now_unix.saturating_sub(snapshot.taken_at_unix),
+        content_hash: snapshot.content_hash.clone(),
+    };
+    let admin = SnapshotAdmin::new(snapshot.to_live());
+    plan_with(common, settings, &admin, Some(basis), out, reporter).await
+}
+
+async fn plan_with(
+    common: &Common,
+    settings: Settings,
+    connect: &impl Connect,
+    basis: Option<Basis>,
+    out: &mut dyn Write,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<ExitStatus> {
+    let Settings {
+        target,
+        paths,
+        detailed_exitcode,
+        format,
+        out: save,
+        prune,
+        validate_on_broker,
+        from_snapshot: _,
+        max_snapshot_age: _,
+    } = settings;
     let options = plan::Options { prune };
     let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let Some(planned) = make(common, &target, paths, options, connect, reporter).await? else {
+    let Some(mut planned) = make(common, &target, paths, options, connect, reporter).await? else {
         return Ok(ExitStatus::Failure);
     };
+    planned.plan.basis = basis;
     match format {
         Format::Text => render::text(&planned.plan, common.style, out)?,
         Format::Markdown => render::markdown(&planned.plan, out)?,

@@ -17,6 +17,8 @@ pub enum Kind {
     SavedPlan,
     /// `list` and `describe` with `--format json` (`schemas/topics.schema.json`).
     TopicList,
+    /// Snapshots written by `snapshot` (`schemas/snapshot.schema.json`).
+    Snapshot,
 }
 
 /// Settings of `schema`.
@@ -35,6 +37,7 @@ pub fn run(settings: Settings, out: &mut dyn Write) -> anyhow::Result<ExitStatus
         Kind::Plan => "plan.schema.json",
         Kind::SavedPlan => "saved-plan.schema.json",
         Kind::TopicList => "topics.schema.json",
+        Kind::Snapshot => "snapshot.schema.json",
     };
     let (_, text) = crate::schema::all().into_iter().find(|(n, _)| *n == name).expect("every kind has a schema");
     out.write_all(text.as_bytes())?;

@@ -55,6 +55,8 @@ fn plan(detailed_exitcode: bool) -> Command {
         out: None,
         prune: false,
         validate_on_broker: false,
+        from_snapshot: None,
+        max_snapshot_age: None,
     })
 }
 
@@ -194,6 +196,8 @@ async fn a_saved_plan_applies_as_reviewed_and_a_stale_one_is_refused() {
             out: out.map(Path::to_path_buf),
             prune: false,
             validate_on_broker: false,
+            from_snapshot: None,
+            max_snapshot_age: None,
         })
     };
     run(&project, command(Some(&saved)), &cluster).await;
@@ -236,6 +240,8 @@ async fn a_saved_plan_is_a_commitment() {
         out: Some(saved.clone()),
         prune: false,
         validate_on_broker: false,
+        from_snapshot: None,
+        max_snapshot_age: None,
     });
     run(&project, plan_command, &cluster).await;
     let text = std::fs::read_to_string(&saved).unwrap();
@@ -307,4 +313,130 @@ async fn a_saved_plan_is_a_commitment() {
     let (status, events) = apply_saved(project.common()).await;
     assert_eq!(status, ExitStatus::Success, "{events}");
     assert!(cluster.snapshot().topics.contains_key("payments"));
+}
+
+/// A pull request's plan with no credential: a snapshot stands in for the cluster, the plan equals the
+/// live one (pins and fallbacks included) and says what it was made from, and a plan saved from it is
+/// applied only while the live cluster still matches.
+#[tokio::test(start_paused = true)]
+async fn a_plan_from_a_snapshot_equals_the_live_plan_and_needs_no_secret() {
+    let project = Project::new(TOPICS);
+    // The password is never available here: a snapshot plan must not ask for it.
+    std::fs::write(
+        project.path("topicform.yaml"),
+        "clusters:\n  fake:\n    bootstrap: ${BOOTSTRAP}\n    client:\n      sasl.password: ${KAFKA_PASSWORD}\n",
+    )
+    .unwrap();
+    let cluster = FakeCluster::new(3);
+    cluster.set_cluster_id("prod-id");
+    cluster.create_topic("orders", 1);
+    let mut common = project.common();
+    common.lookup = Arc::new(|name: &str| (name == "BOOTSTRAP").then(|| "127.0.0.1:1".to_owned()));
+
+    let snapshot = project.path("prod.snapshot.json");
+    let take = Command::Snapshot(snapshot::Settings {
+        target: target(),
+        paths: vec![],
+        out: snapshot.clone(),
+        keep_hosts: false,
+    });
+    let (mut out, mut events) = (Vec::new(), Recorder::default());
+    // Taking it needs the cluster, and so the password: give it, as the nightly job does.
+    let mut with_secret = common.clone();
+    with_secret.lookup = Arc::new(|_: &str| Some("127.0.0.1:1".to_owned()));
+    let status = super::run(&with_secret, take, &cluster, &mut out, &mut events).await.unwrap();
+    assert_eq!(status, ExitStatus::Success, "{:?}", events.lines);
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(!text.contains("127.0.0.1"), "no address: {text}");
+
+    let plan_json = |from: Option<PathBuf>, save: Option<PathBuf>| {
+        Command::Plan(plan::Settings {
+            target: target(),
+            paths: vec![],
+            detailed_exitcode: true,
+            format: plan::Format::Json,
+            out: save,
+            prune: false,
+            validate_on_broker: false,
+            from_snapshot: from,
+            max_snapshot_age: None,
+        })
+    };
+    let run_json = |common: Common, command: Command, cluster: FakeCluster| async move {
+        let (mut out, mut events) = (Vec::new(), Recorder::default());
+        let status = super::run(&common, command, &cluster, &mut out, &mut events).await;
+        (status, String::from_utf8(out).unwrap(), events.lines)
+    };
+    let (live_status, live_json, _) = run_json(with_secret.clone(), plan_json(None, None), cluster.clone()).await;
+    let offline = FakeCluster::new(1); // a snapshot plan never asks a cluster
+    let saved = project.path("pr.plan.json");
+    let (status, json, lines) =
+        run_json(common.clone(), plan_json(Some(snapshot.clone()), Some(saved.clone())), offline.clone()).await;
+    assert_eq!(status.unwrap(), live_status.unwrap(), "{lines:?}");
+    assert_eq!(offline.requests(), 0, "no cluster was asked");
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&live_json).unwrap(), serde_json::from_str(&json).unwrap());
+    assert_eq!(a["changes"], b["changes"], "the same changes, pins and fallbacks included");
+    assert_eq!(b["basis"]["snapshot"], snapshot.display().to_string());
+
+    // The saved plan from the snapshot: applied while the live cluster matches it, refused after a change.
+    let apply_saved = || {
+        Command::Apply(apply::Settings {
+            target: target(),
+            source: apply::Source::Saved(saved.clone()),
+            auto_approve: true,
+            interactive: false,
+            guards: Guards::default(),
+            options: Options::default(),
+            max_plan_age: None,
+        })
+    };
+    cluster.create_topic("payments", 1);
+    let (status, _, lines) = run_json(with_secret.clone(), apply_saved(), cluster.clone()).await;
+    assert_eq!(status.unwrap(), ExitStatus::Failure, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("Created { topic: \"payments\" }")), "{lines:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn broken_and_old_snapshots_are_clear_errors() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("orders", 1);
+    let snapshot = project.path("s.json");
+    let take = Command::Snapshot(snapshot::Settings {
+        target: target(),
+        paths: vec![],
+        out: snapshot.clone(),
+        keep_hosts: false,
+    });
+    let (mut out, mut events) = (Vec::new(), Recorder::default());
+    super::run(&project.common(), take, &cluster, &mut out, &mut events).await.unwrap();
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    let plan = |max: Option<u64>| {
+        Command::Plan(plan::Settings {
+            target: target(),
+            paths: vec![],
+            detailed_exitcode: false,
+            format: plan::Format::Text,
+            out: None,
+            prune: false,
+            validate_on_broker: false,
+            from_snapshot: Some(snapshot.clone()),
+            max_snapshot_age: max,
+        })
+    };
+    let cases = [
+        ("truncated", text[..text.len() / 3].to_owned(), None, "cut short"),
+        ("tampered", text.replacen("\"id\": 0", "\"id\": 7", 1), None, "changed after it was taken"),
+        ("newer", text.replacen("\"formatVersion\": 1", "\"formatVersion\": 9", 1), None, "upgrade topicform"),
+        ("old", text.clone(), Some(0), "more than the 0 s allowed"),
+    ];
+    for (what, content, max, said) in cases {
+        std::fs::write(&snapshot, content).unwrap();
+        let mut later = project.common();
+        later.now_unix += 10;
+        let (mut out, mut events) = (Vec::new(), Recorder::default());
+        let err = super::run(&later, plan(max), &cluster, &mut out, &mut events).await.unwrap_err().to_string();
+        assert!(err.contains(said), "{what}: {err}");
+    }
 }

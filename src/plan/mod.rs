@@ -8,7 +8,7 @@ mod saved;
 
 pub use diff::{Options, diff, diff_with};
 pub use model::{
-    Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Phase, Plan,
+    Basis, Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Phase, Plan,
     RatedChange, Risk, Summary,
 };
 pub use saved::{Fingerprint, Made, Refusal, SavedPlan, SavedTopic, Stale, desired_digest, utc};

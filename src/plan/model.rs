@@ -38,6 +38,23 @@ pub struct Plan {
     /// The Apache Kafka release the cluster's brokers run, when it was detected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_version: Option<Release>,
+    /// What the plan was made against, when not the live cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
+}
+
+/// A plan made against a snapshot instead of the live cluster (`plan --from-snapshot`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Basis {
+    /// The snapshot file.
+    pub snapshot: String,
+    /// When it was taken, UTC.
+    pub taken_at: String,
+    /// How old it was when the plan was made, in seconds.
+    pub age_secs: u64,
+    /// Its `contentHash`.
+    pub content_hash: String,
 }
 
 /// One change to the cluster.
@@ -384,6 +401,7 @@ impl Plan {
             unmanaged,
             unknown: Vec::new(),
             kafka_version: None,
+            basis: None,
         }
     }
 

@@ -11,6 +11,10 @@ use crate::plan::{Plan, Risk};
 pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "### topicform plan")?;
     writeln!(out)?;
+    if let Some(basis) = &plan.basis {
+        writeln!(out, "> {}", super::text::basis_line(basis))?;
+        writeln!(out)?;
+    }
     if plan.is_empty() {
         writeln!(out, "No changes. The cluster matches the files.")?;
     } else {

@@ -138,6 +138,11 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
             }
             Event::ThrottleRemoved => self.line("Replication throttle removed."),
             Event::Verifying { topics } => self.detail(&format!("Verifying {topics} topic(s)...")),
+            Event::SnapshotWritten { path, topics, hash } => self.line(&format!(
+                "Wrote the snapshot of {topics} topic(s) to `{}` (content {}).",
+                path.display(),
+                &hash[..12.min(hash.len())]
+            )),
             Event::Imported { topics, cluster, files, dir } => self.line(&format!(
                 "Imported {topics} topic(s) of cluster `{cluster}` into {files} file(s) under `{}`.",
                 dir.display()

@@ -28,6 +28,9 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 /// Writes the plan: a summary line, each topic's changes as a diff of its YAML form with its risk
 /// class, then anything blocked, kept or unmanaged.
 pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(basis) = &plan.basis {
+        writeln!(out, "{}", basis_line(basis))?;
+    }
     if plan.is_empty() {
         writeln!(out, "No changes. The cluster matches the files.")?;
     } else {
@@ -99,6 +102,22 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Says that a plan was made from a snapshot, when it was taken and how old it was.
+pub(crate) fn basis_line(basis: &crate::plan::Basis) -> String {
+    let age = basis.age_secs;
+    let (n, unit) = if age >= 86_400 {
+        (age / 86_400, "d")
+    } else if age >= 3600 {
+        (age / 3600, "h")
+    } else {
+        (age / 60, "min")
+    };
+    format!(
+        "Planned from the snapshot `{}`, taken {} ({n} {unit} before this plan), not from the live cluster; `apply` checks the live cluster.",
+        basis.snapshot, basis.taken_at
+    )
 }
 
 /// ` for Kafka 4.4`, when the plan knows the cluster's release.

@@ -273,7 +273,8 @@ async fn run_armed(
 }
 
 /// Describes `scope`, retrying transient failures as [`retry_delay`] allows while there is time before
-/// the deadline: a broker that is briefly away does not fail a plan or a verification.
+/// the deadline: a broker that is briefly away does not fail a plan or a verification. A cluster that
+/// cannot be reached at all (Metadata fails) is not retried.
 pub async fn describe(
     admin: &impl Admin,
     scope: &crate::live::Scope,
@@ -284,6 +285,9 @@ pub async fn describe(
     loop {
         match admin.describe(scope).await {
             Ok(live) => return Ok(live),
+            // Metadata is the first request: when it fails, no broker was reached (a wrong address, a
+            // cluster that is down), and each try would wait a whole request timeout. Fail at once.
+            Err(e @ cluster::Error::Request { operation: "Metadata", .. }) => return Err(e),
             Err(e) => match retry_delay(&e, attempt) {
                 Some(delay) if options.has_time_for(delay) && !options.cancel.is_requested() => {
                     attempt += 1;

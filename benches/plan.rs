@@ -3,7 +3,9 @@
 //! - `plan::diff` of 100,000 declared topics against a synthetic live state in which every topic has
 //!   every topic config of the catalog (33, as a Kafka 4.3 broker describes them) and a few overrides:
 //!   in sync, and with 1% of the topics drifted (one config each);
-//! - `desired::load::check_texts` of 10,000 topics in 100 in-memory files: `validate` without the disk.
+//! - `desired::load::check_texts` of 10,000 topics in 100 in-memory files: `validate` without the disk;
+//! - `plan --from-snapshot` of 10,000 topics without the disk: the snapshot's text read back (hash
+//!   checked), the live state rebuilt, and diffed; and the snapshot's size.
 //!
 //! The declared states are built by the real loader from generated topic files, the live ones from the
 //! public `cluster` types. `cargo bench --bench plan` runs them at full size. Under `cargo test --all-targets` (no `--bench`
@@ -99,7 +101,7 @@ fn live_topic(i: usize) -> LiveTopic {
     LiveTopic { partitions, configs }
 }
 
-fn live(n: usize) -> Live {
+fn live_state(n: usize) -> Live {
     Live { topics: (0..n).map(|i| (name(i), live_topic(i))).collect(), ..Live::default() }
 }
 
@@ -142,7 +144,7 @@ fn main() {
         .measurement_time(Duration::from_secs(10))
         .configure_from_args();
 
-    let live = live(topics);
+    let live = live_state(topics);
     let in_sync = desired(topics, false);
     let drifted = desired(topics, true);
     let configs: usize = live.topics.values().map(|t| t.configs.len()).sum();
@@ -172,6 +174,24 @@ fn main() {
     group.bench_function(format!("check_texts_{files_topics}_topics_100_files"), |b| {
         b.iter(|| topicform::desired::load::check_texts(black_box(&refs)))
     });
+    group.finish();
+
+    // `plan --from-snapshot` without the disk: read a 10,000-topic snapshot's text (hash check), rebuild
+    // the live state (defaults from the catalog), and diff. The file's size is printed: DESIGN.md
+    // section 7 wants it under 20 MB.
+    let snapshot_topics = 10_000 / scale;
+    let snapshot_live = live_state(snapshot_topics);
+    let snapshot_desired = desired(snapshot_topics, false);
+    let text = topicform::snapshot::Snapshot::of(&snapshot_live, false, 0).to_text();
+    eprintln!("snapshot: {snapshot_topics} topics, {} bytes ({:.1} MB)", text.len(), text.len() as f64 / 1e6);
+    let from_snapshot = || {
+        let s = topicform::snapshot::Snapshot::from_text(black_box(&text)).expect("a valid snapshot");
+        plan::diff(&snapshot_desired, &s.to_live())
+    };
+    assert!(from_snapshot().is_empty(), "the snapshot of an in-sync state plans nothing");
+    let mut group = c.benchmark_group("snapshot");
+    group.throughput(Throughput::Elements(snapshot_topics as u64));
+    group.bench_function(format!("plan_from_snapshot_{snapshot_topics}_topics"), |b| b.iter(from_snapshot));
     group.finish();
 
     c.final_summary();

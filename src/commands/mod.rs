@@ -107,22 +107,44 @@ fn report_problems(mut problems: Vec<desired::Error>, sources: &Sources, reporte
     reporter.event(Event::Problems { problems: &problems, sources });
 }
 
-/// The project file, or `None` when it is not required and absent.
+/// The project file, or `None` when it is not required and absent. Its problems are reported; an
+/// error among them ends the command.
 fn project(
     common: &Common,
     sources: &mut Sources,
     required: bool,
     reporter: &mut dyn Reporter,
 ) -> Loaded<Option<Project>> {
+    let (project, problems) = match project_and_problems(common, sources, required) {
+        Loaded::Ok(loaded) => loaded,
+        Loaded::Invalid => return Loaded::Invalid,
+    };
+    if !problems.is_empty() {
+        let failed = problems.iter().any(|p| p.severity() == Severity::Error);
+        report_problems(problems, sources, reporter);
+        if failed {
+            return Loaded::Invalid;
+        }
+    }
+    Loaded::Ok(project)
+}
+
+/// The project file (`None` when it is not required and absent) and its problems, unreported; `Invalid`
+/// when it cannot be read at all.
+fn project_and_problems(
+    common: &Common,
+    sources: &mut Sources,
+    required: bool,
+) -> Loaded<(Option<Project>, Vec<desired::Error>)> {
     if !required && !common.project.exists() {
-        return Loaded::Ok(None);
+        return Loaded::Ok((None, Vec::new()));
     }
     match desired::load_project(&common.project, sources) {
-        Ok(p) => Loaded::Ok(Some(p)),
-        Err(errors) => {
-            reporter.event(Event::Problems { problems: &errors, sources });
-            Loaded::Invalid
+        Ok(p) => {
+            let problems = p.problems().to_vec();
+            Loaded::Ok((Some(p), problems))
         }
+        Err(errors) => Loaded::Ok((None, errors)),
     }
 }
 
@@ -153,19 +175,35 @@ fn desired(
     sources: &mut Sources,
     reporter: &mut dyn Reporter,
 ) -> Loaded<Desired> {
+    desired_with(Vec::new(), paths, project, clusters, strict, sources, reporter)
+}
+
+/// [`desired`], reporting `found` (problems found before, in the project file) with the topic files' own.
+fn desired_with(
+    found: Vec<desired::Error>,
+    paths: Vec<PathBuf>,
+    project: Option<&Project>,
+    clusters: &[Option<&str>],
+    strict: bool,
+    sources: &mut Sources,
+    reporter: &mut dyn Reporter,
+) -> Loaded<Desired> {
     let paths = match (paths.is_empty(), project) {
         (false, _) => paths,
         (true, Some(p)) => p.topic_paths(),
         (true, None) => vec![PathBuf::from("topics")],
     };
-    let checked = match desired::load_topics(&paths, sources) {
+    let project_file = project.map(|p| p.path.as_path());
+    let checked = match desired::load::load_tree(&paths, project_file, sources) {
         Ok(c) => c,
-        Err(problems) => {
+        Err(mut problems) => {
+            problems.extend(found);
             report_problems(problems, sources, reporter);
             return Loaded::Invalid;
         }
     };
-    let mut problems = checked.warnings;
+    let mut problems = found;
+    problems.extend(checked.warnings);
     let mut first = None;
     for cluster in clusters {
         let (desired, more) = match project {

@@ -5,43 +5,95 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
-
-use serde::Deserialize;
-use serde_saphyr::Spanned;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::Glob;
 use schemars::JsonSchema;
+use serde::de::{MapAccess, SeqAccess};
 
-use super::model::ConfigMap;
+use super::bootstrap;
+use super::client;
+use super::model::{ConfigMap, ConfigValue, Count};
 use super::policy::{Policy, PolicyDoc};
 use super::validate::Field;
+use super::yaml::{self, At, Scalar, Shape};
 use super::{Desired, Error, ErrorKind, Location, Subject, validate};
 
 /// The project file as written.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, JsonSchema)]
 #[schemars(title = "topicform project file")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectDoc {
     /// Clusters by name.
     #[serde(default)]
-    pub clusters: BTreeMap<String, ClusterDoc>,
+    #[schemars(with = "BTreeMap<String, ClusterDoc>")]
+    pub clusters: Vec<(At<String>, At<ClusterDoc>)>,
     /// Files and directories holding topic files, relative to the project file. Default: `topics`.
     #[serde(default)]
-    pub topics: Option<Vec<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
+    pub topics: Option<At<Vec<At<String>>>>,
     /// Glob patterns of the topics this repository owns: live topics matching them that no file
     /// declares are reported as unmanaged.
     #[serde(default)]
-    pub owns: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub owns: Vec<At<String>>,
     /// Glob patterns of topics that are never reported and never touched.
     #[serde(default)]
-    pub ignore: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub ignore: Vec<At<String>>,
     /// Whether undeclared topic overrides are removed (`strict`, the default) or kept (`additive`).
     #[serde(default)]
-    pub config_mode: Option<ConfigMode>,
+    #[schemars(with = "Option<ConfigMode>")]
+    pub config_mode: Option<At<ConfigMode>>,
     /// The project's own rules for topics.
     #[serde(default)]
-    pub policy: Option<PolicyDoc>,
+    #[schemars(with = "Option<PolicyDoc>")]
+    pub policy: Option<At<PolicyDoc>>,
+}
+
+impl ProjectDoc {
+    /// The keys of the project file.
+    pub const KEYS: &'static [&'static str] = &["clusters", "topics", "owns", "ignore", "configMode", "policy"];
+}
+
+impl Shape for ProjectDoc {
+    fn expected() -> &'static str {
+        "a mapping with `clusters` and the project's other keys"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        matches!(scalar, Scalar::Null).then(ProjectDoc::default)
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mut p = ProjectDoc::default();
+        yaml::fields(&mut map, Self::KEYS, |key, map| {
+            match key {
+                "clusters" => p.clusters = yaml::value::<Clusters, _>(map, key)?.map(|c| c.value.0).unwrap_or_default(),
+                "topics" => p.topics = yaml::value(map, key)?,
+                "owns" => p.owns = yaml::value(map, key)?.map(|v| v.value).unwrap_or_default(),
+                "ignore" => p.ignore = yaml::value(map, key)?.map(|v| v.value).unwrap_or_default(),
+                "configMode" => p.config_mode = yaml::value(map, key)?,
+                _ => p.policy = yaml::value(map, key)?,
+            }
+            Ok(())
+        })?;
+        Ok(Some(p))
+    }
+}
+
+/// `clusters:`, by name.
+struct Clusters(Vec<(At<String>, At<ClusterDoc>)>);
+
+impl Shape for Clusters {
+    fn expected() -> &'static str {
+        "a mapping of cluster names to clusters: `name:` lines, each with a `bootstrap`"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        matches!(scalar, Scalar::Null).then(|| Clusters(Vec::new()))
+    }
+    fn map<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        yaml::entries(map, |name| Some(Subject::Cluster(yaml::shown(name)))).map(|c| Some(Clusters(c)))
+    }
 }
 
 /// What happens to a live topic override that the files do not declare.
@@ -56,31 +108,98 @@ pub enum ConfigMode {
 }
 
 /// One entry of a cluster's `overrides:`: values that replace the files' for topics matching a glob.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OverrideDoc {
     /// A glob over topic names (`*`, `payments.*`).
     #[serde(rename = "match")]
     #[schemars(with = "String")]
-    pub pattern: Spanned<String>,
+    pub pattern: Option<At<String>>,
     /// Partition count for matching topics.
     #[schemars(with = "Option<crate::desired::shapes::PartitionCount>")]
-    pub partitions: Option<Spanned<super::model::Count>>,
+    pub partitions: Option<At<Count>>,
     /// Replication factor for matching topics.
     #[schemars(with = "Option<u16>", range(min = 1))]
-    pub replication_factor: Option<Spanned<super::model::Count>>,
+    pub replication_factor: Option<At<Count>>,
     /// Configs for matching topics; they replace the files' values key by key.
     #[serde(default)]
     pub config: ConfigMap,
+    /// The keys it was written with.
+    #[schemars(skip)]
+    pub written: yaml::Written,
+}
+
+impl OverrideDoc {
+    /// The keys of an override.
+    pub const KEYS: &'static [&'static str] = &["match", "partitions", "replicationFactor", "config"];
+}
+
+impl Shape for OverrideDoc {
+    fn expected() -> &'static str {
+        "an override: a mapping with `match` and the values it sets"
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mark = yaml::mark();
+        let mut o = OverrideDoc::default();
+        o.written = yaml::fields(&mut map, Self::KEYS, |key, map| {
+            match key {
+                "match" => o.pattern = yaml::value(map, key)?,
+                "partitions" => o.partitions = yaml::value(map, key)?,
+                "replicationFactor" => o.replication_factor = yaml::value(map, key)?,
+                _ => o.config = yaml::value(map, key)?.map(|c| c.value).unwrap_or_default(),
+            }
+            Ok(())
+        })?;
+        if let Some(pattern) = &o.pattern {
+            let cluster = yaml::enclosing_name().unwrap_or_default();
+            yaml::name_subject(mark, Some(Subject::Override { cluster, pattern: yaml::shown(&pattern.value) }));
+        }
+        Ok(Some(o))
+    }
+}
+
+/// `bootstrap`: a comma-separated string, or a list of `host:port`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bootstrap {
+    /// `host:port[,host:port...]`.
+    Text(String),
+    /// One `host:port` per entry.
+    List(Vec<At<String>>),
+}
+
+impl Shape for Bootstrap {
+    fn expected() -> &'static str {
+        "`host:port[,host:port...]`, or a list of `host:port`"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        match scalar {
+            Scalar::Text(s) => Some(Bootstrap::Text(s.to_owned())),
+            _ => None,
+        }
+    }
+    fn seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Option<Self>, A::Error> {
+        yaml::items(seq).map(|items| Some(Bootstrap::List(items)))
+    }
+}
+
+impl Bootstrap {
+    /// Every entry as written, with where it is written (a list's own entry, or the whole string).
+    fn entries(&self, at: yaml::Pos) -> Vec<(&str, yaml::Pos)> {
+        match self {
+            Bootstrap::Text(t) => bootstrap::entries(t).into_iter().map(|e| (e, at)).collect(),
+            Bootstrap::List(items) => items.iter().map(|i| (i.value.as_str(), i.at)).collect(),
+        }
+    }
 }
 
 /// One entry of `clusters:` as written.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterDoc {
-    /// Bootstrap servers, `host:port[,host:port...]`; `${VAR}` is replaced from the environment.
-    #[schemars(with = "String")]
-    pub bootstrap: Spanned<String>,
+    /// Bootstrap servers, `host:port[,host:port...]` or a list of `host:port`; `${VAR}` is replaced from
+    /// the environment.
+    #[schemars(with = "crate::desired::shapes::Bootstrap")]
+    pub bootstrap: Option<At<Bootstrap>>,
     /// librdkafka client properties (`security.protocol`, `sasl.username`, ...), passed as they are;
     /// `${VAR}` is replaced from the environment. Values are never printed.
     #[serde(default)]
@@ -88,15 +207,45 @@ pub struct ClusterDoc {
     pub client: ConfigMap,
     /// Per-cluster adjustments of the declared topics, in order; a later match wins.
     #[serde(default)]
-    pub overrides: Vec<OverrideDoc>,
+    #[schemars(with = "Vec<OverrideDoc>")]
+    pub overrides: Vec<At<OverrideDoc>>,
     /// This cluster's config mode; overrides the project's.
     #[serde(default)]
-    pub config_mode: Option<ConfigMode>,
+    #[schemars(with = "Option<ConfigMode>")]
+    pub config_mode: Option<At<ConfigMode>>,
     /// The Apache Kafka release the cluster runs, quoted (`"3.9"`), so that `validate` checks topic
     /// configs against it without a connection; `plan` detects the release and says when they differ.
     #[serde(default)]
     #[schemars(with = "Option<crate::catalog::Release>")]
-    pub kafka_version: Option<Spanned<crate::catalog::Value>>,
+    pub kafka_version: Option<At<ConfigValue>>,
+    /// The keys it was written with.
+    #[schemars(skip)]
+    pub written: yaml::Written,
+}
+
+impl ClusterDoc {
+    /// The keys of a cluster.
+    pub const KEYS: &'static [&'static str] = &["bootstrap", "client", "overrides", "configMode", "kafkaVersion"];
+}
+
+impl Shape for ClusterDoc {
+    fn expected() -> &'static str {
+        "a cluster: a mapping with `bootstrap` (and optionally `client`, `overrides`, `configMode`, `kafkaVersion`)"
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mut c = ClusterDoc::default();
+        c.written = yaml::fields(&mut map, Self::KEYS, |key, map| {
+            match key {
+                "bootstrap" => c.bootstrap = yaml::value(map, key)?,
+                "client" => c.client = yaml::value(map, key)?.map(|v| v.value).unwrap_or_default(),
+                "overrides" => c.overrides = yaml::value(map, key)?.map(|v| v.value).unwrap_or_default(),
+                "configMode" => c.config_mode = yaml::value(map, key)?,
+                _ => c.kafka_version = yaml::value(map, key)?,
+            }
+            Ok(())
+        })?;
+        Ok(Some(c))
+    }
 }
 
 /// A loaded project file.
@@ -108,6 +257,12 @@ pub struct Project {
     pub doc: ProjectDoc,
     /// Location of the document's start, to which whole-file problems point.
     pub(crate) origin: Location,
+    /// What reading it found wrong, and what the offline checks found: errors and warnings.
+    problems: Vec<Error>,
+    /// The policy's rules that make sense.
+    policy: Policy,
+    owns: Vec<String>,
+    ignore: Vec<String>,
 }
 
 /// Everything needed to connect to one cluster, with every `${VAR}` resolved.
@@ -146,68 +301,236 @@ impl fmt::Debug for ClientProperties {
 }
 
 impl Project {
+    /// The project of `doc`, read from `path`, with the problems reading it found; runs the checks that
+    /// need no environment and no cluster.
+    pub(crate) fn new(path: &Path, doc: ProjectDoc, mut problems: Vec<Error>) -> Project {
+        let file = Arc::new(path.to_path_buf());
+        let origin = Location { file: file.clone(), line: 1, column: 1, offset: Some(0) };
+        let (policy, more) = Policy::new(doc.policy.as_ref().map(|p| &p.value), &file);
+        problems.extend(more);
+        let mut project = Project {
+            path: path.to_path_buf(),
+            owns: doc.owns.iter().map(|p| p.value.clone()).collect(),
+            ignore: doc.ignore.iter().map(|p| p.value.clone()).collect(),
+            doc,
+            origin,
+            problems: Vec::new(),
+            policy,
+        };
+        problems.extend(project.offline());
+        project.problems = problems;
+        project
+    }
+
+    /// What reading the project file found, and what can be checked in it without the environment or
+    /// a cluster: errors and warnings, each at its place.
+    pub fn problems(&self) -> &[Error] {
+        &self.problems
+    }
+
+    fn file(&self) -> &Arc<PathBuf> {
+        &self.origin.file
+    }
+
+    fn offline(&self) -> Vec<Error> {
+        let mut problems = Vec::new();
+        let at = |p: yaml::Pos| p.located(self.file());
+        if self.doc.clusters.is_empty() {
+            problems.push(Error::at(ErrorKind::NoClusters { needed: false }, self.origin.clone()));
+        }
+        for (name, cluster) in &self.doc.clusters {
+            let name = &name.value;
+            let doc = &cluster.value;
+            match &doc.bootstrap {
+                None if !doc.written.missing("bootstrap") => {}
+                None => problems.push(Error::at(
+                    ErrorKind::MissingKey { key: "bootstrap".into(), of: format!("cluster `{}`", yaml::shown(name)) },
+                    at(cluster.at),
+                )),
+                Some(b) => problems.extend(self.check_bootstrap(name, &b.value, b.at, None)),
+            }
+            for (key, value) in &doc.client.0 {
+                let text = match value.value.as_text() {
+                    Ok(text) => text,
+                    // The reason describes the value's shape (a list, null), never the value itself.
+                    Err(invalid) => {
+                        problems.push(Error::at(
+                            ErrorKind::InvalidClientProperty { key: key.value.clone(), reason: invalid.reason },
+                            at(value.at),
+                        ));
+                        continue;
+                    }
+                };
+                let literal = !text.contains("${");
+                if !literal
+                    && let Err(kind @ ErrorKind::BadVariable { .. }) = interpolate(&text, &|_| Some(String::new()))
+                {
+                    problems.push(Error::at(kind, at(value.at)));
+                }
+                for problem in client::check(&key.value, literal.then_some(text.as_str())) {
+                    let pos = if matches!(problem, client::Problem::Unknown { .. } | client::Problem::Own) {
+                        key.at
+                    } else {
+                        value.at
+                    };
+                    problems.push(Error::at(client_problem(name, &key.value, problem, false), at(pos)));
+                }
+            }
+            for rule in &doc.overrides {
+                match &rule.value.pattern {
+                    None if !rule.value.written.missing("match") => {}
+                    None => problems.push(Error::at(
+                        ErrorKind::MissingKey {
+                            key: "match".into(),
+                            of: format!("an entry of `overrides` of cluster `{}`", yaml::shown(name)),
+                        },
+                        at(rule.at),
+                    )),
+                    Some(p) => problems.extend(glob_problem("match", p, self.file())),
+                }
+            }
+        }
+        for (key, patterns) in [("owns", &self.doc.owns), ("ignore", &self.doc.ignore)] {
+            for p in patterns {
+                problems.extend(glob_problem(key, p, self.file()));
+            }
+        }
+        problems
+    }
+
+    /// The problems of a cluster's `bootstrap`: of its literal text when `resolved` is `None`, else of
+    /// the text `${VAR}`s resolved to, which no message shows.
+    fn check_bootstrap(&self, cluster: &str, written: &Bootstrap, at: yaml::Pos, resolved: Option<&str>) -> Vec<Error> {
+        let mut problems = Vec::new();
+        let located = |p: yaml::Pos| p.located(self.file());
+        let key = format!("clusters.{}.bootstrap", yaml::shown(cluster));
+        let entries: Vec<(&str, yaml::Pos, bool)> = match resolved {
+            Some(text) => bootstrap::entries(text).into_iter().map(|e| (e, at, true)).collect(),
+            None => written.entries(at).into_iter().map(|(e, p)| (e, p, false)).collect(),
+        };
+        if entries.iter().all(|(e, _, _)| e.is_empty()) {
+            problems.push(Error::at(ErrorKind::Empty { key }, located(at)));
+            return problems;
+        }
+        for (i, (entry, pos, hidden)) in entries.iter().enumerate() {
+            // A template's entries are checked once resolved, at plan time.
+            if !hidden && entry.contains("${") {
+                if let Err(kind @ ErrorKind::BadVariable { .. }) = interpolate(entry, &|_| Some(String::new())) {
+                    problems.push(Error::at(kind, located(*pos)));
+                }
+                continue;
+            }
+            if let Err(refusal) = bootstrap::check(entry) {
+                problems.push(Error::at(
+                    ErrorKind::BadBootstrap {
+                        cluster: yaml::shown(cluster),
+                        entry: (!hidden).then(|| yaml::shown(entry)),
+                        position: i + 1,
+                        reason: refusal.reason().into(),
+                    },
+                    located(*pos),
+                ));
+            }
+        }
+        problems
+    }
+
     /// The topic paths the project names, relative to the current directory.
     pub fn topic_paths(&self) -> Vec<PathBuf> {
         let base = self.path.parent().map(PathBuf::from).unwrap_or_default();
         match &self.doc.topics {
-            Some(paths) => paths.iter().map(|p| base.join(p)).collect(),
+            Some(paths) => paths.value.iter().map(|p| base.join(&p.value)).collect(),
             None => vec![base.join("topics")],
         }
     }
 
-    /// The cluster `name`, or the only cluster when `name` is `None`, with `${VAR}`s resolved by `env`.
+    /// The cluster `name`, or the only cluster when `name` is `None`, with `${VAR}`s resolved by `env`;
+    /// `${file:PATH}` names a file relative to the project file's directory.
     pub fn cluster(
         &self,
         name: Option<&str>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ClusterConfig, Vec<Error>> {
-        let known: Vec<String> = self.doc.clusters.keys().cloned().collect();
+        let known: Vec<String> = self.cluster_names().map(str::to_owned).collect();
         let name = match (name, known.as_slice()) {
+            (_, []) => return Err(vec![Error::at(ErrorKind::NoClusters { needed: true }, self.origin.clone())]),
             (Some(n), _) => n.to_owned(),
             (None, [only]) => only.clone(),
-            (None, _) => {
-                return Err(vec![Error::at(
-                    ErrorKind::UnknownCluster { name: String::new(), known },
-                    self.origin.clone(),
-                )]);
-            }
+            (None, _) => return Err(vec![Error::at(ErrorKind::ChooseCluster { known }, self.origin.clone())]),
         };
-        let Some(doc) = self.doc.clusters.get(&name) else {
+        let Some((_, cluster)) = self.doc.clusters.iter().find(|(n, _)| n.value == name) else {
             return Err(vec![Error::at(ErrorKind::UnknownCluster { name, known }, self.origin.clone())]);
         };
-
+        let doc = &cluster.value;
+        let base = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let env = |var: &str| match var.strip_prefix("file:") {
+            Some(path) => {
+                let path = Path::new(path.trim());
+                env(&format!(
+                    "file:{}",
+                    if path.is_absolute() { path.to_path_buf() } else { base.join(path) }.display()
+                ))
+            }
+            None => env(var),
+        };
         let mut errors = Vec::new();
-        let resolve = |value: &str, at: Location, errors: &mut Vec<Error>| match interpolate(value, env) {
+        let at = |p: yaml::Pos| p.located(self.file());
+        let resolve = |value: &str, pos: yaml::Pos, errors: &mut Vec<Error>| match interpolate(value, &env) {
             Ok(v) => Some(v),
             Err(kind) => {
-                errors.push(Error::at(kind, at));
+                errors.push(Error::at(kind, at(pos)));
                 None
             }
         };
-        let bootstrap = resolve(&doc.bootstrap.value, self.locate(&doc.bootstrap.referenced), &mut errors);
+        let bootstrap = match &doc.bootstrap {
+            None => {
+                errors.push(Error::at(
+                    ErrorKind::MissingKey { key: "bootstrap".into(), of: format!("cluster `{}`", yaml::shown(&name)) },
+                    at(cluster.at),
+                ));
+                None
+            }
+            Some(b) => {
+                let pieces: Vec<(String, yaml::Pos)> = match &b.value {
+                    Bootstrap::Text(t) => vec![(t.clone(), b.at)],
+                    Bootstrap::List(items) => items.iter().map(|i| (i.value.clone(), i.at)).collect(),
+                };
+                let templated = pieces.iter().any(|(p, _)| p.contains("${"));
+                let resolved: Option<Vec<String>> =
+                    pieces.iter().map(|(p, pos)| resolve(p, *pos, &mut errors)).collect();
+                resolved.map(|r| r.join(",")).filter(|joined| {
+                    // A literal `bootstrap` was checked with the file; a template only now, unseen.
+                    let problems = if templated {
+                        self.check_bootstrap(&name, &b.value, b.at, Some(joined))
+                    } else {
+                        self.check_bootstrap(&name, &b.value, b.at, None)
+                    };
+                    let ok = problems.is_empty();
+                    errors.extend(problems);
+                    ok
+                })
+            }
+        };
         let mut client = BTreeMap::new();
         for (key, value) in &doc.client.0 {
-            let at = self.locate(&value.referenced);
+            let pos = value.at;
             match value.value.as_text() {
                 Ok(raw) => {
-                    if let Some(v) = resolve(&raw, at, &mut errors) {
+                    if let Some(v) = resolve(&raw, pos, &mut errors) {
+                        // Literal values were checked with the file; resolved ones are checked now.
+                        let problems =
+                            if raw.contains("${") { client::check(&key.value, Some(&v)) } else { Vec::new() };
+                        for problem in problems.into_iter().filter(|p| !p.is_warning()) {
+                            errors.push(Error::at(client_problem(&name, &key.value, problem, true), at(pos)));
+                        }
                         client.insert(key.value.clone(), v);
                     }
                 }
-                // The reason describes the value's shape (a list, null), never the value itself.
                 Err(invalid) => errors.push(Error::at(
                     ErrorKind::InvalidClientProperty { key: key.value.clone(), reason: invalid.reason },
-                    at,
+                    at(pos),
                 )),
             }
-        }
-        if let Some(b) = &bootstrap
-            && b.trim().is_empty()
-        {
-            errors.push(Error::at(
-                ErrorKind::Empty { key: format!("clusters.{name}.bootstrap") },
-                self.locate(&doc.bootstrap.referenced),
-            ));
         }
         let kafka_version = match self.release_of(&name) {
             Some(Ok(declared)) => Some(declared),
@@ -225,10 +548,14 @@ impl Project {
         }
     }
 
+    fn cluster_doc(&self, name: &str) -> Option<&ClusterDoc> {
+        self.doc.clusters.iter().find(|(n, _)| n.value == name).map(|(_, c)| &c.value)
+    }
+
     /// The `kafkaVersion` of cluster `name`, if it declares one.
     pub fn release_of(&self, name: &str) -> Option<Result<(crate::catalog::Release, Location), Error>> {
-        let written = self.doc.clusters.get(name)?.kafka_version.as_ref()?;
-        let at = self.locate(&written.referenced);
+        let written = self.cluster_doc(name)?.kafka_version.as_ref()?;
+        let at = written.at.located(self.file());
         let bad = |reason: String| Error::at(ErrorKind::BadRelease { cluster: name.to_owned(), reason }, at.clone());
         Some(match &written.value {
             crate::catalog::Value::String(text) => match text.parse::<crate::catalog::Release>() {
@@ -249,29 +576,25 @@ impl Project {
     pub fn desired_for(&self, cluster: Option<&str>, desired: &Desired) -> (Desired, Vec<Error>) {
         let mut out = desired.clone();
         let mut problems = Vec::new();
-        let doc = cluster.and_then(|name| self.doc.clusters.get(name));
-        let mode = doc.and_then(|c| c.config_mode).or(self.doc.config_mode);
+        let doc = cluster.and_then(|name| self.cluster_doc(name));
+        let mode = doc.and_then(|c| c.config_mode.as_ref()).or(self.doc.config_mode.as_ref()).map(|m| m.value);
         for topic in out.topics.values_mut() {
             if topic.config_mode.is_none() {
                 topic.config_mode = mode;
             }
         }
+        let file = self.file();
+        let locate = |p: yaml::Pos| p.located(file);
         for rule in doc.map(|c| c.overrides.as_slice()).unwrap_or_default() {
-            let matcher = match Glob::new(&rule.pattern.value) {
-                Ok(glob) => glob.compile_matcher(),
-                Err(e) => {
-                    problems.push(Error::at(
-                        ErrorKind::BadPattern { pattern: rule.pattern.value.clone(), reason: e.kind().to_string() },
-                        self.locate(&rule.pattern.referenced),
-                    ));
-                    continue;
-                }
-            };
+            let rule = &rule.value;
+            // A missing or bad `match` was reported with the file.
+            let Some(pattern) = &rule.pattern else { continue };
+            let Ok(glob) = Glob::new(&pattern.value) else { continue };
+            let matcher = glob.compile_matcher();
             let subject = Subject::Override {
                 cluster: cluster.unwrap_or_default().to_owned(),
-                pattern: rule.pattern.value.clone(),
+                pattern: yaml::shown(&pattern.value),
             };
-            let locate = |l: &serde_saphyr::Location| self.locate(l);
             // Checked once per override, not once per matching topic.
             let partitions =
                 validate::check_count(rule.partitions.as_ref(), &subject, Field::Partitions, &locate, &mut problems);
@@ -299,17 +622,17 @@ impl Project {
             }
         }
         // Overrides can break rules the files alone kept (`replicationFactor: 1` under
-        // `min.insync.replicas: 2`), so these run on the result. Collisions were reported already.
+        // `min.insync.replicas: 2`), so these run on the result. Collisions were reported already, and
+        // so was a conflict the files alone have, without a cluster.
+        let base = validate::cross_checks(desired, None);
         problems.extend(
             validate::cross_checks(&out, cluster)
                 .into_iter()
                 .filter(|e| !matches!(e.kind, ErrorKind::NameCollision { .. }))
-                // A conflict the files alone have was reported already, without a cluster.
-                .filter(|e| !validate::cross_checks(desired, None).iter().any(|d| d.at == e.at && same_topic(d, e))),
+                .filter(|e| !base.iter().any(|d| d.at == e.at && same_topic(d, e))),
         );
-        match Policy::new(self.doc.policy.as_ref(), &|l| self.locate(l)) {
-            Ok(policy) => problems.extend(policy.check(&out)),
-            Err(e) => problems.push(e),
+        for topic in out.topics.values() {
+            self.policy.check(topic, &mut problems);
         }
         if let Some(name) = cluster {
             match self.release_of(name) {
@@ -324,40 +647,44 @@ impl Project {
         (out, problems)
     }
 
-    /// Checks, offline, what can be checked without the environment: every `${...}` reference in the
-    /// project file is well formed.
-    pub fn check_references(&self) -> Vec<Error> {
-        let mut problems = Vec::new();
-        for cluster in self.doc.clusters.values() {
-            let values = std::iter::once(&cluster.bootstrap)
-                .map(|b| (b.value.clone(), &b.referenced))
-                .chain(cluster.client.0.iter().filter_map(|(_, v)| v.value.as_text().ok().map(|t| (t, &v.referenced))));
-            for (text, at) in values {
-                if let Err(kind @ ErrorKind::BadVariable { .. }) = interpolate(&text, &|_| Some(String::new())) {
-                    problems.push(Error::at(kind, self.locate(at)));
-                }
-            }
-        }
-        problems
-    }
-
     /// The clusters the project names.
     pub fn cluster_names(&self) -> impl Iterator<Item = &str> {
-        self.doc.clusters.keys().map(String::as_str)
+        self.doc.clusters.iter().map(|(n, _)| n.value.as_str())
     }
 
     /// Glob patterns of the topics this repository owns.
     pub fn owns(&self) -> &[String] {
-        &self.doc.owns
+        &self.owns
     }
 
     /// Glob patterns of the topics that are never reported or touched.
     pub fn ignore(&self) -> &[String] {
-        &self.doc.ignore
+        &self.ignore
     }
+}
 
-    fn locate(&self, at: &serde_saphyr::Location) -> Location {
-        super::load::location(&self.origin.file, at)
+/// A bad glob in `key`, at its place.
+fn glob_problem(key: &str, pattern: &At<String>, file: &Arc<PathBuf>) -> Option<Error> {
+    let e = Glob::new(&pattern.value).err()?;
+    Some(Error::at(
+        ErrorKind::BadPattern { key: key.into(), pattern: yaml::shown(&pattern.value), reason: e.kind().to_string() },
+        pattern.at.located(file),
+    ))
+}
+
+/// A client property's problem as ours; `resolved` when its value came from `${...}`.
+fn client_problem(cluster: &str, key: &str, problem: client::Problem, resolved: bool) -> ErrorKind {
+    let hint = match (problem.hint(), resolved) {
+        (Some(h), _) => Some(h),
+        (None, true) => Some("the value comes from a `${...}` reference, and is not shown".into()),
+        (None, false) => None,
+    };
+    ErrorKind::ClientProperty {
+        cluster: yaml::shown(cluster),
+        key: yaml::shown(key),
+        problem: problem.message(),
+        hint,
+        warning: problem.is_warning(),
     }
 }
 

@@ -5,10 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_saphyr::Spanned;
-
-use super::load::location;
 use super::model::{ConfigMap, Count, TopicFile};
+use super::yaml::{At, Pos};
 use super::{Desired, DesiredTopic, Error, ErrorKind, Location, Locations, Severity, Subject};
 use crate::catalog;
 
@@ -43,9 +41,9 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
     let mut errors = Vec::new();
     let mut desired = Desired::default();
     for (file, doc) in files {
-        let at = |l: &serde_saphyr::Location| location(file, l);
+        let at = |p: Pos| p.located(file);
         // A file's defaults are checked once, so a bad default is reported once, not once per topic.
-        let defaults = doc.defaults.as_ref();
+        let defaults = doc.defaults.as_ref().map(|d| &d.value);
         let default_partitions = check_count(
             defaults.and_then(|d| d.partitions.as_ref()),
             &Subject::Defaults,
@@ -74,10 +72,19 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
             );
         }
 
-        for topic in &doc.topics {
-            let name = &topic.name.value;
+        for At { value: topic, at: entry } in &doc.topics {
+            let Some(name) = &topic.name else {
+                if topic.written.missing("name") {
+                    errors.push(Error::at(
+                        ErrorKind::MissingKey { key: "name".into(), of: "this topic".into() },
+                        at(*entry),
+                    ));
+                }
+                continue;
+            };
+            let origin = at(name.at);
+            let name = &name.value.0;
             let subject = Subject::Topic(name.clone());
-            let origin = at(&topic.name.referenced);
             if let Err(reason) = check_topic_name(name) {
                 errors.push(Error::at(ErrorKind::InvalidTopicName { name: name.clone(), reason }, origin.clone()));
             } else if super::is_internal(name) {
@@ -86,7 +93,11 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
             let delete = topic.delete.as_ref().is_some_and(|d| d.value);
             let mut locations = Locations::default();
 
-            let own = check_count(topic.partitions.as_ref(), &subject, Field::Partitions, &at, &mut errors);
+            let mut own = check_count(topic.partitions.as_ref(), &subject, Field::Partitions, &at, &mut errors);
+            if own.is_none() && !topic.written.missing("partitions") {
+                // Written with a value of the wrong kind, or perhaps misspelt: reported already.
+                own = Some(Err(()));
+            }
             let partitions = match own.or(default_partitions.clone()) {
                 // A topic to delete needs nothing else.
                 None if delete => 1,
@@ -122,9 +133,9 @@ pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
                 configs,
                 origin: Some(origin.clone()),
                 locations,
-                config_mode: doc.config_mode,
+                config_mode: doc.config_mode.as_ref().map(|m| m.value),
                 delete,
-                acknowledged: topic.acknowledge.iter().copied().collect(),
+                acknowledged: topic.acknowledge.iter().map(|a| a.value).collect(),
             };
             match desired.topics.get(name) {
                 Some(first) => errors.push(Error::at(
@@ -153,10 +164,10 @@ pub(crate) enum Field {
 
 /// Checks a count where it is written, reporting a bad one once.
 pub(crate) fn check_count(
-    value: Option<&Spanned<Count>>,
+    value: Option<&At<Count>>,
     subject: &Subject,
     field: Field,
-    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    at: &dyn Fn(Pos) -> Location,
     errors: &mut Vec<Error>,
 ) -> Once<i64> {
     let value = value?;
@@ -165,7 +176,7 @@ pub(crate) fn check_count(
         Field::Partitions => i64::from(i32::MAX),
         Field::ReplicationFactor => i64::from(i16::MAX),
     };
-    let loc = at(&value.referenced);
+    let loc = at(value.at);
     Some(match value.value.within(1, max) {
         Ok(n) => Ok((n, loc)),
         Err(reason) => {
@@ -185,24 +196,24 @@ pub(crate) fn check_count(
 pub(crate) fn configs_into(
     subject: &Subject,
     map: &ConfigMap,
-    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    at: &dyn Fn(Pos) -> Location,
     configs: &mut BTreeMap<String, String>,
     locations: &mut BTreeMap<String, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
-        let Spanned { value: key_text, referenced: key_at, .. } = key;
+        let At { value: key_text, at: key_at } = key;
         let Some(spec) = catalog::get(key_text) else {
             let names: Vec<String> = catalog::all().iter().map(|c| c.name.to_owned()).collect();
             let suggestion = super::load::closest(key_text, &names);
-            errors.push(Error::at(ErrorKind::UnknownConfig { key: key_text.clone(), suggestion }, at(key_at)));
+            errors.push(Error::at(ErrorKind::UnknownConfig { key: key_text.clone(), suggestion }, at(*key_at)));
             continue;
         };
         // Any release's range: the cluster's own is checked once its release is known.
         match catalog::normalise(spec.loosest(), &value.value) {
             Ok(v) => {
                 configs.insert(key_text.clone(), v);
-                locations.insert(key_text.clone(), at(&value.referenced));
+                locations.insert(key_text.clone(), at(value.at));
             }
             Err(invalid) => errors.push(Error::at(
                 ErrorKind::InvalidConfigValue {
@@ -211,7 +222,7 @@ pub(crate) fn configs_into(
                     reason: invalid.reason,
                     hint: invalid.hint,
                 },
-                at(&value.referenced),
+                at(value.at),
             )),
         }
     }
@@ -222,24 +233,24 @@ pub(crate) fn configs_into(
 pub(crate) fn raw_configs_into(
     subject: &Subject,
     map: &ConfigMap,
-    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    at: &dyn Fn(Pos) -> Location,
     configs: &mut BTreeMap<String, String>,
     locations: &mut BTreeMap<String, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
-        let Spanned { value: key_text, referenced: key_at, .. } = key;
+        let At { value: key_text, at: key_at } = key;
         if catalog::get(key_text).is_some() {
             errors.push(Error::at(
                 ErrorKind::RawConfigKnown { subject: subject.clone(), key: key_text.clone() },
-                at(key_at),
+                at(*key_at),
             ));
             continue;
         }
         match value.value.as_text() {
             Ok(text) => {
                 configs.insert(key_text.clone(), text);
-                locations.insert(key_text.clone(), at(&value.referenced));
+                locations.insert(key_text.clone(), at(value.at));
             }
             Err(invalid) => errors.push(Error::at(
                 ErrorKind::InvalidConfigValue {
@@ -248,7 +259,7 @@ pub(crate) fn raw_configs_into(
                     reason: invalid.reason,
                     hint: Some("a raw config's value is a string, a number or a boolean".into()),
                 },
-                at(&value.referenced),
+                at(value.at),
             )),
         }
     }

@@ -242,11 +242,11 @@ async fn describe<C: Connect>(
 ) -> anyhow::Result<(C::Admin, Live)> {
     let connection = Connection { timeout: target.timeout, verbose: common.verbose };
     let admin = connect.connect(cluster, connection)?;
-    reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: &cluster.bootstrap });
+    reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: cluster.shown_bootstrap() });
     let live = admin
         .describe(scope)
         .await
-        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
+        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.shown_bootstrap()))?;
     Ok((admin, live))
 }
 

@@ -156,40 +156,46 @@ pub fn check(name: &str, value: Option<&str>) -> Vec<Problem> {
     problems
 }
 
-/// `None` when `value` has the shape `kind` takes, else what it takes, in words. librdkafka's own
-/// reading is followed: booleans are `true`/`false`/`t`/`f`/`1`/`0` in any case, names are compared
-/// without case, integers may carry a sign.
+/// `None` when `value` has the shape `kind` takes, else what it takes, in words.
 fn shape(kind: &Kind, value: &str) -> Option<String> {
-    let v = value.trim();
+    if fits(kind, value) { None } else { takes(kind) }
+}
+
+/// What the property `name` takes, in words, when librdkafka says more than "text".
+pub fn takes_of(name: &str) -> Option<String> {
+    lookup(name).and_then(|p| takes(&p.kind))
+}
+
+fn takes(kind: &Kind) -> Option<String> {
     let one_of = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     match kind {
         Kind::Text | Kind::Api => None,
-        Kind::Bool => {
-            let ok = ["true", "false", "t", "f"].iter().any(|b| v.eq_ignore_ascii_case(b)) || v == "1" || v == "0";
-            (!ok).then(|| "`true` or `false`".to_owned())
-        }
+        Kind::Bool => Some("`true` or `false`".to_owned()),
         Kind::Int { min, max, names } => {
-            let ok = match v.parse::<i64>() {
-                Ok(n) => (*min..=*max).contains(&n),
-                Err(_) => names.iter().any(|n| v.eq_ignore_ascii_case(n)),
-            };
-            (!ok).then(|| {
-                let names = if names.is_empty() { String::new() } else { format!(" (or {})", one_of(names)) };
-                format!("a whole number from {min} to {max}{names}")
-            })
+            let names = if names.is_empty() { String::new() } else { format!(" (or {})", one_of(names)) };
+            Some(format!("a whole number from {min} to {max}{names}"))
         }
-        Kind::Float { min, max } => {
-            let ok = v.parse::<f64>().is_ok_and(|x| x >= *min && x <= *max);
-            (!ok).then(|| format!("a number from {min} to {max}"))
-        }
-        Kind::Enum(names) => {
-            let ok = names.iter().any(|n| v.eq_ignore_ascii_case(n));
-            (!ok).then(|| format!("one of {}", one_of(names)))
-        }
-        Kind::Flags(names) => {
-            let ok = v.split(',').map(str::trim).all(|f| names.iter().any(|n| f.eq_ignore_ascii_case(n)));
-            (!ok).then(|| format!("a comma-separated list of {}", one_of(names)))
-        }
+        Kind::Float { min, max } => Some(format!("a number from {min} to {max}")),
+        Kind::Enum(names) => Some(format!("one of {}", one_of(names))),
+        Kind::Flags(names) => Some(format!("a comma-separated list of {}", one_of(names))),
+    }
+}
+
+/// Whether `value` has the shape `kind` takes, read as librdkafka reads it: booleans are
+/// `true`/`false`/`t`/`f`/`1`/`0` in any case, names are compared without case, integers may carry a
+/// sign.
+fn fits(kind: &Kind, value: &str) -> bool {
+    let v = value.trim();
+    match kind {
+        Kind::Text | Kind::Api => true,
+        Kind::Bool => ["true", "false", "t", "f"].iter().any(|b| v.eq_ignore_ascii_case(b)) || v == "1" || v == "0",
+        Kind::Int { min, max, names } => match v.parse::<i64>() {
+            Ok(n) => (*min..=*max).contains(&n),
+            Err(_) => names.iter().any(|n| v.eq_ignore_ascii_case(n)),
+        },
+        Kind::Float { min, max } => v.parse::<f64>().is_ok_and(|x| x >= *min && x <= *max),
+        Kind::Enum(names) => names.iter().any(|n| v.eq_ignore_ascii_case(n)),
+        Kind::Flags(names) => v.split(',').map(str::trim).all(|f| names.iter().any(|n| f.eq_ignore_ascii_case(n))),
     }
 }
 

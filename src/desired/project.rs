@@ -278,25 +278,42 @@ pub struct ClusterConfig {
     pub kafka_version: Option<(crate::catalog::Release, Location)>,
 }
 
+impl ClusterConfig {
+    /// `bootstrap` as messages may show it: as written when it holds a `${...}` reference, whose value
+    /// is never shown.
+    pub fn shown_bootstrap(&self) -> &str {
+        self.client.bootstrap_template.as_deref().unwrap_or(&self.bootstrap)
+    }
+}
+
 /// librdkafka properties. Values may be secrets: `Debug` shows keys only, and there is no `Display`.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct ClientProperties(BTreeMap<String, String>);
+pub struct ClientProperties {
+    map: BTreeMap<String, String>,
+    /// `bootstrap` as written, when it came from `${...}`: the brokers are then not shown either.
+    bootstrap_template: Option<String>,
+}
 
 impl ClientProperties {
     /// Wraps properties.
     pub fn new(map: BTreeMap<String, String>) -> Self {
-        ClientProperties(map)
+        ClientProperties { map, bootstrap_template: None }
     }
 
     /// Every property, for handing to the Kafka client. Never print what this returns.
     pub fn expose(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether the cluster's `bootstrap` came from `${...}`, so that its brokers are secret too.
+    pub fn hides_bootstrap(&self) -> bool {
+        self.bootstrap_template.is_some()
     }
 }
 
 impl fmt::Debug for ClientProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.0.keys().map(|k| (k, "<redacted>"))).finish()
+        f.debug_map().entries(self.map.keys().map(|k| (k, "<redacted>"))).finish()
     }
 }
 
@@ -482,6 +499,7 @@ impl Project {
                 None
             }
         };
+        let mut bootstrap_template = None;
         let bootstrap = match &doc.bootstrap {
             None => {
                 errors.push(Error::at(
@@ -496,6 +514,9 @@ impl Project {
                     Bootstrap::List(items) => items.iter().map(|i| (i.value.clone(), i.at)).collect(),
                 };
                 let templated = pieces.iter().any(|(p, _)| p.contains("${"));
+                if templated {
+                    bootstrap_template = Some(pieces.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(","));
+                }
                 let resolved: Option<Vec<String>> =
                     pieces.iter().map(|(p, pos)| resolve(p, *pos, &mut errors)).collect();
                 resolved.map(|r| r.join(",")).filter(|joined| {
@@ -542,7 +563,8 @@ impl Project {
         };
         match bootstrap {
             Some(bootstrap) if errors.is_empty() => {
-                Ok(ClusterConfig { name, bootstrap, client: ClientProperties(client), kafka_version })
+                let client = ClientProperties { map: client, bootstrap_template };
+                Ok(ClusterConfig { name, bootstrap, client, kafka_version })
             }
             _ => Err(errors),
         }
@@ -773,5 +795,94 @@ mod tests {
         let shown = format!("{props:?}");
         assert!(shown.contains("sasl.password"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    fn project(text: &str) -> Project {
+        let file = Arc::new(PathBuf::from("/repo/conf/topicform.yaml"));
+        let (doc, problems) = yaml::parse::<ProjectDoc>(&file, &Arc::from(text)).expect("YAML");
+        Project::new(&file, doc.map(|d| d.value).unwrap_or_default(), problems)
+    }
+
+    fn messages(problems: &[Error]) -> Vec<String> {
+        problems
+            .iter()
+            .map(|p| {
+                format!("{}:{}: {}", p.at.as_ref().map_or(0, |a| a.line), p.at.as_ref().map_or(0, |a| a.column), p.kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn file_references_resolve_beside_the_project_file() {
+        let p = project(
+            "clusters:\n  c:\n    bootstrap: a:1\n    client:\n      sasl.password: ${file:secrets/pw}\n      ssl.key.password: ${file:/abs/pw}\n",
+        );
+        let asked = std::sync::Mutex::new(Vec::new());
+        let env = |name: &str| {
+            asked.lock().unwrap().push(name.to_owned());
+            Some("x".to_owned())
+        };
+        p.cluster(None, &env).unwrap();
+        assert_eq!(*asked.lock().unwrap(), ["file:/repo/conf/secrets/pw", "file:/abs/pw"]);
+    }
+
+    #[test]
+    fn bootstrap_is_checked_where_written_and_once_resolved() {
+        let p = project(
+            "clusters:\n  a:\n    bootstrap: \"h:9092:1\"\n  b:\n    bootstrap: [ok:1, \":1\", host]\n  c:\n    bootstrap: \"\"\n  d:\n    bootstrap: ${B}\n",
+        );
+        assert_eq!(
+            messages(p.problems()),
+            [
+                "3:16: `h:9092:1` of cluster `a`'s `bootstrap` is not `host:port`: it has more than one `:`; an IPv6 address goes in brackets, as in `[::1]:9092`",
+                "5:23: `:1` of cluster `b`'s `bootstrap` is not `host:port`: it has no host before the `:`",
+                "5:29: `host` of cluster `b`'s `bootstrap` is not `host:port`: it has no `:port`",
+                "7:16: `clusters.c.bootstrap` must not be empty",
+            ]
+        );
+        let env = |_: &str| Some("127.0.0.1:99999".to_owned());
+        let errors = p.cluster(Some("d"), &env).unwrap_err();
+        assert_eq!(
+            messages(&errors),
+            ["9:16: entry 1 of cluster `d`'s `bootstrap` is not `host:port`: its port is not a number from 1 to 65535"]
+        );
+        let env = |_: &str| Some("b1:9092, [::1]:9093".to_owned());
+        let cluster = p.cluster(Some("d"), &env).unwrap();
+        assert_eq!(cluster.bootstrap, "b1:9092, [::1]:9093");
+        assert_eq!(cluster.shown_bootstrap(), "${B}");
+        assert!(cluster.client.hides_bootstrap());
+        let listed = project("clusters:\n  l:\n    bootstrap: [a:1, b:2]\n");
+        assert!(listed.problems().is_empty(), "{:?}", listed.problems());
+        assert_eq!(listed.cluster(None, &|_| None).unwrap().bootstrap, "a:1,b:2");
+    }
+
+    #[test]
+    fn an_empty_project_file_declares_no_cluster() {
+        for text in ["", "# nothing yet\n", "clusters:\n"] {
+            let p = project(text);
+            assert_eq!(messages(p.problems()), ["1:1: the project file declares no cluster"], "{text:?}");
+            assert_eq!(p.problems()[0].severity(), super::super::Severity::Warning);
+            let errors = p.cluster(None, &|_| None).unwrap_err();
+            assert_eq!(errors[0].severity(), super::super::Severity::Error);
+        }
+    }
+
+    #[test]
+    fn globs_and_policy_are_checked_at_their_line() {
+        let p = project(
+            "clusters: {c: {bootstrap: a:1, overrides: [{match: \"x.[\", partitions: 2}]}}\nowns: [\"a.{b\"]\nignore: [ok]\npolicy:\n  partitions: {min: 12, max: 6}\n  replicationFactor: {min: 1.5}\n  requiredConfigs: {keys: [min.insync.replica, confluent.x]}\n",
+        );
+        let got = messages(p.problems());
+        assert_eq!(got.len(), 6, "{got:#?}");
+        assert!(got[0].starts_with("5:21: `policy.partitions.min` is 12, above `policy.partitions.max` 6"), "{got:#?}");
+        assert!(
+            got[1].starts_with("6:28: `policy.replicationFactor.min` is 1.5, which is not a whole number"),
+            "{got:#?}"
+        );
+        assert!(got[2].starts_with("7:28: `policy.requiredConfigs` names `min.insync.replica`"), "{got:#?}");
+        assert!(got[3].starts_with("7:48: `policy.requiredConfigs` names `confluent.x`"), "{got:#?}");
+        assert!(got[4].starts_with("1:52: `x.[` in `match` is not a valid glob pattern"), "{got:#?}");
+        assert!(got[5].starts_with("2:8: `a.{b` in `owns` is not a valid glob pattern"), "{got:#?}");
+        assert_eq!(p.problems()[3].severity(), super::super::Severity::Warning);
     }
 }

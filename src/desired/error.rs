@@ -33,7 +33,7 @@ impl Error {
     /// How bad the problem is.
     pub fn severity(&self) -> Severity {
         match &self.kind {
-            ErrorKind::NameCollision { .. } | ErrorKind::ReleaseMismatch { .. } => Severity::Warning,
+            ErrorKind::ReleaseMismatch { .. } => Severity::Warning,
             ErrorKind::NoClusters { needed: false }
             | ErrorKind::ClientProperty { warning: true, .. }
             | ErrorKind::LinkLoop { .. } => Severity::Warning,
@@ -87,7 +87,8 @@ impl Error {
                     .unwrap_or_default()
             )),
             ErrorKind::NameCollision { other_at, .. } => Some(format!(
-                "Kafka replaces `.` with `_` in metric names, so the two topics' metrics collide; the other is at {other_at}"
+                "Kafka refuses to create a topic whose name differs from another's only by `.` and `_` (their \
+                 metric names would be the same); rename one; the other is at {other_at}"
             )),
             ErrorKind::Policy { hint, .. } => hint.clone(),
             ErrorKind::NotUtf8 { utf16: true, .. } => Some("this looks like UTF-16; save the file as UTF-8".into()),
@@ -370,8 +371,8 @@ pub enum ErrorKind {
         /// The cluster whose overrides produce the conflict, if any.
         cluster: Option<String>,
     },
-    /// Two topic names that differ only by `.` and `_`.
-    #[error("topic `{topic}` and topic `{other}` differ only by `.` and `_`")]
+    /// Two topic names that differ only by `.` and `_`: Kafka refuses to create the second.
+    #[error("topic `{topic}` and topic `{other}` differ only by `.` and `_`, and Kafka cannot hold both")]
     NameCollision {
         /// This topic.
         topic: String,

@@ -28,6 +28,12 @@ impl Sources {
     fn insert(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
         self.0.insert(file, text);
     }
+
+    /// Adds a text, as if `file` had been read: for tests of rendering.
+    #[doc(hidden)]
+    pub fn insert_for_tests(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
+        self.insert(file, text);
+    }
 }
 
 /// Reads and parses the project file. `Err` only when it cannot be read or is not YAML; the problems

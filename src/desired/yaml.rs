@@ -23,8 +23,9 @@ use serde_saphyr::granit_parser::ErrorKind as Scan;
 
 use super::{Error, ErrorKind, Location, Subject};
 
-/// The longest piece of a value shown in a message; longer ones are cut, with an ellipsis.
-pub const SHOWN: usize = 200;
+/// The longest piece of a value shown in a message; longer ones are cut, with an ellipsis. Kafka's
+/// longest topic name (249) is shown whole.
+pub const SHOWN: usize = 250;
 
 /// Nesting deeper than this is refused: topicform's files need 5 levels.
 const MAX_DEPTH: usize = 64;
@@ -924,7 +925,7 @@ mod tests {
         let long = "x".repeat(1_300_000);
         let cut = shown(&long);
         assert!(cut.len() < 300, "{}", cut.len());
-        assert!(cut.ends_with("… (1299800 more characters)"), "{cut}");
+        assert!(cut.ends_with("… (1299750 more characters)"), "{cut}");
         assert_eq!(shown("a\tb"), "a\\tb");
         assert_eq!(shown("plain"), "plain");
     }

@@ -175,48 +175,33 @@ fn desired(
     sources: &mut Sources,
     reporter: &mut dyn Reporter,
 ) -> Loaded<Desired> {
-    desired_with(Vec::new(), paths, project, clusters, strict, sources, reporter)
+    match desired_with(Vec::new(), true, paths, project, clusters, strict, sources, reporter) {
+        Loaded::Ok((desired, _)) => Loaded::Ok(desired),
+        Loaded::Invalid => Loaded::Invalid,
+    }
 }
 
-/// [`desired`], reporting `found` (problems found before, in the project file) with the topic files' own.
+/// [`desired`], reporting `found` (problems found before, in the project file) with the topic files'
+/// own; the desired state is kept only with `keep` (else it is empty), and the topics are counted.
+#[allow(clippy::too_many_arguments)]
 fn desired_with(
     found: Vec<desired::Error>,
+    keep: bool,
     paths: Vec<PathBuf>,
     project: Option<&Project>,
     clusters: &[Option<&str>],
     strict: bool,
     sources: &mut Sources,
     reporter: &mut dyn Reporter,
-) -> Loaded<Desired> {
+) -> Loaded<(Desired, usize)> {
     let paths = match (paths.is_empty(), project) {
         (false, _) => paths,
         (true, Some(p)) => p.topic_paths(),
         (true, None) => vec![PathBuf::from("topics")],
     };
-    let project_file = project.map(|p| p.path.as_path());
-    let checked = match desired::load::load_tree(&paths, project_file, sources) {
-        Ok(c) => c,
-        Err(mut problems) => {
-            problems.extend(found);
-            report_problems(problems, sources, reporter);
-            return Loaded::Invalid;
-        }
-    };
+    let collected = desired::load::check_tree(&paths, project, clusters, keep, sources);
     let mut problems = found;
-    problems.extend(checked.warnings);
-    let mut first = None;
-    for cluster in clusters {
-        let (desired, more) = match project {
-            Some(p) => p.desired_for(*cluster, &checked.desired),
-            None => (checked.desired.clone(), Vec::new()),
-        };
-        for p in more {
-            if !problems.contains(&p) {
-                problems.push(p);
-            }
-        }
-        first.get_or_insert(desired);
-    }
+    problems.extend(collected.problems);
     let errors = problems.iter().any(|p| p.severity() == Severity::Error);
     let failed = errors || (strict && !problems.is_empty());
     if !problems.is_empty() {
@@ -225,10 +210,7 @@ fn desired_with(
     if failed && !errors {
         reporter.event(Event::StrictFailure);
     }
-    match first {
-        Some(desired) if !failed => Loaded::Ok(desired),
-        _ => Loaded::Invalid,
-    }
+    if failed { Loaded::Invalid } else { Loaded::Ok((collected.desired, collected.topics)) }
 }
 
 /// Connects to `cluster` and describes `scope`.

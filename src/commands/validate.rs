@@ -30,10 +30,12 @@ pub fn run(common: &Common, settings: Settings, reporter: &mut dyn Reporter) -> 
     if clusters.is_empty() {
         clusters.push(None);
     }
-    let Loaded::Ok(desired) = desired_with(found, paths, project.as_ref(), &clusters, strict, &mut sources, reporter)
+    // Only checked, never kept: a large tree is read topic by topic.
+    let Loaded::Ok((_, topics)) =
+        desired_with(found, false, paths, project.as_ref(), &clusters, strict, &mut sources, reporter)
     else {
         return Ok(ExitStatus::Failure);
     };
-    reporter.event(Event::Valid { topics: desired.topics.len() });
+    reporter.event(Event::Valid { topics });
     Ok(ExitStatus::Success)
 }

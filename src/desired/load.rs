@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::model::TopicFile;
 use super::project::{Project, ProjectDoc};
-use super::validate::Checked;
+use super::validate::{Checked, Collected, Collector, FileDefaults};
 use super::{Error, ErrorKind, Location, validate, yaml};
 
 /// The largest file topicform reads. Far beyond any real topic file, it bounds what a mistake (a log
@@ -47,7 +47,7 @@ pub fn load_project(path: &Path, sources: &mut Sources) -> Result<Project, Vec<E
 
 /// Reads every topic file under `paths` (files, or directories searched recursively for `.yaml` and
 /// `.yml`, in name order), validates them together and returns the desired state with its warnings, or
-/// every problem found. `project`, the project file, is never read as a topic file.
+/// every problem found.
 pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, Vec<Error>> {
     load_tree(paths, None, sources)
 }
@@ -55,42 +55,88 @@ pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, 
 /// [`load_topics`], leaving out `project` (the project file), which a flat layout (`topics: [.]`)
 /// would otherwise read as a topic file.
 pub fn load_tree(paths: &[PathBuf], project: Option<&Path>, sources: &mut Sources) -> Result<Checked, Vec<Error>> {
-    let (files, mut problems) = topic_files(paths, project);
-    let mut parsed = Vec::with_capacity(files.len());
+    let tree = walk_tree(paths, project, Collector::new(Vec::new(), true), sources);
+    validate::split(tree.desired, tree.problems)
+}
+
+/// Reads every topic file under `paths` and checks the topics as each of `clusters` of `project` sees
+/// them (its overrides, the project's policy, its release), with every problem found; the desired state
+/// is kept, as the first cluster sees it, only with `keep` (`validate` needs no desired state, and a
+/// large file is then checked topic by topic, never held whole).
+pub fn check_tree(
+    paths: &[PathBuf],
+    project: Option<&Project>,
+    clusters: &[Option<&str>],
+    keep: bool,
+    sources: &mut Sources,
+) -> Collected {
+    let mut problems = Vec::new();
+    let views = match project {
+        Some(p) => clusters
+            .iter()
+            .map(|c| {
+                let (view, more) = p.view(*c);
+                problems.extend(more);
+                view
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut collector = Collector::new(views, keep);
+    collector.problems(problems);
+    walk_tree(paths, project.map(|p| p.path.as_path()), collector, sources)
+}
+
+fn walk_tree(
+    paths: &[PathBuf],
+    project: Option<&Path>,
+    mut collector: Collector<'_>,
+    sources: &mut Sources,
+) -> Collected {
+    let (files, problems) = topic_files(paths, project);
+    collector.problems(problems);
     for path in files {
         let file = Arc::new(path);
-        let result = read(&file, sources).and_then(|text| yaml::parse::<TopicFile>(&file, &text));
-        match result {
-            Ok((doc, more)) => {
-                problems.extend(more);
-                parsed.push((file, doc.map(|d| d.value).unwrap_or_default()));
+        match read(&file, sources).and_then(|text| yaml::parse::<TopicFile>(&file, &text)) {
+            Ok((doc, problems)) => {
+                collector.problems(problems);
+                take(&file, doc.map(|d| d.value).unwrap_or_default(), &mut collector);
             }
-            Err(e) => problems.push(e),
+            Err(e) => collector.problems([e]),
         }
     }
-    let (desired, more) = validate::topics(&parsed);
-    problems.extend(more);
-    validate::split(desired, problems)
+    collector.finish()
+}
+
+/// The topics of one parsed file, with its defaults, into `collector`.
+fn take(file: &Arc<PathBuf>, doc: TopicFile, collector: &mut Collector<'_>) {
+    let mut problems = Vec::new();
+    let mode = doc.config_mode.as_ref().map(|m| m.value);
+    let defaults = FileDefaults::new(file, doc.defaults.as_ref().map(|d| &d.value), mode, &mut problems);
+    for declared in doc.topics {
+        if let Some(topic) = defaults.topic(declared, &mut problems) {
+            collector.add(topic);
+        }
+    }
+    collector.problems(problems);
 }
 
 /// Validates topic files given as text, as if read from disk under the names given: the same parse and
 /// checks as [`load_topics`], without the file system. For fuzzing, benchmarks and tests.
 pub fn check_texts(files: &[(&str, &str)]) -> Result<Checked, Vec<Error>> {
-    let mut problems = Vec::new();
-    let mut parsed = Vec::with_capacity(files.len());
+    let mut collector = Collector::new(Vec::new(), true);
     for (name, text) in files {
         let file = Arc::new(PathBuf::from(name));
         match yaml::parse::<TopicFile>(&file, &Arc::from(*text)) {
-            Ok((doc, more)) => {
-                problems.extend(more);
-                parsed.push((file, doc.map(|d| d.value).unwrap_or_default()));
+            Ok((doc, problems)) => {
+                collector.problems(problems);
+                take(&file, doc.map(|d| d.value).unwrap_or_default(), &mut collector);
             }
-            Err(e) => problems.push(e),
+            Err(e) => collector.problems([e]),
         }
     }
-    let (desired, more) = validate::topics(&parsed);
-    problems.extend(more);
-    validate::split(desired, problems)
+    let collected = collector.finish();
+    validate::split(collected.desired, collected.problems)
 }
 
 /// Checks a project file given as text, as if read from disk under `name`: its problems, or the one

@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::de::{MapAccess, SeqAccess};
 
+use super::validate::{self, Declared};
 use super::yaml::{self, At, Scalar, Shape};
 use super::{Acknowledgement, ConfigMode, Severity, Subject};
 
@@ -20,7 +21,8 @@ pub struct TopicFile {
     pub defaults: Option<At<TopicDefaults>>,
     /// The topics.
     #[serde(default)]
-    pub topics: Vec<At<TopicDoc>>,
+    #[schemars(with = "Vec<TopicDoc>")]
+    pub topics: Vec<Declared>,
     /// This file's config mode: whether undeclared overrides of its topics are removed or kept.
     #[serde(default)]
     pub config_mode: Option<At<ConfigMode>>,
@@ -44,12 +46,31 @@ impl Shape for TopicFile {
         yaml::fields(&mut map, Self::KEYS, |key, map| {
             match key {
                 "defaults" => file.defaults = yaml::value(map, key)?,
-                "topics" => file.topics = yaml::value(map, key)?.map(|t| t.value).unwrap_or_default(),
+                "topics" => file.topics = yaml::value::<Topics, _>(map, key)?.map(|t| t.value.0).unwrap_or_default(),
                 _ => file.config_mode = yaml::value(map, key)?,
             }
             Ok(())
         })?;
         Ok(Some(file))
+    }
+}
+
+/// `topics:`, each topic checked and made small as soon as it is read, so that a large file is never
+/// held as a tree of YAML values.
+struct Topics(Vec<Declared>);
+
+impl Shape for Topics {
+    fn expected() -> &'static str {
+        "a list of topics: one `- name: ...` entry per topic"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        matches!(scalar, Scalar::Null).then(|| Topics(Vec::new()))
+    }
+    fn seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Option<Self>, A::Error> {
+        let mut topics = Vec::new();
+        yaml::each::<TopicDoc, A>(seq, |topic| topics.extend(validate::declare(topic.value, topic.at)))?;
+        topics.shrink_to_fit();
+        Ok(Some(Topics(topics)))
     }
 }
 

@@ -18,7 +18,7 @@ use super::model::{ConfigMap, ConfigValue, Count};
 use super::policy::{Policy, PolicyDoc};
 use super::validate::Field;
 use super::yaml::{self, At, Scalar, Shape};
-use super::{Desired, Error, ErrorKind, Location, Subject, validate};
+use super::{Desired, DesiredTopic, Error, ErrorKind, Location, Subject, validate};
 
 /// The project file as written.
 #[derive(Debug, Default, JsonSchema)]
@@ -596,77 +596,60 @@ impl Project {
     /// then the rules that span fields checked again, then the project's policy. Returns every problem;
     /// the state is usable only when none is an error.
     pub fn desired_for(&self, cluster: Option<&str>, desired: &Desired) -> (Desired, Vec<Error>) {
-        let mut out = desired.clone();
+        let (view, mut problems) = self.view(cluster);
+        let mut out = Desired::default();
+        for topic in desired.topics.values() {
+            let (seen, more) = view.apply(topic, validate::min_insync(topic, None).as_ref());
+            problems.extend(more);
+            out.topics.insert(seen.name.clone(), seen);
+        }
+        (out, problems)
+    }
+
+    /// How cluster `name` (or no cluster) sees the declared topics: its overrides compiled, its config
+    /// mode, its declared release, and the project's policy; with the problems of its overrides and
+    /// release, found once here, not once per topic.
+    pub(crate) fn view(&self, cluster: Option<&str>) -> (ClusterView<'_>, Vec<Error>) {
         let mut problems = Vec::new();
         let doc = cluster.and_then(|name| self.cluster_doc(name));
         let mode = doc.and_then(|c| c.config_mode.as_ref()).or(self.doc.config_mode.as_ref()).map(|m| m.value);
-        for topic in out.topics.values_mut() {
-            if topic.config_mode.is_none() {
-                topic.config_mode = mode;
-            }
-        }
         let file = self.file();
         let locate = |p: yaml::Pos| p.located(file);
+        let mut rules = Vec::new();
         for rule in doc.map(|c| c.overrides.as_slice()).unwrap_or_default() {
             let rule = &rule.value;
             // A missing or bad `match` was reported with the file.
             let Some(pattern) = &rule.pattern else { continue };
             let Ok(glob) = Glob::new(&pattern.value) else { continue };
-            let matcher = glob.compile_matcher();
             let subject = Subject::Override {
                 cluster: cluster.unwrap_or_default().to_owned(),
                 pattern: yaml::shown(&pattern.value),
             };
-            // Checked once per override, not once per matching topic.
-            let partitions =
-                validate::check_count(rule.partitions.as_ref(), &subject, Field::Partitions, &locate, &mut problems);
-            let rf = validate::check_count(
-                rule.replication_factor.as_ref(),
-                &subject,
-                Field::ReplicationFactor,
-                &locate,
-                &mut problems,
-            );
+            let count = |value, field, problems: &mut Vec<Error>| match validate::check_count(
+                value, &subject, field, &locate, problems,
+            ) {
+                Some(Ok(found)) => Some(found),
+                _ => None,
+            };
+            let partitions = count(rule.partitions.as_ref(), Field::Partitions, &mut problems);
+            let replication_factor = count(rule.replication_factor.as_ref(), Field::ReplicationFactor, &mut problems);
             let mut configs = BTreeMap::new();
             let mut config_at = BTreeMap::new();
             validate::configs_into(&subject, &rule.config, &locate, &mut configs, &mut config_at, &mut problems);
-            for topic in out.topics.values_mut().filter(|t| matcher.is_match(&t.name)) {
-                if let Some(Ok((n, at))) = &partitions {
-                    topic.partitions = *n as u32;
-                    topic.locations.partitions = Some(at.clone());
-                }
-                if let Some(Ok((n, at))) = &rf {
-                    topic.replication_factor = Some(*n as u16);
-                    topic.locations.replication_factor = Some(at.clone());
-                }
-                topic.configs.extend(configs.clone());
-                topic.locations.configs.extend(config_at.clone());
+            rules.push(Rule { matcher: glob.compile_matcher(), partitions, replication_factor, configs, config_at });
+        }
+        let release = match cluster.and_then(|name| self.release_of(name)) {
+            Some(Ok((release, at))) => {
+                Some((release, super::ReleaseBasis::Declared { cluster: cluster.unwrap_or_default().to_owned(), at }))
             }
-        }
-        // Overrides can break rules the files alone kept (`replicationFactor: 1` under
-        // `min.insync.replicas: 2`), so these run on the result. Collisions were reported already, and
-        // so was a conflict the files alone have, without a cluster.
-        let base = validate::cross_checks(desired, None);
-        problems.extend(
-            validate::cross_checks(&out, cluster)
-                .into_iter()
-                .filter(|e| !matches!(e.kind, ErrorKind::NameCollision { .. }))
-                .filter(|e| !base.iter().any(|d| d.at == e.at && same_topic(d, e))),
-        );
-        for topic in out.topics.values() {
-            self.policy.check(topic, &mut problems);
-        }
-        if let Some(name) = cluster {
-            match self.release_of(name) {
-                Some(Ok((release, at))) => {
-                    let basis = super::ReleaseBasis::Declared { cluster: name.to_owned(), at };
-                    problems.extend(super::check_release(&out, release, &basis));
-                }
-                Some(Err(e)) => problems.push(e),
-                None => {}
+            Some(Err(e)) => {
+                problems.push(e);
+                None
             }
-        }
-        (out, problems)
+            None => None,
+        };
+        let view = ClusterView { cluster: cluster.map(str::to_owned), mode, rules, release, policy: &self.policy };
+        (view, problems)
     }
 
     /// The clusters the project names.
@@ -682,6 +665,61 @@ impl Project {
     /// Glob patterns of the topics that are never reported or touched.
     pub fn ignore(&self) -> &[String] {
         &self.ignore
+    }
+}
+
+/// How one cluster (or none) sees the declared topics. See [`Project::view`].
+pub(crate) struct ClusterView<'p> {
+    cluster: Option<String>,
+    mode: Option<ConfigMode>,
+    rules: Vec<Rule>,
+    release: Option<(crate::catalog::Release, super::ReleaseBasis)>,
+    policy: &'p Policy,
+}
+
+/// One override, compiled.
+struct Rule {
+    matcher: globset::GlobMatcher,
+    partitions: Option<(i64, Location)>,
+    replication_factor: Option<(i64, Location)>,
+    configs: BTreeMap<String, String>,
+    config_at: BTreeMap<String, Location>,
+}
+
+impl ClusterView<'_> {
+    /// `topic` as this cluster sees it, with the problems that only this cluster has: the rules that
+    /// span fields (`base`, the topic's own such problem, is not reported again), the policy, the
+    /// cluster's release.
+    pub(crate) fn apply(&self, topic: &DesiredTopic, base: Option<&Error>) -> (DesiredTopic, Vec<Error>) {
+        let mut problems = Vec::new();
+        let mut seen = topic.clone();
+        if seen.config_mode.is_none() {
+            seen.config_mode = self.mode;
+        }
+        for rule in self.rules.iter().filter(|r| r.matcher.is_match(&seen.name)) {
+            if let Some((n, at)) = &rule.partitions {
+                seen.partitions = *n as u32;
+                seen.locations.partitions = Some(at.clone());
+            }
+            if let Some((n, at)) = &rule.replication_factor {
+                seen.replication_factor = Some(*n as u16);
+                seen.locations.replication_factor = Some(at.clone());
+            }
+            seen.configs.extend(rule.configs.iter().map(|(k, v)| (k.clone(), v.clone())));
+            seen.locations.configs.extend(rule.config_at.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        // Overrides can break rules the files alone kept (`replicationFactor: 1` under
+        // `min.insync.replicas: 2`). A conflict the files alone have was reported already.
+        if let Some(e) = validate::min_insync(&seen, self.cluster.as_deref())
+            && base.is_none_or(|b| b.at != e.at)
+        {
+            problems.push(e);
+        }
+        self.policy.check(&seen, &mut problems);
+        if let Some((release, basis)) = &self.release {
+            super::release::check_topic(&seen, *release, basis, &mut problems);
+        }
+        (seen, problems)
     }
 }
 
@@ -707,16 +745,6 @@ fn client_problem(cluster: &str, key: &str, problem: client::Problem, resolved: 
         problem: problem.message(),
         hint,
         warning: problem.is_warning(),
-    }
-}
-
-fn same_topic(a: &Error, b: &Error) -> bool {
-    match (&a.kind, &b.kind) {
-        (
-            ErrorKind::MinInsyncAboveReplicationFactor { topic: x, .. },
-            ErrorKind::MinInsyncAboveReplicationFactor { topic: y, .. },
-        ) => x == y,
-        _ => false,
     }
 }
 

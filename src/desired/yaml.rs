@@ -305,9 +305,12 @@ enum IssueKind {
 }
 
 struct Context {
+    file: Arc<PathBuf>,
     source: Arc<str>,
     path: Vec<Step>,
     issues: Vec<Issue>,
+    /// Problems found by checks that run as the values are read.
+    reported: Vec<Error>,
 }
 
 thread_local! {
@@ -363,6 +366,16 @@ pub(crate) fn enclosing_name() -> Option<String> {
         })
     })
     .flatten()
+}
+
+/// A position of the file being parsed, as a location.
+pub(crate) fn located(at: Pos) -> Location {
+    with(|cx| at.located(&cx.file)).unwrap_or_else(|| at.located(&Arc::new(PathBuf::new())))
+}
+
+/// Reports a problem found by a check that runs as values are read (a topic's own values).
+pub(crate) fn report(error: Error) {
+    with(|cx| cx.reported.push(error));
 }
 
 // --- reading records, lists and maps ------------------------------------------------------------------
@@ -497,20 +510,30 @@ pub(crate) fn entries<'de, T: Shape, A: MapAccess<'de>>(
 pub(crate) type Entries<T> = Vec<(At<String>, At<T>)>;
 
 /// The entries of a list, each at its place; an entry of the wrong kind is a problem and left out.
-pub(crate) fn items<'de, T: Shape, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<At<T>>, A::Error> {
+pub(crate) fn items<'de, T: Shape, A: SeqAccess<'de>>(seq: A) -> Result<Vec<At<T>>, A::Error> {
     let mut out = Vec::new();
-    loop {
-        let index = out.len();
+    each(seq, |item| out.push(item))?;
+    out.shrink_to_fit();
+    Ok(out)
+}
+
+/// Hands each entry of a list to `take` as soon as it is read (a large list is never held whole); an
+/// entry of the wrong kind is a problem and left out.
+pub(crate) fn each<'de, T: Shape, A: SeqAccess<'de>>(mut seq: A, mut take: impl FnMut(At<T>)) -> Result<(), A::Error> {
+    for index in 0.. {
         enter(Step::Index(index));
         let read = seq.next_element_seed(Reader::<T>(std::marker::PhantomData));
         leave();
         match read? {
             None => break,
-            Some(read) => out.extend(checked(read, Step::Index(index))),
+            Some(read) => {
+                if let Some(item) = checked(read, Step::Index(index)) {
+                    take(item);
+                }
+            }
         }
     }
-    out.shrink_to_fit();
-    Ok(out)
+    Ok(())
 }
 
 /// A value serializes as itself (schemas show defaults through this).
@@ -587,8 +610,15 @@ impl<T: Shape> Shape for Vec<At<T>> {
 /// not YAML, or it breaks a limit).
 pub fn parse<T: Shape>(file: &Arc<PathBuf>, text: &Arc<str>) -> Result<(Option<At<T>>, Vec<Error>), Error> {
     let options = options(text.len());
-    let previous = CONTEXT
-        .with(|cx| cx.borrow_mut().replace(Context { source: text.clone(), path: Vec::new(), issues: Vec::new() }));
+    let previous = CONTEXT.with(|cx| {
+        cx.borrow_mut().replace(Context {
+            file: file.clone(),
+            source: text.clone(),
+            path: Vec::new(),
+            issues: Vec::new(),
+            reported: Vec::new(),
+        })
+    });
     // The context is removed even when a visitor panics, so that the next parse on this thread starts clean.
     struct Restore(Option<Option<Context>>);
     impl Drop for Restore {
@@ -602,10 +632,11 @@ pub fn parse<T: Shape>(file: &Arc<PathBuf>, text: &Arc<str>) -> Result<(Option<A
     let result = serde_saphyr::from_str_with_options::<RootOf<T>>(text, options);
     let context = CONTEXT.with(|cx| cx.borrow_mut().take());
     drop(restore);
-    let issues = context.map(|cx| cx.issues).unwrap_or_default();
+    let (issues, reported) = context.map(|cx| (cx.issues, cx.reported)).unwrap_or_default();
     match result {
         Ok(RootOf(value, at)) => {
             let mut problems: Vec<Error> = issues.into_iter().map(|i| i.into_error(file)).collect();
+            problems.extend(reported);
             let value = match value {
                 Ok(value) => Some(At { value, at }),
                 Err(found) => {

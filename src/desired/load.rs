@@ -42,7 +42,84 @@ pub fn load_project(path: &Path, sources: &mut Sources) -> Result<Project, Vec<E
     let file = Arc::new(path.to_path_buf());
     let text = read(&file, sources).map_err(|e| vec![e])?;
     let (doc, problems) = yaml::parse::<ProjectDoc>(&file, &text).map_err(|e| vec![e])?;
-    Ok(Project::new(path, doc.map(|d| d.value).unwrap_or_default(), problems))
+    let doc = doc.map(|d| d.value).unwrap_or_default();
+    // Snippets of the project file never show a client value written in it: it may be a password.
+    let offsets: Vec<usize> = doc
+        .clusters
+        .iter()
+        .flat_map(|(_, c)| c.value.client.0.iter())
+        .filter(|(_, v)| v.value.as_text().is_ok_and(|t| !t.contains("${")))
+        .map(|(_, v)| v.at.offset as usize)
+        .collect();
+    if !offsets.is_empty() {
+        sources.insert(file.clone(), mask(&text, &offsets).into());
+    }
+    Ok(Project::new(path, doc, problems))
+}
+
+/// `text` with the scalar at each of `offsets` replaced by `*`s, byte for byte, so that every other
+/// offset, line and column stays where it was.
+fn mask(text: &str, offsets: &[usize]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &start in offsets {
+        let Some(rest) = text.get(start..) else { continue };
+        let (from, to) = scalar_extent(rest);
+        for (i, c) in rest[from..to].char_indices() {
+            if !c.is_whitespace() {
+                bytes[start + from + i..start + from + i + c.len_utf8()].fill(b'*');
+            }
+        }
+    }
+    String::from_utf8(bytes).expect("ASCII replaced whole characters")
+}
+
+/// Where the scalar that `rest` starts with has its content, as byte offsets into `rest`: inside its
+/// quotes, the block of a `|` or `>` scalar, or a plain scalar up to its line's end (or, in a flow
+/// collection, its `,`, `]` or `}`) without a trailing comment.
+fn scalar_extent(rest: &str) -> (usize, usize) {
+    let bytes = rest.as_bytes();
+    match bytes.first() {
+        Some(b'"') => {
+            let mut i = 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            (1, i.min(bytes.len()))
+        }
+        Some(b'\'') => {
+            let mut i = 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            (1, i.min(bytes.len()))
+        }
+        Some(b'|' | b'>') => {
+            // The block: every following line that is blank or indented.
+            let mut end = rest.find('\n').unwrap_or(rest.len());
+            while end < rest.len() {
+                let next = rest[end + 1..].find('\n').map_or(rest.len(), |i| end + 1 + i);
+                let line = &rest[end + 1..next];
+                if !(line.trim().is_empty() || line.starts_with(' ')) {
+                    break;
+                }
+                end = next;
+            }
+            (0, end)
+        }
+        _ => {
+            let line = rest.find('\n').map_or(rest, |i| &rest[..i]);
+            let line = line.find(" #").map_or(line, |i| &line[..i]);
+            let flow = line.find([',', ']', '}']).map_or(line, |i| &line[..i]);
+            (0, flow.trim_end().len())
+        }
+    }
 }
 
 /// Reads every topic file under `paths` (files, or directories searched recursively for `.yaml` and
@@ -547,6 +624,21 @@ mod tests {
         let errors = check_texts(&[("t.yaml", &bomb)]).unwrap_err();
         assert!(errors[0].kind.to_string().contains("alias bomb"), "{errors:?}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn client_values_are_masked_in_snippets() {
+        let text = "clusters:\n  c:\n    bootstrap: a:1\n    client:\n      sasl.password: hunter2 # note\n      ssl.key.password: \"p\\\"w\"\n      sasl.username: '${USER}'\n      x: {a: b}\n";
+        let password = text.find("hunter2").unwrap();
+        let quoted = text.find("\"p").unwrap();
+        let masked = mask(text, &[password, quoted]);
+        assert_eq!(masked.len(), text.len());
+        assert!(masked.contains("sasl.password: ******* # note\n"), "{masked}");
+        assert!(masked.contains("ssl.key.password: \"****\"\n"), "{masked}");
+        assert!(masked.contains("'${USER}'"), "{masked}");
+        assert_eq!(scalar_extent("v, w: x}"), (0, 1));
+        assert_eq!(scalar_extent("'it''s' # c"), (1, 6));
+        assert_eq!(scalar_extent("|\n  one\n  two\nnext: 1\n"), (0, 13));
     }
 
     #[test]

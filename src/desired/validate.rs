@@ -104,7 +104,11 @@ pub(crate) fn declare(topic: TopicDoc, entry: Pos) -> Option<Declared> {
             (None, _) => None,
         }
     };
-    let partitions = own(topic.partitions.as_ref(), Field::Partitions, "partitions", &mut errors);
+    let mut partitions = own(topic.partitions.as_ref(), Field::Partitions, "partitions", &mut errors);
+    if partitions.is_none() && topic.delete.is_none() && !topic.written.missing("delete") {
+        // `delete` written with a value of the wrong kind: perhaps a deletion, which needs no count.
+        partitions = Some(Err(()));
+    }
     let rf = own(topic.replication_factor.as_ref(), Field::ReplicationFactor, "replicationFactor", &mut errors);
     let mut configs = Vec::with_capacity(topic.config.0.len() + topic.raw_config.0.len());
     for (key, value) in &topic.config.0 {

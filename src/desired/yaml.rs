@@ -194,7 +194,8 @@ impl<'de, T: Shape> Deserialize<'de> for Loose<T> {
         struct LooseVisitor<T>(std::marker::PhantomData<T>);
         impl<T: Shape> LooseVisitor<T> {
             fn scalar<E>(scalar: Scalar<'_>) -> Result<Loose<T>, E> {
-                let typed = !matches!(scalar, Scalar::Text(_));
+                // Null stays null: `name: ~` is no name, not the name `~`.
+                let typed = matches!(scalar, Scalar::Bool(_) | Scalar::Integer(_) | Scalar::Float(_));
                 Ok(Loose { value: T::scalar(scalar).ok_or_else(|| Found::of(scalar)), typed })
             }
         }

@@ -7,7 +7,9 @@
 //!   `validate` must never contact) and usually `topics/*.yaml`;
 //! - `expected.txt`: the exact standard error;
 //! - optionally `strict` (an empty file): run `validate --strict`;
-//! - optionally `args`: more arguments, one per line, appended after `validate`.
+//! - optionally `args`: more arguments, one per line, appended after `validate`;
+//! - optionally `fifos`: paths (one per line, relative to the case) where a named pipe is made for the
+//!   run, since git cannot hold one; the run must report it, never open it (that would hang).
 //!
 //! The exit code must be 1, except for cases whose name (after the `NNN-` number) starts with `warn-`
 //! (the files validate with warnings only) or `ok-` (they validate, today, without any problem): those
@@ -139,7 +141,11 @@ fn check(case: &Path, update: bool) -> Vec<String> {
     }
 
     let args = args(case);
+    let fifos = make_fifos(case);
     let outcome = run(case, &args);
+    for fifo in fifos {
+        let _ = fs::remove_file(fifo);
+    }
     if let Some(why) = &outcome.killed {
         problems.push(why.clone());
     }
@@ -186,6 +192,20 @@ fn check(case: &Path, update: bool) -> Vec<String> {
     problems
 }
 
+/// Makes the named pipes a case lists in `fifos` (Unix only).
+fn make_fifos(case: &Path) -> Vec<PathBuf> {
+    let Ok(list) = fs::read_to_string(case.join("fifos")) else { return Vec::new() };
+    let mut made = Vec::new();
+    for line in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let path = case.join(line);
+        let _ = fs::remove_file(&path);
+        let ok = Command::new("mkfifo").arg(&path).status().is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo {} failed", path.display());
+        made.push(path);
+    }
+    made
+}
+
 /// A line-by-line comparison: `-` expected, `+` actual, only where they differ.
 fn diff(expected: &str, actual: &str) -> String {
     let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
@@ -228,4 +248,69 @@ fn corpus() {
         cases.len(),
         failures.join("\n\n")
     );
+}
+
+/// Words of the parser, of serde or of Rust that must never reach a user: every message is in the
+/// user's terms (the key, what was found, what it takes). Checked on every golden of the corpus.
+const PARSER_WORDING: &[&str] = &[
+    "invalid type",
+    "invalid value",
+    "invalid length",
+    "unknown variant",
+    "unknown field",
+    "missing field",
+    "expected",
+    "deserializ",
+    "Option<",
+    "Vec<",
+    "recursion limit",
+    "serde",
+    "saphyr",
+    "granit",
+    "strict mode",
+    "configured policy",
+    "DuplicateKeyPolicy",
+    "budget breached",
+    "scalar",
+    "sequence",
+    "did not find",
+    "while parsing",
+    "i64",
+    "u16",
+    "u32",
+    "FFI",
+    "nul error",
+    "os error",
+    "No such configuration property",
+];
+
+#[test]
+fn no_golden_uses_the_parser_s_words() {
+    let mut found = Vec::new();
+    for case in cases() {
+        let text = fs::read_to_string(case.join("expected.txt")).unwrap_or_default().to_lowercase();
+        for word in PARSER_WORDING {
+            if text.contains(&word.to_lowercase()) {
+                found.push(format!("{}: `{word}`", case.file_name().expect("named").to_string_lossy()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "goldens in the parser's words:\n{}", found.join("\n"));
+}
+
+/// The wording check itself catches what it is meant to (a check that cannot fail is no check).
+#[test]
+fn the_wording_check_catches_parser_messages() {
+    let parser_messages = [
+        "invalid type: sequence, expected a whole number",
+        "cannot deserialize null into string; use Option<String>",
+        "non-finite float `inf` rejected by the configured policy",
+        "strict mode expects true/false",
+        "recursion limit exceeded",
+        "while parsing a block mapping, did not find expected key",
+    ];
+    for message in parser_messages {
+        let lower = message.to_lowercase();
+        assert!(PARSER_WORDING.iter().any(|w| lower.contains(&w.to_lowercase())), "{message}");
+    }
 }

@@ -389,6 +389,79 @@ def report(b, info, elapsed):
     return "\n".join(out) + "\n"
 
 
+# ----------------------------------------------------------------------------------------------------
+# validate of one large file (scripts/bench --validate-large): no cluster, no peers
+
+
+def write_large(path, megabytes):
+    """One topic file of about `megabytes` MB: file defaults, then topics with a few configs each, some
+    with units and lists, as a generated file of a large estate would have. Returns the topic count."""
+    target = megabytes * 1024 * 1024
+    lines = ["defaults:", "  replicationFactor: 3", "  config:", "    min.insync.replicas: 2", "topics:"]
+    size = sum(len(line) + 1 for line in lines)
+    i = 0
+    while size < target:
+        topic = [f"  - name: large.topic.{i:07d}", f"    partitions: {1 + i % 12}"]
+        conf = []
+        if i % 2 == 0:
+            conf.append("      retention.ms: 7d")
+        if i % 3 == 0:
+            conf.append("      cleanup.policy: [compact, delete]")
+        if i % 5 == 0:
+            conf.append("      max.message.bytes: 2MiB")
+        if i % 7 == 0:
+            conf.append("      compression.type: lz4")
+        if conf:
+            topic += ["    config:", *conf]
+        lines += topic
+        size += sum(len(line) + 1 for line in topic)
+        i += 1
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    return i
+
+
+def validate_large(a):
+    """validate of one file of a.validate_large MB, and of half and a quarter of it."""
+    rows = []
+    for mb in sorted({max(1, a.validate_large // 4), max(1, a.validate_large // 2), a.validate_large}):
+        d = os.path.join(a.workdir, f"large-{mb}")
+        topics = write_large(os.path.join(d, "topics", "large.yaml"), mb)
+        with open(os.path.join(d, "topicform.yaml"), "w") as out:
+            out.write("clusters:\n  bench:\n    bootstrap: 127.0.0.1:1\n")
+        nbytes = os.path.getsize(os.path.join(d, "topics", "large.yaml"))
+        runs = []
+        check(run([a.topicform, "--no-color", "validate"], cwd=d), f"validate {mb} MB (warm-up)")
+        for r in range(a.runs):
+            log(f"validate of {mb} MB ({topics:,} topics), run {r + 1}/{a.runs}")
+            runs.append(check(run([a.topicform, "--no-color", "validate"], cwd=d), f"validate {mb} MB"))
+        wall = statistics.median(x.wall for x in runs)
+        rss = statistics.median(x.rss_kib for x in runs) / 1024
+        rows.append((mb, nbytes, topics, wall, rss))
+    out = ["# topicform benchmark: validate of one large topic file\n",
+           f"Written by `scripts/bench {' '.join(a.argv)}` on "
+           f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
+           f"{sh('nproc')} cores, topicform {sh(f'cd {a.repo} && git rev-parse --short HEAD')}. "
+           f"Medians of {a.runs} runs (after a warm-up run); peak RSS is GNU time's maximum resident set size.\n",
+           "| file | topics | wall (median) | peak RSS | RSS / file size | time per MB |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for mb, nbytes, topics, wall, rss in rows:
+        out.append(f"| {nbytes / 1e6:,.1f} MB | {topics:,} | {wall * 1000:,.0f} ms | {rss:,.1f} MiB | "
+                   f"{rss * 1024 * 1024 / nbytes:.1f}x | {wall * 1000 / (nbytes / 1e6):,.0f} ms |")
+    biggest = rows[-1]
+    within = biggest[4] < 200
+    out.append("")
+    out.append(f"Target (issue 13): a 20 MB file under 200 MB of RSS: {biggest[4]:,.1f} MiB for "
+               f"{biggest[1] / 1e6:,.1f} MB, {'met' if within else 'NOT met'}.")
+    text = "\n".join(out) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        f.write(text)
+    print(text)
+    log(f"report: {a.out}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100,1000,10000")
@@ -396,13 +469,14 @@ def main():
     ap.add_argument("--fast-runs", type=int, default=5, help="runs of the fast commands")
     ap.add_argument("--create", type=int, default=1000, help="topics created by the apply benchmark (0: skip)")
     ap.add_argument("--jvm-creates", type=int, default=100, help="kafka-topics --create processes timed")
-    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--validate-large", type=int, help="only validate of one file of this many MB")
+    ap.add_argument("--bootstrap")
     ap.add_argument("--topicform", required=True)
-    ap.add_argument("--round-trips", required=True)
-    ap.add_argument("--java", required=True)
-    ap.add_argument("--kafka-libs", required=True)
-    ap.add_argument("--kafka-version", required=True)
-    ap.add_argument("--tools-log4j", required=True)
+    ap.add_argument("--round-trips")
+    ap.add_argument("--java")
+    ap.add_argument("--kafka-libs")
+    ap.add_argument("--kafka-version")
+    ap.add_argument("--tools-log4j")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--repo", required=True)
@@ -411,6 +485,9 @@ def main():
     ap.add_argument("--topicctl", help="a topicctl binary: `topicctl get topics` is timed as a plan peer")
     ap.add_argument("--argv", nargs=argparse.REMAINDER, default=[])
     a = ap.parse_args()
+    if a.validate_large:
+        validate_large(a)
+        return
     sizes = sorted({int(s) for s in a.sizes.split(",") if s.strip()})
     t0 = time.perf_counter()
     b = Bench(a)

@@ -149,27 +149,49 @@ fn report_problems(mut problems: Vec<desired::Error>, sources: &Sources, reporte
     reporter.event(Event::Problems { problems: &problems, sources });
 }
 
-/// The project file, or `None` when it is not required and absent.
+/// The project file, or `None` when it is not required and absent. Its problems are reported; an
+/// error among them ends the command.
 fn project(
     common: &Common,
     sources: &mut Sources,
     required: bool,
     reporter: &mut dyn Reporter,
 ) -> Loaded<Option<Project>> {
+    let (project, problems) = match project_and_problems(common, sources, required) {
+        Loaded::Ok(loaded) => loaded,
+        Loaded::Invalid => return Loaded::Invalid,
+    };
+    if !problems.is_empty() {
+        let failed = problems.iter().any(|p| p.severity() == Severity::Error);
+        report_problems(problems, sources, reporter);
+        if failed {
+            return Loaded::Invalid;
+        }
+    }
+    Loaded::Ok(project)
+}
+
+/// The project file (`None` when it is not required and absent) and its problems, unreported; `Invalid`
+/// when it cannot be read at all.
+fn project_and_problems(
+    common: &Common,
+    sources: &mut Sources,
+    required: bool,
+) -> Loaded<(Option<Project>, Vec<desired::Error>)> {
     if !required && !common.project.exists() {
-        return Loaded::Ok(None);
+        return Loaded::Ok((None, Vec::new()));
     }
     match desired::load_project(&common.project, sources) {
-        Ok(p) => Loaded::Ok(Some(p)),
-        Err(errors) => {
-            reporter.event(Event::Problems { problems: &errors, sources });
-            Loaded::Invalid
+        Ok(p) => {
+            let problems = p.problems().to_vec();
+            Loaded::Ok((Some(p), problems))
         }
+        Err(errors) => Loaded::Ok((None, errors)),
     }
 }
 
 /// The project file and its cluster `name`, with `${VAR}`s resolved; `offline` (a plan from a snapshot)
-/// resolves none and keeps each as its template, so that no secret is needed or read.
+/// resolves none (each stands for a placeholder), so that no secret is needed or read.
 fn cluster(
     common: &Common,
     name: Option<&str>,
@@ -178,7 +200,9 @@ fn cluster(
     reporter: &mut dyn Reporter,
 ) -> Loaded<(Project, ClusterConfig)> {
     let Loaded::Ok(Some(project)) = project(common, sources, true, reporter) else { return Loaded::Invalid };
-    let template = |name: &str| Some(format!("${{{name}}}"));
+    // Offline, every `${VAR}` stands for a placeholder that passes the bootstrap checks and reaches
+    // nothing (`.invalid` never resolves, RFC 6761); messages show the template as written anyway.
+    let template = |_: &str| Some("snapshot.invalid:9092".to_owned());
     let lookup: &dyn Fn(&str) -> Option<String> = if offline { &template } else { &*common.lookup };
     match project.cluster(name, lookup) {
         Ok(cluster) => Loaded::Ok((project, cluster)),
@@ -199,32 +223,33 @@ fn desired(
     sources: &mut Sources,
     reporter: &mut dyn Reporter,
 ) -> Loaded<Desired> {
+    match desired_with(Vec::new(), true, paths, project, clusters, strict, sources, reporter) {
+        Loaded::Ok((desired, _)) => Loaded::Ok(desired),
+        Loaded::Invalid => Loaded::Invalid,
+    }
+}
+
+/// [`desired`], reporting `found` (problems found before, in the project file) with the topic files'
+/// own; the desired state is kept only with `keep` (else it is empty), and the topics are counted.
+#[allow(clippy::too_many_arguments)]
+fn desired_with(
+    found: Vec<desired::Error>,
+    keep: bool,
+    paths: Vec<PathBuf>,
+    project: Option<&Project>,
+    clusters: &[Option<&str>],
+    strict: bool,
+    sources: &mut Sources,
+    reporter: &mut dyn Reporter,
+) -> Loaded<(Desired, usize)> {
     let paths = match (paths.is_empty(), project) {
         (false, _) => paths,
         (true, Some(p)) => p.topic_paths(),
         (true, None) => vec![PathBuf::from("topics")],
     };
-    let checked = match desired::load_topics(&paths, sources) {
-        Ok(c) => c,
-        Err(problems) => {
-            report_problems(problems, sources, reporter);
-            return Loaded::Invalid;
-        }
-    };
-    let mut problems = checked.warnings;
-    let mut first = None;
-    for cluster in clusters {
-        let (desired, more) = match project {
-            Some(p) => p.desired_for(*cluster, &checked.desired),
-            None => (checked.desired.clone(), Vec::new()),
-        };
-        for p in more {
-            if !problems.contains(&p) {
-                problems.push(p);
-            }
-        }
-        first.get_or_insert(desired);
-    }
+    let collected = desired::load::check_tree(&paths, project, clusters, keep, sources);
+    let mut problems = found;
+    problems.extend(collected.problems);
     let errors = problems.iter().any(|p| p.severity() == Severity::Error);
     let failed = errors || (strict && !problems.is_empty());
     if !problems.is_empty() {
@@ -233,10 +258,7 @@ fn desired(
     if failed && !errors {
         reporter.event(Event::StrictFailure);
     }
-    match first {
-        Some(desired) if !failed => Loaded::Ok(desired),
-        _ => Loaded::Invalid,
-    }
+    if failed { Loaded::Invalid } else { Loaded::Ok((collected.desired, collected.topics)) }
 }
 
 /// Connects to `cluster` and describes `scope`.
@@ -253,12 +275,12 @@ async fn describe<C: Connect>(
         Connection { timeout: target.timeout.min(REQUEST_TIMEOUT), deadline: Some(deadline), verbose: common.verbose };
     let admin = connect.connect(cluster, connection)?;
     if connect.is_live() {
-        reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: &cluster.bootstrap });
+        reporter.event(Event::Describing { cluster: &cluster.name, bootstrap: cluster.shown_bootstrap() });
     }
     let options = common.apply_options(target, crate::apply::Options::default());
     let live = crate::apply::describe(&admin, scope, &options, reporter)
         .await
-        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.bootstrap))?;
+        .with_context(|| format!("cannot describe cluster `{}` at {}", cluster.name, cluster.shown_bootstrap()))?;
     Ok((admin, live))
 }
 

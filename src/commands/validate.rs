@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Common, Loaded, desired, project};
+use super::{Common, Loaded, desired_with, project_and_problems};
 use crate::desired::Sources;
 use crate::plan::ExitStatus;
 use crate::report::{Event, Reporter};
@@ -21,22 +21,21 @@ pub struct Settings {
 pub fn run(common: &Common, settings: Settings, reporter: &mut dyn Reporter) -> anyhow::Result<ExitStatus> {
     let Settings { strict, paths } = settings;
     let mut sources = Sources::default();
-    let Loaded::Ok(project) = project(common, &mut sources, false, reporter) else { return Ok(ExitStatus::Failure) };
-    if let Some(p) = &project {
-        let problems = p.check_references();
-        if !problems.is_empty() {
-            reporter.event(Event::Problems { problems: &problems, sources: &sources });
-            return Ok(ExitStatus::Failure);
-        }
-    }
+    // The project file's problems are reported with the topic files', so that one report says all.
+    let Loaded::Ok((project, found)) = project_and_problems(common, &mut sources, false) else {
+        return Ok(ExitStatus::Failure);
+    };
     // The files must hold for every cluster: each cluster's overrides can break a rule.
     let mut clusters: Vec<Option<&str>> = project.iter().flat_map(|p| p.cluster_names().map(Some)).collect();
     if clusters.is_empty() {
         clusters.push(None);
     }
-    let Loaded::Ok(desired) = desired(paths, project.as_ref(), &clusters, strict, &mut sources, reporter) else {
+    // Only checked, never kept: a large tree is read topic by topic.
+    let Loaded::Ok((_, topics)) =
+        desired_with(found, false, paths, project.as_ref(), &clusters, strict, &mut sources, reporter)
+    else {
         return Ok(ExitStatus::Failure);
     };
-    reporter.event(Event::Valid { topics: desired.topics.len() });
+    reporter.event(Event::Valid { topics });
     Ok(ExitStatus::Success)
 }

@@ -33,7 +33,10 @@ impl Error {
     /// How bad the problem is.
     pub fn severity(&self) -> Severity {
         match &self.kind {
-            ErrorKind::NameCollision { .. } | ErrorKind::ReleaseMismatch { .. } => Severity::Warning,
+            ErrorKind::ReleaseMismatch { .. } => Severity::Warning,
+            ErrorKind::NoClusters { needed: false }
+            | ErrorKind::ClientProperty { warning: true, .. }
+            | ErrorKind::LinkLoop { .. } => Severity::Warning,
             ErrorKind::Policy { severity, .. } => *severity,
             _ => Severity::Error,
         }
@@ -44,8 +47,9 @@ impl Error {
         match &self.kind {
             ErrorKind::UnknownKey { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
             ErrorKind::UnknownKey { expected, .. } if !expected.is_empty() => {
-                Some(format!("expected one of {}", backticked(expected)))
+                Some(format!("the keys here are {}", backticked(expected)))
             }
+            ErrorKind::DuplicateKey { first: Some(first), .. } => Some(format!("first given at {first}")),
             ErrorKind::InvalidReplicationFactor { .. } => {
                 Some("a replication factor is at least 1 and at most the number of brokers".into())
             }
@@ -83,7 +87,8 @@ impl Error {
                     .unwrap_or_default()
             )),
             ErrorKind::NameCollision { other_at, .. } => Some(format!(
-                "Kafka replaces `.` with `_` in metric names, so the two topics' metrics collide; the other is at {other_at}"
+                "Kafka refuses to create a topic whose name differs from another's only by `.` and `_` (their \
+                 metric names would be the same); rename one; the other is at {other_at}"
             )),
             ErrorKind::Policy { hint, .. } => hint.clone(),
             ErrorKind::NotUtf8 { utf16: true, .. } => Some("this looks like UTF-16; save the file as UTF-8".into()),
@@ -94,6 +99,16 @@ impl Error {
             ErrorKind::UnsetVariable { .. } => {
                 Some("export the variable, or write the value into the project file".into())
             }
+            ErrorKind::NoClusters { .. } => Some(
+                "add `clusters:` with a name and a `bootstrap` for each cluster, such as \
+                 `clusters: {local: {bootstrap: 127.0.0.1:9092}}`"
+                    .into(),
+            ),
+            ErrorKind::ChooseCluster { known } => Some(format!("choose one with `--cluster`: {}", backticked(known))),
+            ErrorKind::BadBootstrap { entry: None, .. } => {
+                Some("the value comes from a `${...}` reference, and is not shown".into())
+            }
+            ErrorKind::ClientProperty { hint, .. } => hint.clone(),
             _ => None,
         }
     }
@@ -117,6 +132,8 @@ pub enum Subject {
     Topic(String),
     /// The `defaults` of a topic file.
     Defaults,
+    /// A cluster of the project file.
+    Cluster(String),
     /// An entry of a cluster's `overrides`.
     Override {
         /// The cluster.
@@ -131,6 +148,7 @@ impl fmt::Display for Subject {
         match self {
             Subject::Topic(t) => write!(f, "topic `{t}`"),
             Subject::Defaults => write!(f, "the file's `defaults`"),
+            Subject::Cluster(c) => write!(f, "cluster `{c}`"),
             Subject::Override { cluster, pattern } => write!(f, "the override `{pattern}` of cluster `{cluster}`"),
         }
     }
@@ -174,6 +192,43 @@ pub enum ErrorKind {
     DuplicateKey {
         /// The key.
         key: String,
+        /// Where it was given first.
+        first: Option<Location>,
+    },
+    /// A value of the wrong kind: a list where a number belongs, nothing where a name belongs.
+    #[error("{key}{} must be {expected}, found {found}", subject.as_ref().map(|s| format!(" of {s}")).unwrap_or_default())]
+    WrongType {
+        /// The key, as a message names it: "`partitions`", "each entry of `topics`".
+        key: String,
+        /// Whose key it is, when that has a name.
+        subject: Option<Subject>,
+        /// What the key takes.
+        expected: String,
+        /// What was found instead, in words (never a secret: client values are not described).
+        found: String,
+    },
+    /// A key that must be there is not.
+    #[error("{of} has no `{key}`")]
+    MissingKey {
+        /// The key.
+        key: String,
+        /// What lacks it: "this topic", "cluster `prod`".
+        of: String,
+    },
+    /// Something that is not a regular file where a topic file belongs (a named pipe would block the
+    /// read forever).
+    #[error("`{path}` is {what}; topicform reads only regular files")]
+    NotRegular {
+        /// The path.
+        path: String,
+        /// What it is: "a named pipe (FIFO)", "a socket", "a device".
+        what: String,
+    },
+    /// A symbolic link to a directory that is being read already, above it.
+    #[error("`{link}` leads back to a directory above it; topicform reads that directory once")]
+    LinkLoop {
+        /// The link.
+        link: String,
     },
     /// A path named on the command line holds no topic files.
     #[error("`{path}` holds no `.yaml` or `.yml` files")]
@@ -322,8 +377,8 @@ pub enum ErrorKind {
         /// The cluster whose overrides produce the conflict, if any.
         cluster: Option<String>,
     },
-    /// Two topic names that differ only by `.` and `_`.
-    #[error("topic `{topic}` and topic `{other}` differ only by `.` and `_`")]
+    /// Two topic names that differ only by `.` and `_`: Kafka refuses to create the second.
+    #[error("topic `{topic}` and topic `{other}` differ only by `.` and `_`, and Kafka cannot hold both")]
     NameCollision {
         /// This topic.
         topic: String,
@@ -376,12 +431,55 @@ pub enum ErrorKind {
         text: String,
     },
     /// A glob pattern that does not compile.
-    #[error("`{pattern}` is not a valid glob pattern: {reason}")]
+    #[error("`{pattern}` in `{key}` is not a valid glob pattern: {reason}")]
     BadPattern {
+        /// The key that holds it.
+        key: String,
         /// The pattern.
         pattern: String,
         /// Why.
         reason: String,
+    },
+    /// The project file names no cluster. Only a warning for `validate`, which needs none.
+    #[error("the project file declares no cluster")]
+    NoClusters {
+        /// The command needs one.
+        needed: bool,
+    },
+    /// Several clusters, and none chosen.
+    #[error("the project file declares several clusters, and none was chosen")]
+    ChooseCluster {
+        /// The clusters the project file names.
+        known: Vec<String>,
+    },
+    /// An entry of `bootstrap` that is not `host:port`.
+    #[error(
+        "{} of cluster `{cluster}`'s `bootstrap` is not `host:port`: {reason}",
+        entry.as_ref().map(|e| format!("`{e}`")).unwrap_or_else(|| format!("entry {position}"))
+    )]
+    BadBootstrap {
+        /// The cluster.
+        cluster: String,
+        /// The entry, when it is written literally; never a value from the environment.
+        entry: Option<String>,
+        /// The entry's place in the list, from 1.
+        position: usize,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A client property librdkafka does not have, or whose value it cannot take. Never holds a value.
+    #[error("client property `{key}` of cluster `{cluster}` {problem}")]
+    ClientProperty {
+        /// The cluster.
+        cluster: String,
+        /// The property.
+        key: String,
+        /// What is wrong, without the value.
+        problem: String,
+        /// How to fix it.
+        hint: Option<String>,
+        /// Only a warning (a property that has no effect).
+        warning: bool,
     },
     /// A required value is empty.
     #[error("`{key}` must not be empty")]

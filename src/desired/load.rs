@@ -1,16 +1,19 @@
 //! The only code that reads files: the project file and the topic files, parsed into [`super::model`]
 //! documents and handed to [`super::validate`]. Every problem carries its file, line and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
 use super::model::TopicFile;
 use super::project::{Project, ProjectDoc};
-use super::validate::Checked;
-use super::{Error, ErrorKind, Location, validate};
+use super::validate::{Checked, Collected, Collector, FileDefaults};
+use super::{Error, ErrorKind, Location, validate, yaml};
+
+/// The largest file topicform reads. Far beyond any real topic file, it bounds what a mistake (a log
+/// file named `.yaml`) can cost.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The text of every file read, so that diagnostics can show source snippets.
 #[derive(Debug, Default, Clone)]
@@ -25,103 +28,424 @@ impl Sources {
     fn insert(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
         self.0.insert(file, text);
     }
+
+    /// Adds a text, as if `file` had been read: for tests of rendering.
+    #[doc(hidden)]
+    pub fn insert_for_tests(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
+        self.insert(file, text);
+    }
 }
 
-/// Reads and parses the project file.
+/// Reads and parses the project file. `Err` only when it cannot be read or is not YAML; the problems
+/// in a file that parses are in [`Project::problems`].
 pub fn load_project(path: &Path, sources: &mut Sources) -> Result<Project, Vec<Error>> {
     let file = Arc::new(path.to_path_buf());
     let text = read(&file, sources).map_err(|e| vec![e])?;
-    let doc: ProjectDoc = parse(&file, &text).map_err(|e| vec![e])?;
-    let origin = Location { file, line: 1, column: 1, offset: Some(0) };
-    Ok(Project { path: path.to_path_buf(), doc, origin })
+    let (doc, problems) = yaml::parse::<ProjectDoc>(&file, &text).map_err(|e| vec![e])?;
+    let doc = doc.map(|d| d.value).unwrap_or_default();
+    // Snippets of the project file never show a client value written in it: it may be a password.
+    let offsets: Vec<usize> = doc
+        .clusters
+        .iter()
+        .flat_map(|(_, c)| c.value.client.0.iter())
+        .filter(|(_, v)| v.value.as_text().is_ok_and(|t| !t.contains("${")))
+        .map(|(_, v)| v.at.offset as usize)
+        .collect();
+    if !offsets.is_empty() {
+        sources.insert(file.clone(), mask(&text, &offsets).into());
+    }
+    Ok(Project::new(path, doc, problems))
+}
+
+/// `text` with the scalar at each of `offsets` replaced by `*`s, byte for byte, so that every other
+/// offset, line and column stays where it was.
+fn mask(text: &str, offsets: &[usize]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &start in offsets {
+        let Some(rest) = text.get(start..) else { continue };
+        let (from, to) = scalar_extent(rest);
+        for (i, c) in rest[from..to].char_indices() {
+            if !c.is_whitespace() {
+                bytes[start + from + i..start + from + i + c.len_utf8()].fill(b'*');
+            }
+        }
+    }
+    String::from_utf8(bytes).expect("ASCII replaced whole characters")
+}
+
+/// Where the scalar that `rest` starts with has its content, as byte offsets into `rest`: inside its
+/// quotes, the block of a `|` or `>` scalar, or a plain scalar up to its line's end (or, in a flow
+/// collection, its `,`, `]` or `}`) without a trailing comment.
+fn scalar_extent(rest: &str) -> (usize, usize) {
+    let bytes = rest.as_bytes();
+    match bytes.first() {
+        Some(b'"') => {
+            let mut i = 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            (1, i.min(bytes.len()))
+        }
+        Some(b'\'') => {
+            let mut i = 1;
+            while i < bytes.len() {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            (1, i.min(bytes.len()))
+        }
+        Some(b'|' | b'>') => {
+            // The block: every following line that is blank or indented.
+            let mut end = rest.find('\n').unwrap_or(rest.len());
+            while end < rest.len() {
+                let next = rest[end + 1..].find('\n').map_or(rest.len(), |i| end + 1 + i);
+                let line = &rest[end + 1..next];
+                if !(line.trim().is_empty() || line.starts_with(' ')) {
+                    break;
+                }
+                end = next;
+            }
+            (0, end)
+        }
+        _ => {
+            let line = rest.find('\n').map_or(rest, |i| &rest[..i]);
+            let line = line.find(" #").map_or(line, |i| &line[..i]);
+            let flow = line.find([',', ']', '}']).map_or(line, |i| &line[..i]);
+            (0, flow.trim_end().len())
+        }
+    }
 }
 
 /// Reads every topic file under `paths` (files, or directories searched recursively for `.yaml` and
 /// `.yml`, in name order), validates them together and returns the desired state with its warnings, or
 /// every problem found.
 pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, Vec<Error>> {
-    let mut problems = Vec::new();
-    let mut files = Vec::new();
-    for path in paths {
-        match topic_files(path) {
-            Ok(found) if found.is_empty() => {
-                problems.push(Error { kind: ErrorKind::NoTopicFiles { path: path.display().to_string() }, at: None })
-            }
-            Ok(found) => files.extend(found),
-            Err(reason) => problems.push(Error { kind: ErrorKind::Read { reason }, at: None }),
-        }
-    }
-    files.sort();
-    files.dedup();
+    load_tree(paths, None, sources)
+}
 
-    let mut parsed = Vec::with_capacity(files.len());
+/// [`load_topics`], leaving out `project` (the project file), which a flat layout (`topics: [.]`)
+/// would otherwise read as a topic file.
+pub fn load_tree(paths: &[PathBuf], project: Option<&Path>, sources: &mut Sources) -> Result<Checked, Vec<Error>> {
+    let tree = walk_tree(paths, project, Collector::new(Vec::new(), true), sources);
+    validate::split(tree.desired, tree.problems)
+}
+
+/// Reads every topic file under `paths` and checks the topics as each of `clusters` of `project` sees
+/// them (its overrides, the project's policy, its release), with every problem found; the desired state
+/// is kept, as the first cluster sees it, only with `keep` (`validate` needs no desired state, and a
+/// large file is then checked topic by topic, never held whole).
+pub fn check_tree(
+    paths: &[PathBuf],
+    project: Option<&Project>,
+    clusters: &[Option<&str>],
+    keep: bool,
+    sources: &mut Sources,
+) -> Collected {
+    let mut problems = Vec::new();
+    let views = match project {
+        Some(p) => clusters
+            .iter()
+            .map(|c| {
+                let (view, more) = p.view(*c);
+                problems.extend(more);
+                view
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut collector = Collector::new(views, keep);
+    collector.problems(problems);
+    walk_tree(paths, project.map(|p| p.path.as_path()), collector, sources)
+}
+
+fn walk_tree(
+    paths: &[PathBuf],
+    project: Option<&Path>,
+    mut collector: Collector<'_>,
+    sources: &mut Sources,
+) -> Collected {
+    let (files, problems) = topic_files(paths, project);
+    collector.problems(problems);
     for path in files {
         let file = Arc::new(path);
-        let result = read(&file, sources).and_then(|text| parse::<TopicFile>(&file, &text));
-        match result {
-            Ok(doc) => parsed.push((file, doc)),
-            Err(e) => problems.push(e),
+        match read(&file, sources).and_then(|text| yaml::parse::<TopicFile>(&file, &text)) {
+            Ok((doc, problems)) => {
+                collector.problems(problems);
+                take(&file, doc.map(|d| d.value).unwrap_or_default(), &mut collector);
+            }
+            Err(e) => collector.problems([e]),
         }
     }
-    let (desired, more) = validate::topics(&parsed);
-    problems.extend(more);
-    validate::split(desired, problems)
+    collector.finish()
+}
+
+/// The topics of one parsed file, with its defaults, into `collector`.
+fn take(file: &Arc<PathBuf>, doc: TopicFile, collector: &mut Collector<'_>) {
+    let mut problems = Vec::new();
+    let mode = doc.config_mode.as_ref().map(|m| m.value);
+    let defaults = FileDefaults::new(file, doc.defaults.as_ref().map(|d| &d.value), mode, &mut problems);
+    for declared in doc.topics {
+        if let Some(topic) = defaults.topic(declared, &mut problems) {
+            collector.add(topic);
+        }
+    }
+    collector.problems(problems);
 }
 
 /// Validates topic files given as text, as if read from disk under the names given: the same parse and
 /// checks as [`load_topics`], without the file system. For fuzzing, benchmarks and tests.
 pub fn check_texts(files: &[(&str, &str)]) -> Result<Checked, Vec<Error>> {
-    let mut problems = Vec::new();
-    let mut parsed = Vec::with_capacity(files.len());
+    let mut collector = Collector::new(Vec::new(), true);
     for (name, text) in files {
         let file = Arc::new(PathBuf::from(name));
-        match parse::<TopicFile>(&file, text) {
-            Ok(doc) => parsed.push((file, doc)),
-            Err(e) => problems.push(e),
+        match yaml::parse::<TopicFile>(&file, &Arc::from(*text)) {
+            Ok((doc, problems)) => {
+                collector.problems(problems);
+                take(&file, doc.map(|d| d.value).unwrap_or_default(), &mut collector);
+            }
+            Err(e) => collector.problems([e]),
         }
     }
-    let (desired, more) = validate::topics(&parsed);
-    problems.extend(more);
-    validate::split(desired, problems)
+    let collected = collector.finish();
+    validate::split(collected.desired, collected.problems)
 }
 
-fn topic_files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("`{}` does not exist", path.display()),
-        _ => format!("cannot read `{}`: {e}", path.display()),
-    })?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+/// Checks a project file given as text, as if read from disk under `name`: its problems, or the one
+/// that stops it. For fuzzing and tests.
+pub fn check_project_text(name: &str, text: &str) -> Vec<Error> {
+    let file = Arc::new(PathBuf::from(name));
+    match yaml::parse::<ProjectDoc>(&file, &Arc::from(text)) {
+        Ok((doc, problems)) => {
+            Project::new(&file, doc.map(|d| d.value).unwrap_or_default(), problems).problems().to_vec()
+        }
+        Err(e) => vec![e],
     }
-    let mut out = Vec::new();
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))? {
-            let entry = entry.map_err(|e| e.to_string())?;
-            let p = entry.path();
-            let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if hidden {
+}
+
+/// The topic files under `paths`, each once, in the order given and then by name, and the problems
+/// of what cannot be read as one.
+///
+/// Only regular files are read: a named pipe would block the read forever, a device could be endless.
+/// What a path is, is asked before anything is opened. Symbolic links are followed, to directories too
+/// (sharing a directory of topic files through a link is common), with loop detection; a link that
+/// cannot be followed is reported, never skipped silently. A file reached by two paths (`topics` and
+/// `./topics`, or through a link) is read once, and the project file never.
+fn topic_files(paths: &[PathBuf], project: Option<&Path>) -> (Vec<PathBuf>, Vec<Error>) {
+    let mut walk = Walk {
+        files: Vec::new(),
+        problems: Vec::new(),
+        seen: HashSet::new(),
+        project: project.and_then(|p| std::fs::canonicalize(p).ok()),
+        found: 0,
+    };
+    for path in paths {
+        walk.found = 0;
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                walk.problem(ErrorKind::Read { reason: format!("`{}` does not exist", path.display()) });
                 continue;
             }
-            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(p);
+            Err(e) => {
+                walk.problem(ErrorKind::Read { reason: format!("cannot read `{}`: {}", path.display(), reason(&e)) });
+                continue;
             }
+            Ok(_) => {}
+        }
+        match std::fs::metadata(path) {
+            Err(e) => walk.problem(broken_link(path, &e)),
+            Ok(meta) if meta.is_dir() => walk.dir(path, &mut Vec::new()),
+            // A file named on the command line or in `topics:` is read whatever its extension.
+            Ok(meta) if meta.is_file() => walk.file(path),
+            Ok(meta) => walk.problem(not_regular(path, &meta)),
+        }
+        if walk.found == 0 && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            walk.problem(ErrorKind::NoTopicFiles { path: path.display().to_string() });
         }
     }
-    Ok(out)
+    (walk.files, walk.problems)
 }
 
-fn whole_file(path: &Path) -> Location {
-    Location { file: Arc::new(path.to_path_buf()), line: 1, column: 1, offset: None }
+struct Walk {
+    files: Vec<PathBuf>,
+    problems: Vec<Error>,
+    /// Canonical paths of the files and directories taken so far.
+    seen: HashSet<PathBuf>,
+    project: Option<PathBuf>,
+    /// Topic files (and directories already read) met under the current path, taken or not.
+    found: usize,
+}
+
+impl Walk {
+    fn problem(&mut self, kind: ErrorKind) {
+        self.problems.push(Error { kind, at: None });
+    }
+
+    fn file(&mut self, path: &Path) {
+        let Ok(canonical) = std::fs::canonicalize(path) else {
+            self.found += 1;
+            self.files.push(path.to_path_buf());
+            return;
+        };
+        if self.project.as_ref() == Some(&canonical) {
+            return;
+        }
+        self.found += 1;
+        if !self.seen.insert(canonical) {
+            return;
+        }
+        self.files.push(path.to_path_buf());
+    }
+
+    /// Walks `dir`; `ancestors` are the canonical directories being walked above it.
+    fn dir(&mut self, dir: &Path, ancestors: &mut Vec<PathBuf>) {
+        let canonical = match std::fs::canonicalize(dir) {
+            Ok(c) => c,
+            Err(e) => return self.problem(broken_link(dir, &e)),
+        };
+        if ancestors.contains(&canonical) {
+            return self.problem(ErrorKind::LinkLoop { link: dir.display().to_string() });
+        }
+        if !self.seen.insert(canonical.clone()) {
+            // Read already, through another path.
+            self.found += 1;
+            return;
+        }
+        let mut entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries.filter_map(Result::ok).collect(),
+            Err(e) => {
+                return self.problem(ErrorKind::Read {
+                    reason: format!("cannot read the directory `{}`: {}", dir.display(), reason(&e)),
+                });
+            }
+        };
+        entries.sort_by_key(|e| e.file_name());
+        ancestors.push(canonical);
+        for entry in entries {
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let topic_file = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            let Ok(kind) = entry.file_type() else { continue };
+            // What a link leads to; the entry itself otherwise.
+            let meta = if kind.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(meta) => meta,
+                    Err(e) => {
+                        self.problem(broken_link(&path, &e));
+                        continue;
+                    }
+                }
+            } else {
+                match entry.metadata() {
+                    Ok(meta) => meta,
+                    Err(_) => continue,
+                }
+            };
+            if meta.is_dir() {
+                self.dir(&path, ancestors);
+            } else if topic_file && meta.is_file() {
+                self.file(&path);
+            } else if topic_file {
+                self.problem(not_regular(&path, &meta));
+            }
+        }
+        ancestors.pop();
+    }
+}
+
+/// A path that exists but is neither a file nor a directory.
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> ErrorKind {
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            "a named pipe (FIFO)"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_block_device() || t.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = {
+        let _ = meta;
+        "not a regular file"
+    };
+    ErrorKind::NotRegular { path: path.display().to_string(), what: what.into() }
+}
+
+/// A symbolic link that cannot be followed, or a path that vanished.
+fn broken_link(path: &Path, e: &std::io::Error) -> ErrorKind {
+    match std::fs::read_link(path) {
+        Ok(target) if e.kind() == std::io::ErrorKind::NotFound => ErrorKind::Read {
+            reason: format!("`{}` is a symbolic link to `{}`, which does not exist", path.display(), target.display()),
+        },
+        Ok(target) => ErrorKind::Read {
+            reason: format!(
+                "`{}` is a symbolic link to `{}`, which cannot be followed: {}",
+                path.display(),
+                target.display(),
+                reason(e)
+            ),
+        },
+        Err(_) => ErrorKind::Read { reason: format!("cannot read `{}`: {}", path.display(), reason(e)) },
+    }
+}
+
+/// The operating system's reason, without Rust's `(os error N)`.
+fn reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}
+
+/// Opens a regular file for reading, never blocking: a file swapped for a named pipe after it was
+/// looked at opens at once and is refused.
+fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 fn read(file: &Arc<PathBuf>, sources: &mut Sources) -> Result<Arc<str>, Error> {
-    let bytes = std::fs::read(file.as_path()).map_err(|e| Error {
-        kind: ErrorKind::Read { reason: format!("cannot read `{}`: {e}", file.display()) },
-        at: None,
-    })?;
+    let fail = |reason: String| Error { kind: ErrorKind::Read { reason }, at: None };
+    let cannot = |e: std::io::Error| fail(format!("cannot read `{}`: {}", file.display(), reason(&e)));
+    let meta = std::fs::metadata(file.as_path()).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Error { kind: not_regular(file, &meta), at: None });
+    }
+    let handle = open(file).map_err(cannot)?;
+    let meta = handle.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Error { kind: not_regular(file, &meta), at: None });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "`{}` holds {} MiB; topicform reads files of up to {} MiB",
+            file.display(),
+            meta.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
     let text: Arc<str> = match String::from_utf8(bytes) {
         Ok(s) => s.into(),
         Err(e) => {
@@ -144,133 +468,6 @@ fn position(file: &Arc<PathBuf>, text: &str, offset: usize) -> Location {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() as u64 + 1;
     Location { file: file.clone(), line, column, offset: Some(offset) }
-}
-
-fn parse<T: DeserializeOwned>(file: &Arc<PathBuf>, text: &str) -> Result<T, Error> {
-    // An empty file (or one holding only comments) is an empty document, not an error.
-    let text = if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) { "{}" } else { text };
-    // Work is bounded by the input's size: a real topic file holds at most about one value per two
-    // bytes, while YAML aliases (`*name`) can make a small file expand without limit (an alias bomb).
-    // Two values and four parser events per byte allow any real file, however large, and stop a bomb
-    // after a few thousand values.
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = (text.len() * 2).max(10_000);
-    budget.max_events = (text.len() * 4).max(20_000);
-    let options = serde_saphyr::options! {
-        budget: Some(budget),
-        // YAML 1.1's `yes`/`no`/`on`/`off` are strings, not booleans: `preallocate: yes` is refused
-        // with a clear message instead of silently meaning `true`.
-        strict_booleans: true,
-    };
-    serde_saphyr::from_str_with_options::<T>(text, options).map_err(|e| from_yaml_error(file, text, &e))
-}
-
-/// Converts a parser error into ours: the location separately, the message without it.
-fn from_yaml_error(file: &Arc<PathBuf>, text: &str, err: &serde_saphyr::Error) -> Error {
-    let mut at = err.location().map(|l| location(file, &l)).unwrap_or_else(|| whole_file(file));
-    // The scanner's errors carry a line and column but no offset; snippets need the offset.
-    if at.offset.is_none() {
-        at.offset = offset_of(text, at.line, at.column);
-    }
-    let message = yaml_message(err);
-    if message.starts_with("multiple YAML documents") {
-        // Point at the `---` that starts the second document.
-        let lines: Vec<&str> = text.lines().take(at.line as usize).collect();
-        if let Some(line) = lines.iter().rposition(|l| l.starts_with("---")) {
-            at.line = line as u64 + 1;
-            at.column = 1;
-            at.offset = offset_of(text, at.line, 1);
-        }
-    }
-    Error::at(classify(&message), at)
-}
-
-/// The byte offset of a 1-based line and column (in characters).
-fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
-    let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)? as usize).map(str::len).sum();
-    let line_text = text.get(start..)?.lines().next().unwrap_or("");
-    let within = line_text.char_indices().nth(column.saturating_sub(1) as usize).map_or(line_text.len(), |(i, _)| i);
-    Some(start + within)
-}
-
-/// The parser's message with no location suffix and no snippet.
-fn yaml_message(err: &serde_saphyr::Error) -> String {
-    let full = err.without_snippet().to_string();
-    let first = full.lines().next().unwrap_or_default();
-    if let Some(rest) = first.strip_prefix("budget breached: ") {
-        return budget_message(rest);
-    }
-    match first.find(" at line ") {
-        Some(i) => first[..i].to_owned(),
-        None => first.to_owned(),
-    }
-}
-
-/// Explains which parser limit a file broke, in the user's terms.
-fn budget_message(breach: &str) -> String {
-    let kind = breach.split([' ', '{']).next().unwrap_or_default();
-    match kind {
-        "Depth" => "values are nested more than 64 levels deep; topic files need 4".into(),
-        "Nodes" | "Events" | "Aliases" | "AliasReplays" | "RecordedAnchorEvents" | "RecordedAnchorBytes" => {
-            "the file expands to far more values than its text holds; YAML aliases (`*name`) can make a \
-             small file expand like this (an alias bomb), and topicform refuses such files"
-                .into()
-        }
-        "Documents" => "the file holds too many YAML documents".into(),
-        _ => "the file is too large or too complex for topicform to read".into(),
-    }
-}
-
-/// Turns the parser's wording into ours where we know it better.
-fn classify(message: &str) -> ErrorKind {
-    if let Some((key, expected)) = unknown_key(message) {
-        let suggestion = closest(&key, &expected);
-        return ErrorKind::UnknownKey { key, expected, suggestion };
-    }
-    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
-        return ErrorKind::DuplicateKey { key: key.to_owned() };
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant `")
-        && let Some((value, expected)) = rest.split_once("`, expected ")
-    {
-        let expected = expected.trim_start_matches("one of ").replace(" or ", ", ");
-        let allowed: Vec<String> = expected.split(", ").map(|v| format!("`{}`", v.trim_matches('`'))).collect();
-        return ErrorKind::Syntax {
-            message: format!("`{value}` is not allowed here; write one of {}", allowed.join(", ")),
-        };
-    }
-    let message = match message {
-        "missing field `name`" => "this topic has no `name`".to_owned(),
-        "expected string scalar" => "expected a single value (a string) here".to_owned(),
-        "expected sequence start" => "expected a list here: one `- ...` line per item".to_owned(),
-        "expected mapping start" => "expected a mapping here: `key: value` lines".to_owned(),
-        m if m.starts_with("multiple YAML documents") => {
-            "this file holds more than one YAML document (`---`); put every topic under one `topics:` list".to_owned()
-        }
-        m if m.starts_with("tabs disallowed") => {
-            "a tab indents this line; YAML allows only spaces for indentation".to_owned()
-        }
-        other => other.to_owned(),
-    };
-    ErrorKind::Syntax { message }
-}
-
-/// Recognises serde's ``unknown field `x`, expected one of a, b`` message (with or without backticks
-/// around the expected names).
-fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let end = rest.find('`')?;
-    let key = rest[..end].to_owned();
-    let list = rest[end + 1..].trim_start_matches(", ");
-    let list = list.strip_prefix("expected one of ").or_else(|| list.strip_prefix("expected ")).unwrap_or("");
-    let expected = list
-        .split(", ")
-        .flat_map(|part| part.split(" or "))
-        .map(|name| name.trim().trim_matches('`').to_owned())
-        .filter(|name| !name.is_empty() && name != "there are no fields")
-        .collect();
-    Some((key, expected))
 }
 
 /// The allowed key closest to `key`, when the two are close enough to be a typo.
@@ -297,16 +494,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Our location for a parser location in `file`.
-pub(crate) fn location(file: &Arc<PathBuf>, at: &serde_saphyr::Location) -> Location {
-    Location {
-        file: file.clone(),
-        line: at.line(),
-        column: at.column(),
-        offset: at.span().byte_offset().and_then(|o| usize::try_from(o).ok()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +512,135 @@ mod tests {
         assert_eq!(checked.desired.topics.len(), 20_000);
     }
 
+    fn names(files: &[PathBuf], base: &Path) -> Vec<String> {
+        files.iter().map(|f| f.strip_prefix(base).unwrap_or(f).display().to_string()).collect()
+    }
+
+    fn reasons(problems: &[Error]) -> Vec<String> {
+        problems.iter().map(|p| p.kind.to_string()).collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_tree_reads_regular_files_once_and_follows_links() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("topics/own")).unwrap();
+        std::fs::create_dir_all(base.join("shared")).unwrap();
+        std::fs::write(base.join("topicform.yaml"), "clusters: {}\n").unwrap();
+        std::fs::write(base.join("topics/a.yaml"), "").unwrap();
+        std::fs::write(base.join("topics/own/b.yml"), "").unwrap();
+        std::fs::write(base.join("topics/notes.txt"), "").unwrap();
+        std::fs::write(base.join("topics/.hidden.yaml"), "").unwrap();
+        std::fs::write(base.join("shared/c.yaml"), "").unwrap();
+        // A shared directory and a shared file, through links; a link back up; a dangling link.
+        symlink(base.join("shared"), base.join("topics/shared")).unwrap();
+        symlink(base.join("topics/a.yaml"), base.join("topics/z-again.yaml")).unwrap();
+        symlink(base.join("topics"), base.join("topics/own/up")).unwrap();
+        symlink(base.join("nowhere"), base.join("topics/gone.yaml")).unwrap();
+        let fifo = base.join("topics/pipe.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+
+        let topics = base.join("topics");
+        let again = base.join("./topics");
+        let (files, problems) = topic_files(&[topics.clone(), again, base.join("topics/a.yaml")], None);
+        assert_eq!(names(&files, base), ["topics/a.yaml", "topics/own/b.yml", "topics/shared/c.yaml"]);
+        let mut want = vec![
+            format!(
+                "`{}` is a symbolic link to `{}`, which does not exist",
+                topics.join("gone.yaml").display(),
+                base.join("nowhere").display()
+            ),
+            format!(
+                "`{}` leads back to a directory above it; topicform reads that directory once",
+                topics.join("own/up").display()
+            ),
+        ];
+        if made {
+            want.push(format!("`{}` is a named pipe (FIFO); topicform reads only regular files", fifo.display()));
+        }
+        assert_eq!(reasons(&problems), want);
+        assert_eq!(problems.iter().filter(|p| p.severity() == super::super::Severity::Error).count(), want.len() - 1);
+
+        // A flat layout: the project file beside the topic files is never one of them.
+        std::fs::write(base.join("flat.yaml"), "").unwrap();
+        let (files, _) = topic_files(&[base.join(".")], Some(&base.join("topicform.yaml")));
+        assert!(files.iter().all(|f| !f.ends_with("topicform.yaml")), "{files:?}");
+        assert!(files.iter().any(|f| f.ends_with("flat.yaml")), "{files:?}");
+
+        // A FIFO named on the command line is refused, and never opened (this would block).
+        if made {
+            let (files, problems) = topic_files(std::slice::from_ref(&fifo), None);
+            assert!(files.is_empty());
+            assert_eq!(
+                reasons(&problems),
+                [format!("`{}` is a named pipe (FIFO); topicform reads only regular files", fifo.display())]
+            );
+            let mut sources = Sources::default();
+            let err = read(&Arc::new(fifo), &mut sources).unwrap_err();
+            assert!(matches!(err.kind, ErrorKind::NotRegular { .. }), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_commented_files_are_empty() {
+        for text in [
+            "",
+            "\n\n",
+            "# only a comment\n",
+            "---\n# a comment\n",
+            "---\n",
+            "topics:\n",
+            "topics:\n  # - name: a\n  #   partitions: 1\n",
+            "topics: []\n",
+            "defaults:\n  config:\n    # retention.ms: 1\ntopics:\n  - name: a\n    partitions: 1\n    config:\n      # retention.ms: 7d\n",
+        ] {
+            let checked = check_texts(&[("t.yaml", text)]).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            assert!(checked.warnings.is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn one_anchor_used_many_times_is_fine_and_a_bomb_is_not() {
+        let mut text = String::from(
+            "defaults:\n  partitions: 3\ntopics:\n  - name: t0\n    config: &common\n      retention.ms: 7d\n      cleanup.policy: [compact, delete]\n      segment.bytes: 1GiB\n",
+        );
+        for i in 1..=101 {
+            text += &format!("  - name: topic.{i}\n    config: *common\n");
+        }
+        assert!(text.len() < 5_000);
+        assert_eq!(check_texts(&[("t.yaml", &text)]).unwrap().desired.topics.len(), 102);
+
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (prev, next) in
+            ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            bomb += &format!(
+                "{next}: &{next} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            );
+        }
+        let started = std::time::Instant::now();
+        let errors = check_texts(&[("t.yaml", &bomb)]).unwrap_err();
+        assert!(errors[0].kind.to_string().contains("alias bomb"), "{errors:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn client_values_are_masked_in_snippets() {
+        let text = "clusters:\n  c:\n    bootstrap: a:1\n    client:\n      sasl.password: hunter2 # note\n      ssl.key.password: \"p\\\"w\"\n      sasl.username: '${USER}'\n      x: {a: b}\n";
+        let password = text.find("hunter2").unwrap();
+        let quoted = text.find("\"p").unwrap();
+        let masked = mask(text, &[password, quoted]);
+        assert_eq!(masked.len(), text.len());
+        assert!(masked.contains("sasl.password: ******* # note\n"), "{masked}");
+        assert!(masked.contains("ssl.key.password: \"****\"\n"), "{masked}");
+        assert!(masked.contains("'${USER}'"), "{masked}");
+        assert_eq!(scalar_extent("v, w: x}"), (0, 1));
+        assert_eq!(scalar_extent("'it''s' # c"), (1, 6));
+        assert_eq!(scalar_extent("|\n  one\n  two\nnext: 1\n"), (0, 13));
+    }
+
     #[test]
     fn closest_key() {
         let keys: Vec<String> = ["name", "partitions", "replicationFactor", "config"].map(String::from).into();
@@ -332,18 +648,5 @@ mod tests {
         assert_eq!(closest("replicationfactor", &keys).as_deref(), Some("replicationFactor"));
         assert_eq!(closest("configs", &keys).as_deref(), Some("config"));
         assert_eq!(closest("owner", &keys), None);
-    }
-
-    #[test]
-    fn unknown_key_message() {
-        let want = Some(("partitons".to_owned(), vec!["name".to_owned(), "partitions".to_owned()]));
-        for msg in [
-            "unknown field `partitons`, expected one of `name`, `partitions`",
-            "unknown field `partitons`, expected one of name, partitions",
-            "unknown field `partitons`, expected `name` or `partitions`",
-        ] {
-            assert_eq!(unknown_key(msg), want, "{msg}");
-        }
-        assert_eq!(unknown_key("invalid type: string"), None);
     }
 }

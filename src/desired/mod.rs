@@ -8,6 +8,9 @@
 // would only add noise to every constructor.
 #![allow(clippy::result_large_err)]
 
+pub mod bootstrap;
+pub mod client;
+mod client_properties;
 mod error;
 pub mod load;
 pub mod model;
@@ -16,6 +19,7 @@ pub mod project;
 pub mod release;
 pub mod shapes;
 pub mod validate;
+pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

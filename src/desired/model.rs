@@ -1,41 +1,89 @@
-//! The YAML documents as written, before validation: every field that validation checks keeps its
-//! source location (`Spanned`), and unknown keys are refused by serde.
-
-use std::fmt;
+//! The topic files as written, before validation: every value keeps where it was written ([`At`]), and
+//! every type reads any YAML value ([`Shape`]), so that a value of the wrong kind, an unknown key or a
+//! repeated one is a problem at its place and never stops the rest of the file from being checked.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde::de::{MapAccess, SeqAccess};
+
+use super::validate::{self, Declared};
+use super::yaml::{self, At, Scalar, Shape};
+use super::{Acknowledgement, ConfigMode, Severity, Subject};
 
 pub use crate::catalog::Value as ConfigValue;
 
 /// A topic file: optional `defaults` for its topics, and the topics.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, JsonSchema)]
 #[schemars(title = "topicform topic file")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicFile {
     /// Values every topic of this file inherits unless it sets its own.
     #[serde(default)]
-    pub defaults: Option<TopicDefaults>,
+    pub defaults: Option<At<TopicDefaults>>,
     /// The topics.
     #[serde(default)]
-    pub topics: Vec<TopicDoc>,
+    #[schemars(with = "Vec<TopicDoc>")]
+    pub topics: Vec<Declared>,
     /// This file's config mode: whether undeclared overrides of its topics are removed or kept.
     #[serde(default)]
-    pub config_mode: Option<super::ConfigMode>,
+    pub config_mode: Option<At<ConfigMode>>,
+}
+
+impl TopicFile {
+    /// The keys of a topic file.
+    pub const KEYS: &'static [&'static str] = &["defaults", "topics", "configMode"];
+}
+
+impl Shape for TopicFile {
+    fn expected() -> &'static str {
+        "a mapping with `topics` (and optionally `defaults` and `configMode`)"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        // An empty file, or one holding only comments, is an empty topic file.
+        matches!(scalar, Scalar::Null).then(TopicFile::default)
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mut file = TopicFile::default();
+        yaml::fields(&mut map, Self::KEYS, |key, map| {
+            match key {
+                "defaults" => file.defaults = yaml::value(map, key)?,
+                "topics" => file.topics = yaml::value::<Topics, _>(map, key)?.map(|t| t.value.0).unwrap_or_default(),
+                _ => file.config_mode = yaml::value(map, key)?,
+            }
+            Ok(())
+        })?;
+        Ok(Some(file))
+    }
+}
+
+/// `topics:`, each topic checked and made small as soon as it is read, so that a large file is never
+/// held as a tree of YAML values.
+struct Topics(Vec<Declared>);
+
+impl Shape for Topics {
+    fn expected() -> &'static str {
+        "a list of topics: one `- name: ...` entry per topic"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        matches!(scalar, Scalar::Null).then(|| Topics(Vec::new()))
+    }
+    fn seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Option<Self>, A::Error> {
+        let mut topics = Vec::new();
+        yaml::each::<TopicDoc, A>(seq, |topic| topics.extend(validate::declare(topic.value, topic.at)))?;
+        topics.shrink_to_fit();
+        Ok(Some(Topics(topics)))
+    }
 }
 
 /// `defaults:` of a topic file.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicDefaults {
     /// Default partition count.
     #[schemars(with = "Option<crate::desired::shapes::PartitionCount>")]
-    pub partitions: Option<Spanned<Count>>,
+    pub partitions: Option<At<Count>>,
     /// Default replication factor.
     #[schemars(with = "Option<crate::desired::shapes::ReplicationFactor>")]
-    pub replication_factor: Option<Spanned<Count>>,
+    pub replication_factor: Option<At<Count>>,
     /// Configs every topic of the file gets; a topic's own `config` wins key by key.
     #[serde(default)]
     pub config: ConfigMap,
@@ -45,19 +93,48 @@ pub struct TopicDefaults {
     pub raw_config: ConfigMap,
 }
 
+impl TopicDefaults {
+    /// The keys of `defaults`.
+    pub const KEYS: &'static [&'static str] = &["partitions", "replicationFactor", "config", "rawConfig"];
+}
+
+impl Shape for TopicDefaults {
+    fn expected() -> &'static str {
+        "a mapping of values for every topic of the file (`partitions`, `replicationFactor`, `config`, `rawConfig`)"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        matches!(scalar, Scalar::Null).then(TopicDefaults::default)
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mark = yaml::mark();
+        let mut d = TopicDefaults::default();
+        yaml::fields(&mut map, Self::KEYS, |key, map| {
+            match key {
+                "partitions" => d.partitions = yaml::value(map, key)?,
+                "replicationFactor" => d.replication_factor = yaml::value(map, key)?,
+                "config" => d.config = yaml::value(map, key)?.map(|c| c.value).unwrap_or_default(),
+                _ => d.raw_config = yaml::value(map, key)?.map(|c| c.value).unwrap_or_default(),
+            }
+            Ok(())
+        })?;
+        yaml::name_subject(mark, Some(Subject::Defaults));
+        Ok(Some(d))
+    }
+}
+
 /// One entry of `topics:`.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TopicDoc {
     /// The topic name.
     #[schemars(with = "String", length(min = 1, max = 249), regex(pattern = r"^[a-zA-Z0-9._-]+$"))]
-    pub name: Spanned<String>,
+    pub name: Option<At<TopicName>>,
     /// Partition count.
     #[schemars(with = "Option<crate::desired::shapes::PartitionCount>")]
-    pub partitions: Option<Spanned<Count>>,
+    pub partitions: Option<At<Count>>,
     /// Replication factor.
     #[schemars(with = "Option<crate::desired::shapes::ReplicationFactor>")]
-    pub replication_factor: Option<Spanned<Count>>,
+    pub replication_factor: Option<At<Count>>,
     /// Topic configs, pinned as topic overrides.
     #[serde(default)]
     pub config: ConfigMap,
@@ -70,16 +147,64 @@ pub struct TopicDoc {
     /// `true` deletes the topic and its data: an explicit, reviewable deletion.
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
-    pub delete: Option<Spanned<bool>>,
+    pub delete: Option<At<bool>>,
     /// Rules this topic breaks knowingly: `minInsyncAboveReplicationFactor`. `import` writes it, with a
     /// comment, for a live topic that breaks a rule, so that adopting it changes nothing and the risk
     /// stays visible in review.
     #[serde(default)]
-    pub acknowledge: Vec<super::Acknowledgement>,
+    #[schemars(with = "Vec<Acknowledgement>")]
+    pub acknowledge: Vec<At<Acknowledgement>>,
+    /// The keys it was written with.
+    #[schemars(skip)]
+    pub written: yaml::Written,
 }
 
-/// A count (`partitions`, `replicationFactor`) as written: any scalar, so that a wrong one is explained
-/// in words ("1.5, which is not a whole number") at its location, not as a parser type error.
+impl TopicDoc {
+    /// The keys of a topic.
+    pub const KEYS: &'static [&'static str] =
+        &["name", "partitions", "replicationFactor", "config", "rawConfig", "delete", "acknowledge"];
+}
+
+impl Shape for TopicDoc {
+    fn expected() -> &'static str {
+        "a topic: a mapping with `name`, `partitions` and its other keys"
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mark = yaml::mark();
+        let mut t = TopicDoc::default();
+        t.written = yaml::fields(&mut map, Self::KEYS, |key, map| {
+            match key {
+                "name" => t.name = yaml::value(map, key)?,
+                "partitions" => t.partitions = yaml::value(map, key)?,
+                "replicationFactor" => t.replication_factor = yaml::value(map, key)?,
+                "config" => t.config = yaml::value(map, key)?.map(|c| c.value).unwrap_or_default(),
+                "rawConfig" => t.raw_config = yaml::value(map, key)?.map(|c| c.value).unwrap_or_default(),
+                "delete" => t.delete = yaml::value(map, key)?,
+                _ => t.acknowledge = yaml::value(map, key)?.map(|a| a.value).unwrap_or_default(),
+            }
+            Ok(())
+        })?;
+        yaml::name_subject(mark, t.name.as_ref().map(|n| Subject::Topic(yaml::shown(&n.value.0))));
+        Ok(Some(t))
+    }
+}
+
+/// A topic name as written: text (validation checks it is one Kafka takes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicName(pub String);
+
+impl Shape for TopicName {
+    const TEXTUAL: bool = true;
+    fn expected() -> &'static str {
+        "a topic name"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        String::scalar(scalar).map(TopicName)
+    }
+}
+
+/// A count (`partitions`, `replicationFactor`) as written: a number, or a string, so that a wrong one
+/// is explained in words ("1.5, which is not a whole number") at its location.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Count {
     /// An integer, of any size.
@@ -88,8 +213,6 @@ pub enum Count {
     Float(f64),
     /// A string; a numeric one is accepted, as for config values.
     Text(String),
-    /// Something else (a boolean), described.
-    Other(&'static str),
 }
 
 impl Count {
@@ -106,10 +229,9 @@ impl Count {
                 return Err(format!("{x:.0}; Kafka allows at most {max}"));
             }
             Count::Float(x) => return Err(format!("{x}, which is not a whole number")),
-            Count::Other(what) => return Err(format!("{what}; it takes a whole number")),
             Count::Text(t) => match t.trim().parse::<i128>() {
                 Ok(n) => n,
-                Err(_) => return Err(format!("`{t}`, which is not a whole number")),
+                Err(_) => return Err(format!("`{}`, which is not a whole number", yaml::shown(t))),
             },
         };
         if n < i128::from(min) {
@@ -122,122 +244,98 @@ impl Count {
     }
 }
 
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CountVisitor;
-        impl<'de> Visitor<'de> for CountVisitor {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a whole number")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
-                Ok(Count::Integer(v.into()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
-                Ok(Count::Integer(v.into()))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Count, E> {
-                Ok(Count::Integer(v))
-            }
-            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Count, E> {
-                Ok(Count::Integer(i128::try_from(v).unwrap_or(i128::MAX)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
-                Ok(Count::Float(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
-                Ok(Count::Text(v.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
-                Ok(Count::Other("a boolean"))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
-                Ok(Count::Other("nothing (null)"))
-            }
+impl Shape for Count {
+    fn expected() -> &'static str {
+        "a whole number"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        match scalar {
+            Scalar::Integer(i) => Some(Count::Integer(i)),
+            Scalar::Float(x) if x.is_finite() => Some(Count::Float(x)),
+            Scalar::Text(t) => Some(Count::Text(t.to_owned())),
+            _ => None,
         }
-        deserializer.deserialize_any(CountVisitor)
     }
 }
 
-/// A `config:` mapping in the order written, with the location of every key and value. Duplicate keys
-/// never reach it: the YAML parser refuses them.
+/// A mapping of config names to values (`config`, `rawConfig`, a cluster's `client`) in the order
+/// written, with the place of every key and value. A key given twice is a problem, and its second value
+/// never reaches this map.
 #[derive(Debug, Default)]
-pub struct ConfigMap(pub Vec<(Spanned<String>, Spanned<ConfigValue>)>);
+pub struct ConfigMap(pub Vec<(At<String>, At<ConfigValue>)>);
 
-impl<'de> Deserialize<'de> for ConfigMap {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapVisitor;
-        impl<'de> Visitor<'de> for MapVisitor {
-            type Value = ConfigMap;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping of Kafka config names to values")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<ConfigMap, E> {
-                Ok(ConfigMap::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ConfigMap, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(ConfigMap(entries))
-            }
-        }
-        deserializer.deserialize_map(MapVisitor)
+impl Shape for ConfigMap {
+    fn expected() -> &'static str {
+        "a mapping of config names to values: `name: value` lines"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        // `config:` whose entries are all commented out.
+        matches!(scalar, Scalar::Null).then(ConfigMap::default)
+    }
+    fn map<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        yaml::entries(map, |_| None).map(|e| Some(ConfigMap(e)))
     }
 }
 
-/// Deserialized straight from YAML scalars and sequences, so that the value's own type (integer, string,
-/// ...) reaches normalisation and its location reaches diagnostics.
-impl<'de> Deserialize<'de> for ConfigValue {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValueVisitor;
-        impl<'de> Visitor<'de> for ValueVisitor {
-            type Value = ConfigValue;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, number, boolean or list of them")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::String(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::String(v))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Bool(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Integer(v.into()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Integer(v.into()))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Integer(v))
-            }
-            fn visit_u128<E: de::Error>(self, v: u128) -> Result<ConfigValue, E> {
-                i128::try_from(v).map(ConfigValue::Integer).map_err(|_| E::custom("integer too large"))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Float(v))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<ConfigValue, E> {
-                Ok(ConfigValue::Null)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ConfigValue, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(ConfigValue::List(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<ConfigValue, A::Error> {
-                Err(de::Error::custom("a config value is a string, number, boolean or list, not a mapping"))
+/// Config values are read as YAML wrote them, so that the value's own type (integer, string, ...)
+/// reaches normalisation.
+impl Shape for ConfigValue {
+    fn expected() -> &'static str {
+        "a string, a number, a boolean or a list of them"
+    }
+    fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+        Some(match scalar {
+            Scalar::Null => ConfigValue::Null,
+            Scalar::Bool(b) => ConfigValue::Bool(b),
+            Scalar::Integer(i) => ConfigValue::Integer(i),
+            Scalar::Float(x) => ConfigValue::Float(x),
+            Scalar::Text(s) => ConfigValue::String(s.to_owned()),
+        })
+    }
+    fn seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        // A list of lists is a value normalisation refuses in words; a mapping inside is the wrong kind.
+        let mut items = Vec::new();
+        let mut wrong = false;
+        while let Some(item) = seq.next_element::<Item>()? {
+            match item.0 {
+                Some(v) => items.push(v),
+                None => wrong = true,
             }
         }
-        deserializer.deserialize_any(ValueVisitor)
+        Ok((!wrong).then_some(ConfigValue::List(items)))
     }
 }
+
+/// An entry of a list config value.
+struct Item(Option<ConfigValue>);
+
+impl<'de> serde::Deserialize<'de> for Item {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        yaml::any::<ConfigValue, D>(deserializer).map(Item)
+    }
+}
+
+/// Reads an enum from its name.
+macro_rules! named {
+    ($ty:ty, $expected:literal, $($name:literal => $variant:expr),+ $(,)?) => {
+        impl Shape for $ty {
+            fn expected() -> &'static str {
+                $expected
+            }
+            fn scalar(scalar: Scalar<'_>) -> Option<Self> {
+                match scalar {
+                    $(Scalar::Text($name) => Some($variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+named!(ConfigMode, "`strict` or `additive`", "strict" => ConfigMode::Strict, "additive" => ConfigMode::Additive);
+named!(Severity, "`error` or `warning`", "error" => Severity::Error, "warning" => Severity::Warning);
+named!(
+    Acknowledgement,
+    "a rule the topic breaks knowingly: `minInsyncAboveReplicationFactor`",
+    "minInsyncAboveReplicationFactor" => Acknowledgement::MinInsyncAboveReplicationFactor,
+);

@@ -3,13 +3,24 @@
 //! `plan` with the release the brokers run, so that a config the cluster lacks is refused with its
 //! place in the files, never first by the brokers at apply.
 
-use super::{Availability, Desired, Error, ErrorKind, ReleaseBasis, Subject};
+use super::{Availability, Desired, DesiredTopic, Error, ErrorKind, ReleaseBasis, Subject};
 use crate::catalog::{self, Known, Release, Value};
 
 /// The problems of `desired` on `release`, each at the value it is about.
 pub fn check_release(desired: &Desired, release: Release, basis: &ReleaseBasis) -> Vec<Error> {
     let mut problems = Vec::new();
-    for topic in desired.topics.values().filter(|t| !t.delete) {
+    for topic in desired.topics.values() {
+        check_topic(topic, release, basis, &mut problems);
+    }
+    problems
+}
+
+/// The problems of one topic on `release`.
+pub(crate) fn check_topic(topic: &DesiredTopic, release: Release, basis: &ReleaseBasis, problems: &mut Vec<Error>) {
+    if topic.delete {
+        return;
+    }
+    {
         for (key, value) in &topic.configs {
             let at = topic.locations.configs.get(key).or(topic.origin.as_ref()).cloned();
             let subject = Subject::Topic(topic.name.clone());
@@ -41,7 +52,6 @@ pub fn check_release(desired: &Desired, release: Release, basis: &ReleaseBasis) 
             });
         }
     }
-    problems
 }
 
 #[cfg(test)]

@@ -55,3 +55,21 @@ impl JsonSchema for Scalar {
         json_schema!({ "type": ["string", "number", "boolean"] })
     }
 }
+
+/// `bootstrap`: `host:port[,host:port...]`, or a list of `host:port`.
+pub struct Bootstrap;
+
+impl JsonSchema for Bootstrap {
+    fn schema_name() -> Cow<'static, str> {
+        "Bootstrap".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string", "minLength": 1 },
+                { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 1 },
+            ]
+        })
+    }
+}

@@ -1,15 +1,22 @@
 //! Turns parsed topic files into a [`Desired`] state, collecting every problem in every file before
 //! failing once. Pure: documents in, desired state or problems out.
+//!
+//! Work is done topic by topic, so that a large file costs little more than its own text: a topic's
+//! own values are checked and normalised as it is parsed (into a small [`Declared`]); its file's
+//! `defaults` are merged in once the file is read ([`FileDefaults::topic`]); then the [`Collector`]
+//! checks the topic as each cluster sees it, and keeps it or only counts it (`validate` keeps none).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_saphyr::Spanned;
-
-use super::load::location;
-use super::model::{ConfigMap, Count, TopicFile};
-use super::{Desired, DesiredTopic, Error, ErrorKind, Location, Locations, Severity, Subject};
+use super::model::{ConfigMap, ConfigValue, Count, TopicDefaults, TopicDoc};
+use super::project::ClusterView;
+use super::yaml::{self, At, Pos};
+use super::{
+    Acknowledgement, ConfigMode, Desired, DesiredTopic, Error, ErrorKind, Location, Locations, Severity, Subject,
+};
 use crate::catalog;
 
 /// Kafka's limit on topic name length (`Topic.MAX_NAME_LENGTH`).
@@ -37,111 +44,276 @@ pub fn split(desired: Desired, problems: Vec<Error>) -> Result<Checked, Vec<Erro
 /// location, or `Err` when it was invalid and has been reported.
 type Once<T> = Option<Result<(T, Location), ()>>;
 
-/// Validates all topic files together (a topic may not be declared in two files). Returns the desired
-/// state and every problem found; the state is complete only when no problem is an error.
-pub fn topics(files: &[(Arc<PathBuf>, TopicFile)]) -> (Desired, Vec<Error>) {
-    let mut errors = Vec::new();
-    let mut desired = Desired::default();
-    for (file, doc) in files {
-        let at = |l: &serde_saphyr::Location| location(file, l);
-        // A file's defaults are checked once, so a bad default is reported once, not once per topic.
-        let defaults = doc.defaults.as_ref();
-        let default_partitions = check_count(
-            defaults.and_then(|d| d.partitions.as_ref()),
-            &Subject::Defaults,
-            Field::Partitions,
-            &at,
-            &mut errors,
-        );
-        let default_rf = check_count(
-            defaults.and_then(|d| d.replication_factor.as_ref()),
-            &Subject::Defaults,
-            Field::ReplicationFactor,
-            &at,
-            &mut errors,
-        );
-        let mut default_configs = BTreeMap::new();
-        let mut default_config_at = BTreeMap::new();
-        if let Some(d) = defaults {
-            configs_into(&Subject::Defaults, &d.config, &at, &mut default_configs, &mut default_config_at, &mut errors);
-            raw_configs_into(
-                &Subject::Defaults,
-                &d.raw_config,
-                &at,
-                &mut default_configs,
-                &mut default_config_at,
-                &mut errors,
-            );
+/// A topic's own count: `Err` when it was invalid, or written with a value of the wrong kind (either
+/// is reported already).
+type Own<T> = Option<Result<(T, Pos), ()>>;
+
+/// A config as a topic sets it: its name (the catalog's, or a raw one), Kafka's form of its value, and
+/// where the value is written.
+type OwnConfig = (Cow<'static, str>, Box<str>, Pos);
+
+/// One topic's own values, checked and normalised where written, before its file's `defaults` are
+/// known (they may come after `topics:`). Small, because a large file holds hundreds of thousands.
+#[derive(Debug)]
+pub struct Declared {
+    name: Box<str>,
+    origin: Pos,
+    /// The name is one Kafka takes: only such a topic joins the desired state.
+    legal: bool,
+    partitions: Own<u32>,
+    replication_factor: Own<u16>,
+    /// Normalised configs, raw ones included, in the order written.
+    configs: Box<[OwnConfig]>,
+    delete: bool,
+    acknowledged: Box<[Acknowledgement]>,
+}
+
+/// Checks one topic's own values as it is read; its problems go to the parse's report. `None` for a
+/// topic without a name (reported, unless an unknown key or a value of the wrong kind explains it).
+pub(crate) fn declare(topic: TopicDoc, entry: Pos) -> Option<Declared> {
+    let at = yaml::located;
+    let Some(name) = topic.name else {
+        if topic.written.missing("name") {
+            yaml::report(Error::at(ErrorKind::MissingKey { key: "name".into(), of: "this topic".into() }, at(entry)));
         }
-
-        for topic in &doc.topics {
-            let name = &topic.name.value;
-            let subject = Subject::Topic(name.clone());
-            let origin = at(&topic.name.referenced);
-            if let Err(reason) = check_topic_name(name) {
-                errors.push(Error::at(ErrorKind::InvalidTopicName { name: name.clone(), reason }, origin.clone()));
-            } else if super::is_internal(name) {
-                errors.push(Error::at(ErrorKind::InternalTopic { name: name.clone() }, origin.clone()));
+        return None;
+    };
+    let origin = name.at;
+    let name = name.value.0;
+    // Messages show a name cut to a readable length: a 1.3-million-character name is an error once.
+    let subject = Subject::Topic(yaml::shown(&name));
+    let mut errors = Vec::new();
+    let legal = match check_topic_name(&name) {
+        Err(reason) => {
+            errors.push(Error::at(ErrorKind::InvalidTopicName { name: yaml::shown(&name), reason }, at(origin)));
+            false
+        }
+        Ok(()) => {
+            if super::is_internal(&name) {
+                errors.push(Error::at(ErrorKind::InternalTopic { name: name.clone() }, at(origin)));
             }
-            let delete = topic.delete.as_ref().is_some_and(|d| d.value);
-            let mut locations = Locations::default();
-
-            let own = check_count(topic.partitions.as_ref(), &subject, Field::Partitions, &at, &mut errors);
-            let partitions = match own.or(default_partitions.clone()) {
-                // A topic to delete needs nothing else.
-                None if delete => 1,
-                None => {
-                    errors.push(Error::at(ErrorKind::PartitionsMissing { topic: name.clone() }, origin.clone()));
-                    1
-                }
-                Some(Err(())) => 1,
-                Some(Ok((n, loc))) => {
-                    locations.partitions = Some(loc);
-                    n as u32
-                }
-            };
-            let own =
-                check_count(topic.replication_factor.as_ref(), &subject, Field::ReplicationFactor, &at, &mut errors);
-            let replication_factor = match own.or(default_rf.clone()) {
-                Some(Ok((n, loc))) => {
-                    locations.replication_factor = Some(loc);
-                    Some(n as u16)
-                }
-                _ => None,
-            };
-
-            let mut configs = default_configs.clone();
-            locations.configs = default_config_at.clone();
-            configs_into(&subject, &topic.config, &at, &mut configs, &mut locations.configs, &mut errors);
-            raw_configs_into(&subject, &topic.raw_config, &at, &mut configs, &mut locations.configs, &mut errors);
-
-            let declared = DesiredTopic {
-                name: name.clone(),
-                partitions,
-                replication_factor,
-                configs,
-                origin: Some(origin.clone()),
-                locations,
-                config_mode: doc.config_mode,
-                delete,
-                acknowledged: topic.acknowledge.iter().copied().collect(),
-            };
-            match desired.topics.get(name) {
-                Some(first) => errors.push(Error::at(
-                    ErrorKind::DuplicateTopic {
-                        topic: name.clone(),
-                        first: first.origin.clone().expect("loaded topics have an origin"),
-                    },
-                    origin,
-                )),
-                None => {
-                    desired.topics.insert(name.clone(), declared);
-                }
-            }
+            true
+        }
+    };
+    let own = |value: Option<&At<Count>>, field: Field, key: &str, errors: &mut Vec<Error>| -> Own<i64> {
+        match (check_count(value, &subject, field, &at, errors), value) {
+            (Some(Ok((n, _))), Some(value)) => Some(Ok((n, value.at))),
+            (Some(_), _) => Some(Err(())),
+            // Written with a value of the wrong kind, or perhaps misspelt: reported already.
+            (None, _) if !topic.written.missing(key) => Some(Err(())),
+            (None, _) => None,
+        }
+    };
+    let mut partitions = own(topic.partitions.as_ref(), Field::Partitions, "partitions", &mut errors);
+    if partitions.is_none() && topic.delete.is_none() && !topic.written.missing("delete") {
+        // `delete` written with a value of the wrong kind: perhaps a deletion, which needs no count.
+        partitions = Some(Err(()));
+    }
+    let rf = own(topic.replication_factor.as_ref(), Field::ReplicationFactor, "replicationFactor", &mut errors);
+    let mut configs = Vec::with_capacity(topic.config.0.len() + topic.raw_config.0.len());
+    for (key, value) in &topic.config.0 {
+        match config(&subject, key, value, &at) {
+            Ok((key, v)) => configs.push((Cow::Borrowed(key), v.into_boxed_str(), value.at)),
+            Err(e) => errors.push(e),
         }
     }
-    errors.extend(cross_checks(&desired, None));
-    (desired, errors)
+    for (key, value) in &topic.raw_config.0 {
+        match raw_config(&subject, key, value, &at) {
+            Ok(v) => configs.push((Cow::Owned(key.value.clone()), v.into_boxed_str(), value.at)),
+            Err(e) => errors.push(e),
+        }
+    }
+    for e in errors {
+        yaml::report(e);
+    }
+    Some(Declared {
+        name: name.into_boxed_str(),
+        origin,
+        legal,
+        partitions: partitions.map(|p| p.map(|(n, at)| (n as u32, at))),
+        replication_factor: rf.map(|p| p.map(|(n, at)| (n as u16, at))),
+        configs: configs.into_boxed_slice(),
+        delete: topic.delete.is_some_and(|d| d.value),
+        acknowledged: topic.acknowledge.into_iter().map(|a| a.value).collect(),
+    })
+}
+
+/// A file's `defaults` and `configMode`, checked once: a bad default is reported once, not per topic.
+#[derive(Debug, Default)]
+pub(crate) struct FileDefaults {
+    file: Arc<PathBuf>,
+    partitions: Once<i64>,
+    replication_factor: Once<i64>,
+    configs: BTreeMap<String, String>,
+    config_at: BTreeMap<String, Location>,
+    mode: Option<ConfigMode>,
+}
+
+impl FileDefaults {
+    /// The defaults of `file`, and their problems.
+    pub(crate) fn new(
+        file: &Arc<PathBuf>,
+        defaults: Option<&TopicDefaults>,
+        mode: Option<ConfigMode>,
+        errors: &mut Vec<Error>,
+    ) -> FileDefaults {
+        let at = |p: Pos| p.located(file);
+        let subject = Subject::Defaults;
+        let mut out = FileDefaults { file: file.clone(), mode, ..FileDefaults::default() };
+        if let Some(d) = defaults {
+            out.partitions = check_count(d.partitions.as_ref(), &subject, Field::Partitions, &at, errors);
+            out.replication_factor =
+                check_count(d.replication_factor.as_ref(), &subject, Field::ReplicationFactor, &at, errors);
+            configs_into(&subject, &d.config, &at, &mut out.configs, &mut out.config_at, errors);
+            raw_configs_into(&subject, &d.raw_config, &at, &mut out.configs, &mut out.config_at, errors);
+        }
+        out
+    }
+
+    /// The topic `declared` with these defaults applied; `None` when its name is not one Kafka takes.
+    pub(crate) fn topic(&self, declared: Declared, errors: &mut Vec<Error>) -> Option<DesiredTopic> {
+        if !declared.legal {
+            return None;
+        }
+        let at = |p: Pos| p.located(&self.file);
+        let origin = at(declared.origin);
+        let mut locations = Locations::default();
+        let partitions = match (declared.partitions, &self.partitions) {
+            (Some(Ok((n, p))), _) => {
+                locations.partitions = Some(at(p));
+                n
+            }
+            (Some(Err(())), _) | (None, Some(Err(()))) => 1,
+            (None, Some(Ok((n, loc)))) => {
+                locations.partitions = Some(loc.clone());
+                *n as u32
+            }
+            // A topic to delete needs nothing else.
+            (None, None) if declared.delete => 1,
+            (None, None) => {
+                errors
+                    .push(Error::at(ErrorKind::PartitionsMissing { topic: declared.name.to_string() }, origin.clone()));
+                1
+            }
+        };
+        let replication_factor = match (declared.replication_factor, &self.replication_factor) {
+            (Some(Ok((n, p))), _) => {
+                locations.replication_factor = Some(at(p));
+                Some(n)
+            }
+            (None, Some(Ok((n, loc)))) => {
+                locations.replication_factor = Some(loc.clone());
+                Some(*n as u16)
+            }
+            _ => None,
+        };
+        let mut configs = self.configs.clone();
+        locations.configs = self.config_at.clone();
+        for (key, value, p) in declared.configs.into_vec() {
+            locations.configs.insert(key.to_string(), at(p));
+            configs.insert(key.into_owned(), value.into_string());
+        }
+        Some(DesiredTopic {
+            name: declared.name.into_string(),
+            partitions,
+            replication_factor,
+            configs,
+            origin: Some(origin),
+            locations,
+            config_mode: self.mode,
+            delete: declared.delete,
+            acknowledged: declared.acknowledged.iter().copied().collect(),
+        })
+    }
+}
+
+/// Takes the desired topics one by one: checks each as every cluster sees it (its overrides, the
+/// project's policy, its release), reports a topic declared twice, and keeps the topics as the first
+/// cluster sees them, or only counts them.
+pub struct Collector<'p> {
+    views: Vec<ClusterView<'p>>,
+    keep: bool,
+    desired: Desired,
+    /// Every topic's name, with where it is declared first.
+    index: HashMap<String, Location>,
+    topics: usize,
+    problems: Vec<Error>,
+}
+
+/// What the [`Collector`] found.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The desired state as the first cluster sees it (empty unless kept).
+    pub desired: Desired,
+    /// How many topics the files declare.
+    pub topics: usize,
+    /// Every problem.
+    pub problems: Vec<Error>,
+}
+
+impl<'p> Collector<'p> {
+    /// A collector checking topics against `views` (none: the files alone); `keep` keeps the topics.
+    pub(crate) fn new(views: Vec<ClusterView<'p>>, keep: bool) -> Self {
+        Collector { views, keep, desired: Desired::default(), index: HashMap::new(), topics: 0, problems: Vec::new() }
+    }
+
+    /// Problems found on the way (in the files).
+    pub(crate) fn problems(&mut self, problems: impl IntoIterator<Item = Error>) {
+        self.problems.extend(problems);
+    }
+
+    /// One more topic.
+    pub(crate) fn add(&mut self, topic: DesiredTopic) {
+        let origin = topic.origin.clone().expect("loaded topics have an origin");
+        if let Some(first) = self.index.get(&topic.name) {
+            self.problems
+                .push(Error::at(ErrorKind::DuplicateTopic { topic: topic.name.clone(), first: first.clone() }, origin));
+            return;
+        }
+        self.index.insert(topic.name.clone(), origin);
+        self.topics += 1;
+        let base = min_insync(&topic, None);
+        let mut own: Vec<Error> = Vec::new();
+        let mut kept = None;
+        for (i, view) in self.views.iter().enumerate() {
+            let (seen, problems) = view.apply(&topic, base.as_ref());
+            for p in problems {
+                if !own.contains(&p) {
+                    own.push(p);
+                }
+            }
+            if i == 0 && self.keep {
+                kept = Some(seen);
+            }
+        }
+        self.problems.extend(base);
+        self.problems.extend(own);
+        if self.keep {
+            let topic = kept.unwrap_or(topic);
+            self.desired.topics.insert(topic.name.clone(), topic);
+        }
+    }
+
+    /// Everything found, with the names that collide once `.` becomes `_`.
+    pub(crate) fn finish(mut self) -> Collected {
+        let mut names: Vec<(&String, &Location)> = self.index.iter().collect();
+        names.sort();
+        // Kafka's metric names replace `.` with `_`, so `a.b` and `a_b` collide, and Kafka refuses the
+        // second topic.
+        let mut by_metric_name: HashMap<String, (&String, &Location)> = HashMap::new();
+        for (name, at) in names {
+            if !name.contains(['.', '_']) {
+                continue;
+            }
+            if let Some((other, other_at)) = by_metric_name.insert(name.replace('.', "_"), (name, at)) {
+                self.problems.push(Error::at(
+                    ErrorKind::NameCollision { topic: name.clone(), other: other.clone(), other_at: other_at.clone() },
+                    at.clone(),
+                ));
+            }
+        }
+        Collected { desired: self.desired, topics: self.topics, problems: self.problems }
+    }
 }
 
 /// Which count a value is.
@@ -153,10 +325,10 @@ pub(crate) enum Field {
 
 /// Checks a count where it is written, reporting a bad one once.
 pub(crate) fn check_count(
-    value: Option<&Spanned<Count>>,
+    value: Option<&At<Count>>,
     subject: &Subject,
     field: Field,
-    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    at: &dyn Fn(Pos) -> Location,
     errors: &mut Vec<Error>,
 ) -> Once<i64> {
     let value = value?;
@@ -165,7 +337,7 @@ pub(crate) fn check_count(
         Field::Partitions => i64::from(i32::MAX),
         Field::ReplicationFactor => i64::from(i16::MAX),
     };
-    let loc = at(&value.referenced);
+    let loc = at(value.at);
     Some(match value.value.within(1, max) {
         Ok(n) => Ok((n, loc)),
         Err(reason) => {
@@ -180,122 +352,121 @@ pub(crate) fn check_count(
     })
 }
 
+/// A config of the catalog, normalised: its name and Kafka's form of its value.
+fn config(
+    subject: &Subject,
+    key: &At<String>,
+    value: &At<ConfigValue>,
+    at: &dyn Fn(Pos) -> Location,
+) -> Result<(&'static str, String), Error> {
+    let Some(spec) = catalog::get(&key.value) else {
+        let names: Vec<String> = catalog::all().iter().map(|c| c.name.to_owned()).collect();
+        let suggestion = super::load::closest(&key.value, &names);
+        return Err(Error::at(ErrorKind::UnknownConfig { key: yaml::shown(&key.value), suggestion }, at(key.at)));
+    };
+    // Any release's range: the cluster's own is checked once its release is known.
+    catalog::normalise(spec.loosest(), &value.value).map(|v| (spec.name, v)).map_err(|invalid| {
+        Error::at(
+            ErrorKind::InvalidConfigValue {
+                subject: subject.clone(),
+                key: spec.name.to_owned(),
+                reason: invalid.reason,
+                hint: invalid.hint,
+            },
+            at(value.at),
+        )
+    })
+}
+
+/// A `rawConfig` entry as written (a scalar, as text). A key the catalog knows belongs under `config`,
+/// where it is checked and normalised.
+fn raw_config(
+    subject: &Subject,
+    key: &At<String>,
+    value: &At<ConfigValue>,
+    at: &dyn Fn(Pos) -> Location,
+) -> Result<String, Error> {
+    if catalog::get(&key.value).is_some() {
+        return Err(Error::at(
+            ErrorKind::RawConfigKnown { subject: subject.clone(), key: key.value.clone() },
+            at(key.at),
+        ));
+    }
+    value.value.as_text().map_err(|invalid| {
+        Error::at(
+            ErrorKind::InvalidConfigValue {
+                subject: subject.clone(),
+                key: yaml::shown(&key.value),
+                reason: invalid.reason,
+                hint: Some("a raw config's value is a string, a number or a boolean".into()),
+            },
+            at(value.at),
+        )
+    })
+}
+
 /// Normalises every entry of `map` into `configs`; a later map (the topic's own) replaces an earlier
 /// one's key (the defaults').
 pub(crate) fn configs_into(
     subject: &Subject,
     map: &ConfigMap,
-    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    at: &dyn Fn(Pos) -> Location,
     configs: &mut BTreeMap<String, String>,
     locations: &mut BTreeMap<String, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
-        let Spanned { value: key_text, referenced: key_at, .. } = key;
-        let Some(spec) = catalog::get(key_text) else {
-            let names: Vec<String> = catalog::all().iter().map(|c| c.name.to_owned()).collect();
-            let suggestion = super::load::closest(key_text, &names);
-            errors.push(Error::at(ErrorKind::UnknownConfig { key: key_text.clone(), suggestion }, at(key_at)));
-            continue;
-        };
-        // Any release's range: the cluster's own is checked once its release is known.
-        match catalog::normalise(spec.loosest(), &value.value) {
-            Ok(v) => {
-                configs.insert(key_text.clone(), v);
-                locations.insert(key_text.clone(), at(&value.referenced));
+        match config(subject, key, value, at) {
+            Ok((key, v)) => {
+                configs.insert(key.to_owned(), v);
+                locations.insert(key.to_owned(), at(value.at));
             }
-            Err(invalid) => errors.push(Error::at(
-                ErrorKind::InvalidConfigValue {
-                    subject: subject.clone(),
-                    key: key_text.clone(),
-                    reason: invalid.reason,
-                    hint: invalid.hint,
-                },
-                at(&value.referenced),
-            )),
+            Err(e) => errors.push(e),
         }
     }
 }
 
-/// Takes `rawConfig` entries as they are written (scalars, as text). A key the catalog knows belongs under
-/// `config`, where it is checked and normalised; a key under both is refused.
+/// Takes `rawConfig` entries as they are written (scalars, as text).
 pub(crate) fn raw_configs_into(
     subject: &Subject,
     map: &ConfigMap,
-    at: &dyn Fn(&serde_saphyr::Location) -> Location,
+    at: &dyn Fn(Pos) -> Location,
     configs: &mut BTreeMap<String, String>,
     locations: &mut BTreeMap<String, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
-        let Spanned { value: key_text, referenced: key_at, .. } = key;
-        if catalog::get(key_text).is_some() {
-            errors.push(Error::at(
-                ErrorKind::RawConfigKnown { subject: subject.clone(), key: key_text.clone() },
-                at(key_at),
-            ));
-            continue;
-        }
-        match value.value.as_text() {
+        match raw_config(subject, key, value, at) {
             Ok(text) => {
-                configs.insert(key_text.clone(), text);
-                locations.insert(key_text.clone(), at(&value.referenced));
+                configs.insert(key.value.clone(), text);
+                locations.insert(key.value.clone(), at(value.at));
             }
-            Err(invalid) => errors.push(Error::at(
-                ErrorKind::InvalidConfigValue {
-                    subject: subject.clone(),
-                    key: key_text.clone(),
-                    reason: invalid.reason,
-                    hint: Some("a raw config's value is a string, a number or a boolean".into()),
-                },
-                at(&value.referenced),
-            )),
+            Err(e) => errors.push(e),
         }
     }
 }
 
-/// Rules that span fields or topics, checked on the whole desired state (and again after `cluster`'s
-/// overrides are applied).
-pub fn cross_checks(desired: &Desired, cluster: Option<&str>) -> Vec<Error> {
-    let mut problems = Vec::new();
-    for topic in desired.topics.values() {
-        let (Some(rf), Some(min_isr)) = (topic.replication_factor, topic.configs.get("min.insync.replicas")) else {
-            continue;
-        };
-        if topic.acknowledged.contains(&super::Acknowledgement::MinInsyncAboveReplicationFactor) {
-            continue;
-        }
-        if let Ok(min_isr) = min_isr.parse::<i64>()
-            && min_isr > i64::from(rf)
-        {
-            let at = topic.locations.configs.get("min.insync.replicas").or(topic.origin.as_ref()).cloned();
-            problems.push(Error {
-                kind: ErrorKind::MinInsyncAboveReplicationFactor {
-                    topic: topic.name.clone(),
-                    min_isr,
-                    replication_factor: rf,
-                    replication_factor_at: topic.locations.replication_factor.clone(),
-                    cluster: cluster.map(str::to_owned),
-                },
-                at,
-            });
-        }
+/// `min.insync.replicas` above the replication factor, which fails every `acks=all` write (unless the
+/// topic acknowledges it); `cluster` when the cluster's overrides make it so.
+pub(crate) fn min_insync(topic: &DesiredTopic, cluster: Option<&str>) -> Option<Error> {
+    let (Some(rf), Some(min_isr)) = (topic.replication_factor, topic.configs.get("min.insync.replicas")) else {
+        return None;
+    };
+    if topic.acknowledged.contains(&Acknowledgement::MinInsyncAboveReplicationFactor) {
+        return None;
     }
-    // Kafka's metric names replace `.` with `_`, so `a.b` and `a_b` share metrics.
-    let mut by_metric_name: BTreeMap<String, &DesiredTopic> = BTreeMap::new();
-    for topic in desired.topics.values() {
-        if let Some(other) = by_metric_name.insert(topic.name.replace('.', "_"), topic) {
-            problems.push(Error {
-                kind: ErrorKind::NameCollision {
-                    topic: topic.name.clone(),
-                    other: other.name.clone(),
-                    other_at: other.origin.clone().unwrap_or_else(|| topic.origin.clone().expect("loaded")),
-                },
-                at: topic.origin.clone(),
-            });
-        }
-    }
-    problems
+    let min_isr = min_isr.parse::<i64>().ok().filter(|m| *m > i64::from(rf))?;
+    let at = topic.locations.configs.get("min.insync.replicas").or(topic.origin.as_ref()).cloned();
+    Some(Error {
+        kind: ErrorKind::MinInsyncAboveReplicationFactor {
+            topic: topic.name.clone(),
+            min_isr,
+            replication_factor: rf,
+            replication_factor_at: topic.locations.replication_factor.clone(),
+            cluster: cluster.map(str::to_owned),
+        },
+        at,
+    })
 }
 
 /// Kafka's rules for topic names (`org.apache.kafka.common.internals.Topic.validate`).

@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
 
 use super::Style;
 use crate::desired::{Error, ErrorKind, Location, ReleaseBasis, Severity, Sources};
@@ -12,7 +14,7 @@ use crate::desired::{Error, ErrorKind, Location, ReleaseBasis, Severity, Sources
 #[error("{message}")]
 struct Report {
     message: String,
-    src: Option<NamedSource<String>>,
+    src: Option<Snippet>,
     span: Option<SourceSpan>,
     help: Option<String>,
     severity: miette::Severity,
@@ -81,9 +83,9 @@ fn report(error: &Error, sources: &Sources) -> Report {
     };
     let (src, span) = match &error.at {
         Some(at) => match (sources.get(&at.file), at.offset) {
-            (Some(text), Some(offset)) if offset <= text.len() && !text.is_empty() => {
-                let span = SourceSpan::new(offset.into(), token_len(text, offset));
-                (Some(NamedSource::new(at.file.display().to_string(), text.to_string())), Some(span))
+            (Some(text), Some(offset)) if offset <= text.len() && !text.is_empty() && text.is_char_boundary(offset) => {
+                let (snippet, span) = Snippet::around(at, text, offset);
+                (Some(snippet), Some(span))
             }
             _ => (None, None),
         },
@@ -100,6 +102,104 @@ fn short(at: &Location) -> String {
     at.to_string()
 }
 
+/// Lines of context shown around a problem.
+const CONTEXT: usize = 1;
+/// The longest line a snippet shows; longer ones are cut around the problem, with an ellipsis.
+const LINE: usize = 200;
+
+/// The lines around a problem, as a source miette can draw: only those lines (not the whole file, which
+/// would be copied for every problem), each cut to [`LINE`] characters, numbered as in the file.
+#[derive(Debug)]
+struct Snippet {
+    name: String,
+    text: String,
+    /// The 0-based line number of the snippet's first line in the file.
+    first_line: usize,
+    /// The 0-based column of the problem in the file.
+    column: usize,
+}
+
+impl Snippet {
+    /// The snippet around byte `offset` of `text` (on a character boundary), and the problem's span in it.
+    fn around(at: &Location, text: &str, offset: usize) -> (Snippet, SourceSpan) {
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let mut start = line_start;
+        for _ in 0..CONTEXT {
+            if start == 0 {
+                break;
+            }
+            start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        }
+        let lines_before = text[start..line_start].matches('\n').count();
+        let first_line = (at.line.saturating_sub(1) as usize).saturating_sub(lines_before);
+        let mut out = String::new();
+        let mut span = SourceSpan::new(0.into(), 0);
+        for (i, line) in text[start..].split('\n').take(lines_before + 1 + CONTEXT).enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let line = line.trim_end_matches('\r');
+            if i == lines_before {
+                let (cut, within) = cut(line, offset - line_start);
+                let from = out.len() + within;
+                out.push_str(&cut);
+                span = SourceSpan::new(from.into(), token_len(&out, from));
+            } else {
+                out.push_str(&cut(line, 0).0);
+            }
+        }
+        let snippet = Snippet {
+            name: at.file.display().to_string(),
+            text: out,
+            first_line,
+            column: at.column.saturating_sub(1) as usize,
+        };
+        (snippet, span)
+    }
+}
+
+/// `line` cut to [`LINE`] characters around byte `at` of it, and where `at` is in the cut line.
+fn cut(line: &str, at: usize) -> (String, usize) {
+    if line.chars().count() <= LINE {
+        return (line.to_owned(), at);
+    }
+    let before = line[..at].chars().count();
+    let from = before.saturating_sub(LINE / 4);
+    let start = line.char_indices().nth(from).map_or(line.len(), |(i, _)| i);
+    let end = line[start..].char_indices().nth(LINE).map_or(line.len(), |(i, _)| start + i);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let within = out.len() + at.saturating_sub(start);
+    out.push_str(&line[start..end]);
+    if end < line.len() {
+        out.push('…');
+    }
+    (out, within)
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.as_str().read_span(span, before, after)?;
+        // The header's line and column are the file's; a cut line would make the column the snippet's.
+        let column = if before == 0 && after == 0 { self.column } else { inner.column() };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
 /// The length of the token at `offset`: a mapping key up to its `:`, or the rest of the line.
 fn token_len(text: &str, offset: usize) -> usize {
     let line = text[offset..].lines().next().unwrap_or("");
@@ -110,6 +210,44 @@ fn token_len(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_value_gives_a_small_diagnostic() {
+        use std::path::PathBuf;
+        use std::sync::Arc;
+        let name = "x".repeat(1_300_000);
+        let text = format!("topics:\n  - name: {name}\n    partitions: 3\n");
+        let file = Arc::new(PathBuf::from("topics/huge.yaml"));
+        let at = Location { file: file.clone(), line: 2, column: 11, offset: Some(18) };
+        let (snippet, span) = Snippet::around(&at, &text, 18);
+        assert!(snippet.text.len() < 400, "{}", snippet.text.len());
+        assert_eq!(snippet.first_line, 0);
+        assert_eq!(&snippet.text[span.offset()..span.offset() + 3], "xxx");
+        let checked = crate::desired::load::check_texts(&[("topics/huge.yaml", &text)]).unwrap_err();
+        let mut sources = Sources::default();
+        sources.insert_for_tests(file, text.into());
+        let mut out = Vec::new();
+        diagnostics(&checked, &sources, Style::default(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
+        assert!(out.contains("topics/huge.yaml:2:11:"), "{out}");
+        assert!(out.contains("more characters)"), "{out}");
+    }
+
+    #[test]
+    fn snippets_keep_the_file_s_line_numbers() {
+        use std::path::PathBuf;
+        use std::sync::Arc;
+        let text = "a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n";
+        let at = Location { file: Arc::new(PathBuf::from("f.yaml")), line: 4, column: 4, offset: Some(18) };
+        let (snippet, span) = Snippet::around(&at, text, 18);
+        assert_eq!(snippet.text, "c: 3\nd: 4\ne: 5");
+        assert_eq!(snippet.first_line, 2);
+        assert_eq!(&snippet.text[span.offset()..span.offset() + span.len()], "4");
+        let (cut_line, within) = cut(&format!("{}y{}", "a".repeat(500), "b".repeat(500)), 500);
+        assert!(cut_line.starts_with('…') && cut_line.ends_with('…'), "{cut_line}");
+        assert_eq!(&cut_line[within..within + 1], "y");
+    }
 
     #[test]
     fn token_lengths() {

@@ -202,7 +202,9 @@ async fn throttled_brokers(admin: &KafkaAdmin, brokers: &[i32]) -> Result<std::c
 /// Why the first bootstrap server did not answer, from what answers there (see [`probe`]).
 async fn door(admin: &KafkaAdmin) -> Option<String> {
     let first = admin.bootstrap.split(',').map(str::trim).find(|s| !s.is_empty())?;
-    let budget = admin.request_timeout().min(std::time::Duration::from_secs(6));
+    // Its own small budget: the failed request may have used all that was left of the deadline, and the
+    // guard behind the deadline leaves room for this.
+    let budget = admin.request_timeout().clamp(std::time::Duration::from_secs(2), std::time::Duration::from_secs(6));
     probe::cause(first, probe::knock(first, budget).await, &admin.protocol)
 }
 

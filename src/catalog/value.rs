@@ -255,6 +255,13 @@ fn double(spec: &ConfigDef, value: &Value) -> Result<String, Invalid> {
 
 /// Java's `Double.toString`: `0.5`, `1.0`, `1.0E-4`, `1.2345678E7`.
 pub fn java_double(x: f64) -> String {
+    // YAML's `.nan` and `.inf` reach here as values of the wrong kind, to be described.
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
     let x = if x == 0.0 { 0.0 } else { x }; // no `-0.0`
     let abs = x.abs();
     if abs == 0.0 || (1e-3..1e7).contains(&abs) {
@@ -424,6 +431,10 @@ mod tests {
         assert!(normalise(&r, &Value::Float(1.5)).is_err());
         assert!(normalise(&r, &s("NaN")).is_err());
         assert_eq!(java_double(12345678.0), "1.2345678E7");
+        // Found by the `load_render` fuzz target: `.nan` written for an enum config panicked here.
+        assert_eq!(java_double(f64::NAN), "NaN");
+        assert_eq!(java_double(f64::INFINITY), "Infinity");
+        assert_eq!(java_double(f64::NEG_INFINITY), "-Infinity");
         assert_eq!(java_double(1e7), "1.0E7");
         assert_eq!(java_double(0.001), "0.001");
     }

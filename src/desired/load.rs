@@ -216,16 +216,12 @@ pub fn check_texts(files: &[(&str, &str)]) -> Result<Checked, Vec<Error>> {
     validate::split(collected.desired, collected.problems)
 }
 
-/// Checks a project file given as text, as if read from disk under `name`: its problems, or the one
-/// that stops it. For fuzzing and tests.
-pub fn check_project_text(name: &str, text: &str) -> Vec<Error> {
+/// Reads a project file given as text, as if read from disk under `name`: the project (its problems in
+/// [`Project::problems`]), or the problem that stops it. For fuzzing and tests.
+pub fn project_text(name: &str, text: &str) -> Result<Project, Error> {
     let file = Arc::new(PathBuf::from(name));
-    match yaml::parse::<ProjectDoc>(&file, &Arc::from(text)) {
-        Ok((doc, problems)) => {
-            Project::new(&file, doc.map(|d| d.value).unwrap_or_default(), problems).problems().to_vec()
-        }
-        Err(e) => vec![e],
-    }
+    let (doc, problems) = yaml::parse::<ProjectDoc>(&file, &Arc::from(text))?;
+    Ok(Project::new(&file, doc.map(|d| d.value).unwrap_or_default(), problems))
 }
 
 /// The topic files under `paths`, each once, in the order given and then by name, and the problems
@@ -639,6 +635,18 @@ mod tests {
         assert_eq!(scalar_extent("v, w: x}"), (0, 1));
         assert_eq!(scalar_extent("'it''s' # c"), (1, 6));
         assert_eq!(scalar_extent("|\n  one\n  two\nnext: 1\n"), (0, 13));
+    }
+
+    /// Found by the `load_render` fuzz target: non-finite floats in configs of every kind.
+    #[test]
+    fn non_finite_config_values_are_refused_in_words() {
+        for key in ["compression.type", "retention.ms", "min.cleanable.dirty.ratio", "preallocate", "cleanup.policy"] {
+            for value in [".nan", ".inf", "-.inf", "[.nan]"] {
+                let text = format!("topics:\n  - name: t\n    partitions: 1\n    config:\n      {key}: {value}\n");
+                let errors = check_texts(&[("t.yaml", &text)]).unwrap_err();
+                assert_eq!(errors.len(), 1, "{key}: {value}: {errors:?}");
+            }
+        }
     }
 
     #[test]

@@ -160,6 +160,8 @@ impl Snippet {
 
 /// `line` cut to [`LINE`] characters around byte `at` of it, and where `at` is in the cut line.
 fn cut(line: &str, at: usize) -> (String, usize) {
+    // A problem at a line's end, after its `\r` (which the snippet drops), is just past the line.
+    let at = at.min(line.len());
     if line.chars().count() <= LINE {
         return (line.to_owned(), at);
     }
@@ -247,6 +249,19 @@ mod tests {
         let (cut_line, within) = cut(&format!("{}y{}", "a".repeat(500), "b".repeat(500)), 500);
         assert!(cut_line.starts_with('…') && cut_line.ends_with('…'), "{cut_line}");
         assert_eq!(&cut_line[within..within + 1], "y");
+    }
+
+    /// Found by the `tree` fuzz target: a problem at the `\r` of a CRLF line.
+    #[test]
+    fn a_problem_at_a_carriage_return() {
+        use std::path::PathBuf;
+        use std::sync::Arc;
+        let text = "ons: 0Z\r\nnext\r\n";
+        // The end of the first line, after its `\r`: the offset is past the line the snippet shows.
+        let at = Location { file: Arc::new(PathBuf::from("f.yaml")), line: 1, column: 9, offset: Some(8) };
+        let (snippet, span) = Snippet::around(&at, text, 8);
+        assert_eq!(snippet.text, "ons: 0Z\nnext");
+        assert!(span.offset() + span.len() <= snippet.text.len());
     }
 
     #[test]

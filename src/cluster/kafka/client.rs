@@ -166,8 +166,7 @@ fn redact(message: &str, secrets: &[String]) -> String {
         let mut scrubbed = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(i) = rest.find(secret.as_str()) {
-            let before = scrubbed.chars().last().or_else(|| rest[..i].chars().last());
-            let before = if i > 0 { rest[..i].chars().last() } else { before };
+            let before = if i > 0 { rest[..i].chars().last() } else { scrubbed.chars().last() };
             let after = rest[i + secret.len()..].chars().next();
             scrubbed.push_str(&rest[..i]);
             scrubbed.push_str(if standalone(before) && standalone(after) { "<redacted>" } else { secret });

@@ -79,7 +79,8 @@ impl LiveTopic {
 }
 
 /// One partition's placement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LivePartition {
     /// Partition id.
     pub id: i32,

@@ -74,25 +74,11 @@ pub struct SnapshotBroker {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SnapshotTopic {
-    /// Partitions, by id: `[leader, [replicas], [isr]]` would be smaller, but this reads in a diff.
-    pub partitions: Vec<SnapshotPartition>,
+    /// Partitions, by id: one object each, which reads well in a diff.
+    pub partitions: Vec<LivePartition>,
     /// Config entries that do not hold Kafka's own default: overrides, and values inherited from broker
     /// settings.
     pub configs: BTreeMap<String, SnapshotConfig>,
-}
-
-/// A partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SnapshotPartition {
-    /// Partition id.
-    pub id: i32,
-    /// Leader, if any.
-    pub leader: Option<i32>,
-    /// Replicas, preferred leader first.
-    pub replicas: Vec<i32>,
-    /// In-sync replicas.
-    pub isr: Vec<i32>,
 }
 
 /// A config entry.
@@ -162,16 +148,7 @@ impl Snapshot {
             .topics
             .iter()
             .map(|(name, t)| {
-                let partitions = t
-                    .partitions
-                    .iter()
-                    .map(|p| SnapshotPartition {
-                        id: p.id,
-                        leader: p.leader,
-                        replicas: p.replicas.clone(),
-                        isr: p.isr.clone(),
-                    })
-                    .collect();
+                let partitions = t.partitions.clone();
                 let configs = t
                     .configs
                     .iter()
@@ -270,16 +247,7 @@ impl Snapshot {
             .topics
             .iter()
             .map(|(name, t)| {
-                let partitions = t
-                    .partitions
-                    .iter()
-                    .map(|p| LivePartition {
-                        id: p.id,
-                        leader: p.leader,
-                        replicas: p.replicas.clone(),
-                        isr: p.isr.clone(),
-                    })
-                    .collect();
+                let partitions = t.partitions.clone();
                 let mut configs: BTreeMap<String, LiveConfig> = defaults
                     .iter()
                     .map(|(k, v)| {

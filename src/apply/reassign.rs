@@ -9,13 +9,14 @@ use std::time::Duration;
 use super::Options;
 use super::execute::retrying;
 use crate::cluster::{self, Admin, ConfigAlter, ConfigOp, ErrorCode, Reassignment};
+use crate::live::{THROTTLE_RATES, THROTTLED_REPLICAS};
 use crate::plan::Change;
 use crate::report::{Event, Reporter};
 
-const LEADER_RATE: &str = "leader.replication.throttled.rate";
-const FOLLOWER_RATE: &str = "follower.replication.throttled.rate";
-const LEADER_REPLICAS: &str = "leader.replication.throttled.replicas";
-const FOLLOWER_REPLICAS: &str = "follower.replication.throttled.replicas";
+const LEADER_RATE: &str = THROTTLE_RATES[0];
+const FOLLOWER_RATE: &str = THROTTLE_RATES[1];
+const LEADER_REPLICAS: &str = THROTTLED_REPLICAS[0];
+const FOLLOWER_REPLICAS: &str = THROTTLED_REPLICAS[1];
 
 /// What the reassignment of a set of changes touches.
 struct Moves {
@@ -110,21 +111,17 @@ pub(super) async fn run(
     }
     unthrottle.extend(of(|c| matches!(c, Change::RemoveThrottle { .. })));
     if !unthrottle.is_empty() && !options.cancel.is_requested() {
-        let mut left = Moves {
-            moves: Vec::new(),
-            partitions: BTreeMap::new(),
-            throttled: BTreeMap::new(),
-            brokers: BTreeSet::new(),
-        };
+        let mut topics = BTreeSet::new();
+        let mut brokers = BTreeSet::new();
         for &i in &unthrottle {
-            if let Change::AwaitReassignment { topic, brokers, .. } | Change::RemoveThrottle { topic, brokers } =
-                changes[i]
+            if let Change::AwaitReassignment { topic, brokers: bs, .. }
+            | Change::RemoveThrottle { topic, brokers: bs } = changes[i]
             {
-                left.throttled.insert(topic.clone(), (Vec::new(), Vec::new()));
-                left.brokers.extend(brokers.iter().copied());
+                topics.insert(topic.clone());
+                brokers.extend(bs.iter().copied());
             }
         }
-        remove_throttle(admin, &left, reporter).await;
+        remove_throttle(admin, &topics, &brokers, reporter).await;
     }
     results
 }
@@ -140,7 +137,7 @@ async fn replication_factor(
     let moves = Moves::of(changes);
     if let Some(rate) = options.throttle {
         if let Err(e) = set_throttle(admin, &moves, rate).await {
-            remove_throttle(admin, &moves, reporter).await;
+            remove_throttle(admin, &moves.throttled.keys().cloned().collect(), &moves.brokers, reporter).await;
             return all(throttle_error(e));
         }
         let brokers: Vec<i32> = moves.brokers.iter().copied().collect();
@@ -173,7 +170,7 @@ async fn replication_factor(
             // No new request after a request to stop: the next apply removes it.
             reporter.event(Event::ThrottleKept);
         } else if options.wait || started == 0 {
-            remove_throttle(admin, &moves, reporter).await;
+            remove_throttle(admin, &moves.throttled.keys().cloned().collect(), &moves.brokers, reporter).await;
         } else {
             reporter.event(Event::ThrottleKept);
         }
@@ -257,10 +254,15 @@ async fn set_throttle(admin: &impl Admin, moves: &Moves, rate: u64) -> Result<()
     first_error(admin.alter_topic_configs(&topics, cluster::Mode::Execute).await)
 }
 
-async fn remove_throttle(admin: &impl Admin, moves: &Moves, reporter: &mut dyn Reporter) {
+/// Removes the throttle rates of `brokers` and the throttled-replica lists of `topics`.
+async fn remove_throttle(
+    admin: &impl Admin,
+    topics: &BTreeSet<String>,
+    brokers: &BTreeSet<i32>,
+    reporter: &mut dyn Reporter,
+) {
     let delete = |key: &str| ConfigOp::Delete { key: key.to_owned() };
-    let brokers: Vec<ConfigAlter<i32>> = moves
-        .brokers
+    let brokers: Vec<ConfigAlter<i32>> = brokers
         .iter()
         .map(|&b| ConfigAlter { resource: b, ops: vec![delete(LEADER_RATE), delete(FOLLOWER_RATE)] })
         .collect();
@@ -269,9 +271,8 @@ async fn remove_throttle(admin: &impl Admin, moves: &Moves, reporter: &mut dyn R
             reporter.event(Event::ThrottleNotRemoved { broker: Some(alter.resource), error: &error });
         }
     }
-    let topics: Vec<ConfigAlter<String>> = moves
-        .throttled
-        .keys()
+    let topics: Vec<ConfigAlter<String>> = topics
+        .iter()
         .map(|topic| ConfigAlter {
             resource: topic.clone(),
             ops: vec![delete(LEADER_REPLICAS), delete(FOLLOWER_REPLICAS)],

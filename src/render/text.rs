@@ -152,7 +152,7 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
         writeln!(out, "{}", style.paint(BOLD_RED, "Interrupted before apply was done:"))?;
         for (change, r) in report.outcomes.iter().filter(|(_, r)| interrupted(r)) {
             if let Err(e) = r {
-                writeln!(out, "  {}: {}", describe(change), crate::render::text::interruption(e))?;
+                writeln!(out, "  {}: {}", describe(change), interruption(e))?;
             }
         }
     }

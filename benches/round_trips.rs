@@ -92,7 +92,8 @@ async fn main() {
     let population = load("TOPICFORM_BENCH_TOPICS");
     let names: Vec<String> = population.topics.keys().cloned().collect();
     let n = names.len();
-    let scope = Scope::new(names.iter().cloned(), &[], &[]).expect("scope");
+    // As `plan` asks: what the diff against these files reads.
+    let scope = Scope::new(names.iter().cloned(), &[], &[]).expect("scope").declaring(population.declared_keys());
 
     if std::env::var_os("TOPICFORM_BENCH_CREATE").is_none() {
         // Plan: describe the population, each run on a fresh client as the CLI does; then the raw calls.
@@ -130,7 +131,7 @@ async fn main() {
     // Apply: what `topicform apply` does (describe, diff, `apply::run`: preflight, execute, verify).
     let new = load("TOPICFORM_BENCH_CREATE");
     let desired = merged(&population, &new);
-    let scope = Scope::new(desired.topics.keys().cloned(), &[], &[]).expect("scope");
+    let scope = Scope::new(desired.topics.keys().cloned(), &[], &[]).expect("scope").declaring(desired.declared_keys());
     let admin = admin(&bootstrap);
     let t = Instant::now();
     let live = admin.describe(&scope).await.expect("describe");

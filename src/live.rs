@@ -167,6 +167,7 @@ pub struct Scope {
     patterns: GlobSet,
     ignore: GlobSet,
     matching: Option<regex::Regex>,
+    declared: Option<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl Scope {
@@ -181,7 +182,49 @@ impl Scope {
             patterns: glob_set(patterns)?,
             ignore: glob_set(ignore)?,
             matching: None,
+            declared: None,
         })
+    }
+
+    /// Narrows what a describe must keep to what a diff against files declaring `declared` (config
+    /// keys by topic) reads: every topic's overrides, each declared topic's declared keys, and what an
+    /// override falls back to only where the diff would remove it (an override the files do not declare).
+    /// A scope that declares nothing (a snapshot, `describe`, `import`) keeps every entry and every
+    /// fallback.
+    pub fn declaring(mut self, declared: BTreeMap<String, BTreeSet<String>>) -> Self {
+        self.declared = Some(declared);
+        self
+    }
+
+    /// Whether a describe must keep `topic`'s entry for `key`; `overridden` when the topic overrides it.
+    pub fn keeps(&self, topic: &str, key: &str, overridden: bool) -> bool {
+        overridden
+            || match &self.declared {
+                None => true,
+                Some(declared) => declared.get(topic).is_some_and(|keys| keys.contains(key)),
+            }
+    }
+
+    /// Whether a describe must find what `topic`'s override of `key` falls back to (its synonyms).
+    pub fn needs_fallback(&self, topic: &str, key: &str) -> bool {
+        // The reassignment throttles are never unset by a diff (see `THROTTLED_REPLICAS`).
+        !THROTTLED_REPLICAS.contains(&key)
+            && match &self.declared {
+                None => true,
+                Some(declared) => declared.get(topic).is_some_and(|keys| !keys.contains(key)),
+            }
+    }
+
+    /// `topic` as a describe that kept only what this scope needs would give it (see
+    /// [`Scope::declaring`]): what the in-memory clusters answer, so that every test of the diff reads
+    /// what the real adapter gives.
+    pub fn narrow(&self, name: &str, topic: &mut LiveTopic) {
+        topic.configs.retain(|key, c| self.keeps(name, key, c.source == ConfigSource::TopicOverride));
+        for (key, c) in topic.configs.iter_mut() {
+            if !self.needs_fallback(name, key) {
+                c.inherited = None;
+            }
+        }
     }
 
     /// Narrows the scope to names that `regex` matches (anywhere in the name, as `grep` does).
@@ -219,5 +262,38 @@ mod tests {
         assert!(!scope.contains("payments.tmp-1"), "ignored");
         assert!(!scope.contains("billing"), "neither named nor matched");
         assert!(!Scope::new([], &["*".into()], &[]).unwrap().contains("__consumer_offsets"), "internal");
+    }
+
+    #[test]
+    fn what_a_describe_keeps() {
+        let everything = Scope::new([], &["*".into()], &[]).unwrap();
+        assert!(everything.keeps("a", "segment.ms", false), "a scope that declares nothing keeps every entry");
+        assert!(everything.needs_fallback("a", "retention.ms"), "and every fallback");
+        assert!(!everything.needs_fallback("a", THROTTLED_REPLICAS[0]), "but never a throttle's");
+
+        let declared = BTreeMap::from([("a".to_owned(), BTreeSet::from(["retention.ms".to_owned()]))]);
+        let scope = Scope::new(["a".to_owned()], &["*".into()], &[]).unwrap().declaring(declared);
+        assert!(scope.keeps("a", "retention.ms", false), "a declared key, for pins");
+        assert!(!scope.keeps("a", "segment.ms", false), "an inherited key nobody declares");
+        assert!(scope.keeps("a", "segment.ms", true) && scope.keeps("z", "segment.ms", true), "every override");
+        assert!(!scope.needs_fallback("a", "retention.ms"), "a declared override is set, not unset");
+        assert!(scope.needs_fallback("a", "segment.ms"), "an undeclared override is unset: its fallback is shown");
+        assert!(!scope.needs_fallback("z", "segment.ms"), "an undeclared topic is only listed or pruned");
+
+        let mut topic = LiveTopic::default();
+        let config = |source, inherited: Option<&str>| LiveConfig {
+            value: Some("1".into()),
+            source,
+            read_only: false,
+            sensitive: false,
+            inherited: inherited.map(|v| Effective { value: Some(v.into()), source: ConfigSource::Default }),
+        };
+        topic.configs.insert("retention.ms".into(), config(ConfigSource::TopicOverride, Some("2")));
+        topic.configs.insert("segment.ms".into(), config(ConfigSource::TopicOverride, Some("3")));
+        topic.configs.insert("cleanup.policy".into(), config(ConfigSource::Default, None));
+        scope.narrow("a", &mut topic);
+        assert_eq!(topic.configs.keys().collect::<Vec<_>>(), ["retention.ms", "segment.ms"]);
+        assert_eq!(topic.configs["retention.ms"].inherited, None);
+        assert!(topic.configs["segment.ms"].inherited.is_some());
     }
 }

@@ -416,17 +416,26 @@ async fn describe_and_execute_are_batched() {
     while ws.live().await.topics.len() < 40 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // As `plan` asks: the files declare `retention.ms` of every topic, so no fallback is needed.
     let admin = ws.admin();
-    let scope = Scope::new([], &[format!("{}.*", ws.prefix)], &[]).unwrap();
+    let declared = changes.iter().map(|c| (c.topic().to_owned(), ["retention.ms".to_owned()].into())).collect();
+    let scope = Scope::new([], &[format!("{}.*", ws.prefix)], &[]).unwrap().declaring(declared);
     let live = admin.describe(&scope).await.unwrap();
     assert_eq!(live.topics.len(), 40);
     assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));
+    assert!(live.topics.values().all(|t| t.configs.len() == 1), "only what the diff reads is kept");
     assert_eq!(
         admin.requests(),
         5,
         "one Metadata, one DescribeCluster, one DescribeConfigs for 40 topics, one ApiVersions (the release) and \
          one ListPartitionReassignments (moves in progress)"
     );
+    // As `snapshot` asks: everything, and what each override falls back to, in one more DescribeConfigs
+    // (tests/fidelity.rs checks such a fallback from a broker setting).
+    let admin = ws.admin();
+    let live = admin.describe(&Scope::new([], &[format!("{}.*", ws.prefix)], &[]).unwrap()).await.unwrap();
+    assert!(live.topics.values().all(|t| t.configs.len() > 20), "every entry is kept");
+    assert_eq!(admin.requests(), 6, "one DescribeConfigs more, with synonyms, only for the overridden keys");
     let racks: Vec<Option<&str>> = live.brokers.values().map(|b| b.rack.as_deref()).collect();
     assert_eq!(racks, [Some("rack-a"), Some("rack-b"), Some("rack-c")], "racks come from DescribeCluster");
 }

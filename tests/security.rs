@@ -121,6 +121,38 @@ async fn sasl_plaintext_with_plain_and_tls_only_plan() {
     run_with_password(&ws, "", &["plan", "--detailed-exitcode"]).expect_code(0);
 }
 
+/// With the CA given inline (`ssl.ca.pem`), topicform cannot open its own connections, so librdkafka
+/// describes the configs (with every synonym) instead of topicform's spread, synonym-free requests: the
+/// plan is the same, the fallback of an undeclared override included.
+#[tokio::test]
+async fn both_ways_of_describing_plan_the_same() {
+    let Some(s) = secure("both_ways_of_describing_plan_the_same") else { return };
+    let ws = Workspace::new("describe-ways");
+    let t = ws.topic("t");
+    plain(&ws, &s, "alice");
+    ws.write(
+        "topics/t.yaml",
+        &format!(
+            "topics:\n  - name: {t}\n    partitions: 2\n    config:\n      retention.ms: 1h\n      segment.ms: 2h\n"
+        ),
+    );
+    run_with_password(&ws, "alice-secret", &["apply", "--auto-approve"]).expect_code(0);
+    // Drift both ways: a declared value changes, an override is no longer declared.
+    ws.write(
+        "topics/t.yaml",
+        &format!("topics:\n  - name: {t}\n    partitions: 2\n    config:\n      retention.ms: 3h\n"),
+    );
+    project(&ws, &s.ssl, &[("security.protocol", "SSL"), ("ssl.ca.location", &s.ca)]);
+    let own = run_with_password(&ws, "", &["plan", "--detailed-exitcode", "--format", "json"]);
+    own.expect_code(2);
+    let pem = std::fs::read_to_string(&s.ca).unwrap().replace('\n', "\\n");
+    project(&ws, &s.ssl, &[("security.protocol", "SSL"), ("ssl.ca.pem", &pem)]);
+    let librdkafka = run_with_password(&ws, "", &["plan", "--detailed-exitcode", "--format", "json"]);
+    librdkafka.expect_code(2);
+    assert_eq!(own.stdout, librdkafka.stdout);
+    assert!(own.stdout.contains("\"segment.ms\"") && own.stdout.contains("7200000"), "{}", own.stdout);
+}
+
 #[tokio::test]
 async fn clear_bounded_failures() {
     let Some(s) = secure("clear_bounded_failures") else { return };

@@ -50,7 +50,7 @@ pub async fn verify(
             .collect(),
     };
     let scope = match Scope::new(touched.iter().cloned(), &[], &[]) {
-        Ok(scope) => scope,
+        Ok(scope) => scope.declaring(desired.declared_keys()),
         Err(e) => unreachable!("exact names make a valid scope: {e}"),
     };
     reporter.event(Event::Verifying { topics: touched.len() });

@@ -250,7 +250,12 @@ impl Admin for FakeCluster {
                 .topics
                 .iter()
                 .filter(|(n, _)| scope.contains(n))
-                .map(|(n, t)| (n.clone(), t.clone()))
+                .map(|(n, t)| {
+                    // Only what the real adapter keeps, so that every test reads what a live describe gives.
+                    let mut t = t.clone();
+                    scope.narrow(n, &mut t);
+                    (n.clone(), t)
+                })
                 .collect(),
         })
     }

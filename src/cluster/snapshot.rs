@@ -35,6 +35,9 @@ impl Admin for SnapshotAdmin {
     async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
         let mut live = self.live.clone();
         live.topics.retain(|name, _| scope.contains(name));
+        for (name, topic) in live.topics.iter_mut() {
+            scope.narrow(name, topic);
+        }
         live.moving.retain(|name, _| scope.contains(name));
         Ok(live)
     }

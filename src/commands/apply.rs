@@ -67,7 +67,9 @@ pub async fn run(
         Source::Saved(path) => saved(common, &target, &path, max_plan_age, connect, run).await,
         Source::Files { paths, prune } => {
             let options = plan::Options { prune };
-            let planned = super::plan::make(common, &target, paths, options, connect, run.reporter).await?;
+            let planned =
+                super::plan::make(common, &target, paths, options, super::plan::Keep::ForDiff, connect, run.reporter)
+                    .await?;
             let Some(planned) = planned else { return Ok(ExitStatus::Failure) };
             run.apply(common, &planned.plan, &planned.desired, &planned.admin).await
         }
@@ -130,7 +132,9 @@ async fn saved(
     let target = Target { cluster: Some(saved.cluster.clone()), timeout: target.timeout };
     let paths: Vec<PathBuf> = saved.made.paths.iter().map(PathBuf::from).collect();
     let options = plan::Options { prune: saved.made.prune };
-    let Some(fresh) = super::plan::make(common, &target, paths, options, connect, run.reporter).await? else {
+    let Some(fresh) =
+        super::plan::make(common, &target, paths, options, super::plan::Keep::ForDiff, connect, run.reporter).await?
+    else {
         return Ok(ExitStatus::Failure);
     };
     refusals.extend(saved.refusals(

@@ -60,12 +60,23 @@ pub(crate) struct Planned<A> {
     pub(crate) plan: Plan,
 }
 
+/// How much of the cluster [`make`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// What the diff reads: overrides, declared keys, fallbacks of overrides the files would unset
+    /// (see [`Scope::declaring`]). Cheaper to ask and to hold.
+    ForDiff,
+    /// Every entry and every fallback: a snapshot may be planned against other files later.
+    Everything,
+}
+
 /// Loads the files, describes the cluster and diffs: the part `plan` and `apply` share.
 pub(crate) async fn make<C: Connect>(
     common: &Common,
     target: &Target,
     paths: Vec<PathBuf>,
     options: plan::Options,
+    keep: Keep,
     connect: &C,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<Option<Planned<C::Admin>>> {
@@ -81,6 +92,10 @@ pub(crate) async fn make<C: Connect>(
     };
     let scope = Scope::new(desired.topics.keys().cloned(), project.owns(), project.ignore())
         .context("reading the project's `owns` and `ignore` patterns")?;
+    let scope = match keep {
+        Keep::ForDiff => scope.declaring(desired.declared_keys()),
+        Keep::Everything => scope,
+    };
     let (admin, live) = describe(common, connect, &cluster, target, &scope, reporter).await?;
     if let Some(detected) = live.cluster.release {
         let mut problems = Vec::new();
@@ -155,7 +170,7 @@ async fn plan_with(
     } = settings;
     let options = plan::Options { prune };
     let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let Some(mut planned) = make(common, &target, paths, options, connect, reporter).await? else {
+    let Some(mut planned) = make(common, &target, paths, options, Keep::ForDiff, connect, reporter).await? else {
         return Ok(ExitStatus::Failure);
     };
     planned.plan.basis = basis;

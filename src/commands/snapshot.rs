@@ -33,7 +33,9 @@ pub async fn run(
 ) -> anyhow::Result<ExitStatus> {
     let Settings { target, paths, out, keep_hosts } = settings;
     let options = plan::Options::default();
-    let Some(planned) = super::plan::make(common, &target, paths, options, connect, reporter).await? else {
+    let Some(planned) =
+        super::plan::make(common, &target, paths, options, super::plan::Keep::Everything, connect, reporter).await?
+    else {
         return Ok(ExitStatus::Failure);
     };
     let snapshot = Snapshot::of(&planned.live, keep_hosts, common.now_unix);

@@ -61,6 +61,14 @@ pub struct Desired {
     pub topics: BTreeMap<String, DesiredTopic>,
 }
 
+impl Desired {
+    /// The config keys each topic declares, by topic: what a describe for a diff must keep beside the
+    /// overrides (see [`crate::live::Scope::declaring`]).
+    pub fn declared_keys(&self) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+        self.topics.iter().map(|(name, t)| (name.clone(), t.configs.keys().cloned().collect())).collect()
+    }
+}
+
 /// One declared topic, with file defaults already applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredTopic {

@@ -498,4 +498,78 @@ mod tests {
         let topics: Vec<&str> = plan.changes.iter().map(Change::topic).collect();
         assert_eq!(topics, ["a", "b"]);
     }
+
+    mod narrowed {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::desired::ConfigMode;
+        use crate::live::Scope;
+
+        const KEYS: [&str; 5] =
+            ["retention.ms", "cleanup.policy", "segment.bytes", "max.message.bytes", "x.vendor.key"];
+        const VALUES: [&str; 3] = ["compact", "1000", "2097152"];
+
+        /// How one key stands on the live topic: absent, inherited from a source, or overridden.
+        fn entry() -> impl Strategy<Value = Option<LiveConfig>> {
+            let source = prop_oneof![
+                Just(ConfigSource::Default),
+                Just(ConfigSource::StaticBroker),
+                Just(ConfigSource::DynamicDefaultBroker)
+            ];
+            prop_oneof![
+                Just(None),
+                (0..VALUES.len(), source.clone(), any::<bool>()).prop_map(|(v, source, read_only)| Some(LiveConfig {
+                    value: Some(VALUES[v].into()),
+                    source,
+                    read_only,
+                    sensitive: false,
+                    inherited: None,
+                })),
+                (0..VALUES.len(), 0..VALUES.len(), source).prop_map(|(v, fallback, source)| Some(LiveConfig {
+                    value: Some(VALUES[v].into()),
+                    source: ConfigSource::TopicOverride,
+                    read_only: false,
+                    sensitive: false,
+                    inherited: effective(VALUES[fallback], source),
+                })),
+            ]
+        }
+
+        proptest! {
+            /// The describe keeps only what the scope of the files needs (`Scope::declaring`); the
+            /// plan against that is the plan against everything the cluster has.
+            #[test]
+            fn a_narrowed_describe_plans_the_same(
+                live_entries in proptest::collection::vec(entry(), KEYS.len()),
+                declared_keys in proptest::collection::vec(proptest::option::of(0..VALUES.len()), KEYS.len()),
+                additive in any::<bool>(),
+                other_topic_overrides in any::<bool>(),
+            ) {
+                let mut topic = existing(3, 1, &[]);
+                topic.configs.clear();
+                for (key, e) in KEYS.iter().zip(&live_entries) {
+                    if let Some(e) = e {
+                        topic.configs.insert(key.to_string(), e.clone());
+                    }
+                }
+                let configs: Vec<(&str, &str)> =
+                    KEYS.iter().zip(&declared_keys).filter_map(|(k, v)| v.map(|v| (*k, VALUES[v]))).collect();
+                let mut a = declared("a", 3, &configs);
+                a.config_mode = additive.then_some(ConfigMode::Additive);
+                let d = desired([a]);
+                // An undeclared topic in scope (a prune candidate) keeps its overrides too.
+                let other = if other_topic_overrides { existing(1, 1, &[("retention.ms", "5")]) } else { existing(1, 1, &[]) };
+                let full = live([("a", topic), ("z", other)]);
+                let scope = Scope::new(d.topics.keys().cloned(), &["*".into()], &[]).unwrap().declaring(d.declared_keys());
+                let mut narrowed = full.clone();
+                for (name, t) in narrowed.topics.iter_mut() {
+                    scope.narrow(name, t);
+                }
+                prop_assert_eq!(diff(&d, &narrowed), diff(&d, &full));
+                let prune = Options { prune: true };
+                prop_assert_eq!(diff_with(&d, &narrowed, &prune), diff_with(&d, &full, &prune));
+            }
+        }
+    }
 }

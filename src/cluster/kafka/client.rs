@@ -69,7 +69,7 @@ pub(super) fn connect(
     let show = log.filter(|_| verbose >= 1);
     let drain = {
         let weak = Arc::downgrade(&client);
-        let (secrets, last_error, stop) = (secrets.clone(), last_error.clone(), stop.clone());
+        let (secrets, last_error, stop, show) = (secrets.clone(), last_error.clone(), stop.clone(), show.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed)
                 && let Some(client) = weak.upgrade()
@@ -106,6 +106,7 @@ pub(super) fn connect(
         cluster.client.expose().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     Ok(KafkaAdmin {
         drain: Some((stop, drain)),
+        log: show,
         client,
         last_error,
         connection,

@@ -64,6 +64,11 @@ impl Connection {
         Ok(conn)
     }
 
+    /// The broker's address.
+    pub(super) fn broker(&self) -> &str {
+        &self.broker
+    }
+
     /// Sends one request and reads its response.
     pub(super) async fn request<Req, Resp>(&mut self, key: ApiKey, version: i16, request: &Req) -> Result<Resp, Failure>
     where

@@ -1,18 +1,31 @@
-//! `describe`: one Metadata request, one DescribeCluster request (for racks) and DescribeConfigs for
-//! the topics in scope, in chunks of [`DESCRIBE_CHUNK`] sent at once, mapped into [`Live`].
+//! `describe`: Metadata, DescribeCluster (for racks) and ApiVersions (for the release) at once, then
+//! DescribeConfigs of the topics in scope, mapped into [`Live`].
+//!
+//! DescribeConfigs goes out on topicform's own connections ([`protocol`]) where it can make them:
+//! one per broker, each taking the next chunk of [`DESCRIBE_CHUNK`] topics as it finishes the last, so
+//! that every broker answers a share at once (librdkafka sends every topic chunk to the same broker, which
+//! answers them one after another), without synonyms (which triple the answer) and with the answer kept
+//! only for what the scope needs (see [`Scope::declaring`]). What an override falls back to is asked
+//! afterwards, only for the overrides that need it, with their keys named. Where topicform cannot make
+//! such a connection (OAUTHBEARER, GSSAPI, inline PEM) or it fails, librdkafka asks instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
 
+use kafka_protocol::messages::DescribeConfigsResponse;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::{DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
-use crate::catalog::{self, Release};
+use crate::catalog;
 use crate::cluster::{Error, ErrorCode};
 use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 
 /// Describes the brokers and every topic in `scope`.
 pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, Error> {
-    let metadata = match admin.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout)).await {
+    let metadata = admin.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout));
+    let cluster = admin.blocking(librdkafka::describe_cluster);
+    let (metadata, cluster, versions) = futures_util::future::join3(metadata, cluster, api_versions(admin)).await;
+    let metadata = match metadata {
         Ok(metadata) => metadata,
         Err(e) => {
             let message = admin.redact(&e.to_string());
@@ -29,11 +42,11 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
 
     // Metadata through librdkafka has no racks; DescribeCluster does. Only brokers Metadata lists
     // (the live ones) are kept.
-    let cluster =
-        admin.blocking(librdkafka::describe_cluster).await.map_err(|e| admin.request_error("DescribeCluster", e))?;
+    let cluster = cluster.map_err(|e| admin.request_error("DescribeCluster", e))?;
     let racks: BTreeMap<i32, Option<String>> = cluster.nodes.iter().map(|n| (n.id, n.rack.clone())).collect();
     let mut live = Live::default();
     live.cluster.id = cluster.id;
+    live.cluster.release = versions.as_ref().and_then(catalog::fingerprint::release_of);
     for b in metadata.brokers() {
         let broker = Broker {
             id: b.id(),
@@ -73,47 +86,26 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
         partitions.sort_by_key(|p| p.id);
         live.topics.insert(t.name().to_owned(), LiveTopic { partitions, configs: BTreeMap::new() });
     }
+    drop(metadata);
 
-    // One DescribeConfigs per chunk, all in flight at once: the brokers answer them in parallel.
-    let names: Vec<String> = live.topics.keys().cloned().collect();
-    let requests = names.chunks(DESCRIBE_CHUNK).map(|chunk| {
-        let chunk = chunk.to_vec();
-        admin.blocking(move |client, timeout| {
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            librdkafka::describe_configs(client, librdkafka::Resource::Topic, &refs, timeout)
-        })
-    });
-    // Beside the configs, so that they cost no extra wait: the release and the moves in progress.
+    // Beside the configs, so that they cost no extra wait: the moves in progress.
     let controller = cluster
         .controller
         .and_then(|id| cluster.nodes.iter().find(|n| n.id == id))
         .map(|n| super::execute::address(&n.host, n.port));
-    let (outcomes, release, moving) = futures_util::future::join3(
-        futures_util::future::join_all(requests),
-        release(admin),
+    let version = versions
+        .as_ref()
+        .and_then(|v| v.get(&DESCRIBE_CONFIGS))
+        .map(|&max| max.min(*protocol::DESCRIBE_CONFIGS_VERSIONS.end()));
+    let (configs, moving) = futures_util::future::join(
+        configs(admin, scope, &mut live, version),
         super::execute::ongoing_at(admin, controller),
     )
     .await;
-    live.cluster.release = release;
+    configs?;
     for o in visible(moving)?.unwrap_or_default() {
         if scope.contains(&o.topic) {
             live.moving.entry(o.topic).or_default().insert(o.partition);
-        }
-    }
-    for outcome in outcomes {
-        let results = outcome.map_err(|e| admin.request_error("DescribeConfigs", e))?;
-        for (topic, result) in results {
-            match result {
-                Ok(entries) => {
-                    let Some(t) = live.topics.get_mut(&topic) else { continue };
-                    t.configs = entries.into_iter().map(live_config).collect();
-                }
-                // Deleted since the Metadata request: it is simply not there.
-                Err(e) if e.raw == librdkafka::UNKNOWN_TOPIC_OR_PART => {
-                    live.topics.remove(&topic);
-                }
-                Err(e) => return Err(admin.topic_error("DescribeConfigs", &topic, e)),
-            }
         }
     }
     // A throttle left by a move shows on its topics first; only then are the brokers asked for theirs
@@ -129,6 +121,240 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
         live.throttled_brokers = visible(throttled_brokers(admin, &brokers).await)?.unwrap_or_default();
     }
     Ok(live)
+}
+
+/// DescribeConfigs' API key.
+const DESCRIBE_CONFIGS: i16 = 32;
+
+/// Fills in the configs of `live`'s topics: on topicform's own connections when it can make them (the
+/// DescribeConfigs `version` is known and the security is one it speaks), else, or when they fail,
+/// through librdkafka.
+async fn configs(admin: &KafkaAdmin, scope: &Scope, live: &mut Live, version: Option<i16>) -> Result<(), Error> {
+    if let (Some(version), Ok(security)) = (version, admin.security.as_ref())
+        && protocol::DESCRIBE_CONFIGS_VERSIONS.contains(&version)
+    {
+        let brokers: Vec<String> = live.brokers.values().map(|b| super::execute::address(&b.host, b.port)).collect();
+        let own = Own { admin, security, brokers: &brokers, version };
+        match own.describe(scope, live).await {
+            Ok(unknown) if unknown.is_empty() => return Ok(()),
+            // Brokers learn of topics one after another: a topic that Metadata listed and the broker
+            // asked does not know is asked again as librdkafka asks, and left out only if that broker
+            // does not know it either (deleted since).
+            Ok(unknown) => {
+                let mut again = Live {
+                    topics: unknown.iter().filter_map(|n| live.topics.remove_entry(n)).collect(),
+                    ..Live::default()
+                };
+                by_librdkafka(admin, scope, &mut again).await?;
+                live.topics.append(&mut again.topics);
+                return Ok(());
+            }
+            Err(f) => {
+                admin.note(&format!(
+                    "DescribeConfigs on topicform's own connections failed ({}: {}); asking through librdkafka",
+                    f.code.name(),
+                    admin.redact(&f.message)
+                ));
+                for t in live.topics.values_mut() {
+                    t.configs.clear();
+                }
+            }
+        }
+    }
+    by_librdkafka(admin, scope, live).await
+}
+
+/// DescribeConfigs on topicform's own connections.
+struct Own<'a> {
+    admin: &'a KafkaAdmin,
+    security: &'a protocol::Security,
+    brokers: &'a [String],
+    version: i16,
+}
+
+/// One topic's answer: its kept entries, or the broker's error for it.
+type Answer = (String, Result<BTreeMap<String, LiveConfig>, protocol::Failure>);
+
+impl Own<'_> {
+    /// Every topic's configs without synonyms; then the synonyms of the overrides whose fallback the
+    /// scope needs, their keys named. Returns the topics a broker said it does not know.
+    async fn describe(&self, scope: &Scope, live: &mut Live) -> Result<Vec<String>, protocol::Failure> {
+        let mut unknown = Vec::new();
+        let names: Vec<String> = live.topics.keys().cloned().collect();
+        let asks: Vec<protocol::Ask> = names.iter().map(|topic| protocol::Ask { topic, keys: None }).collect();
+        for (topic, answer) in self.ask(&asks, false, scope).await? {
+            match answer {
+                Ok(configs) => {
+                    if let Some(t) = live.topics.get_mut(&topic) {
+                        t.configs = configs;
+                    }
+                }
+                Err(f) => unknown.push(settle(topic, f)?),
+            }
+        }
+
+        let fallbacks: Vec<(String, Vec<String>)> = live
+            .topics
+            .iter()
+            .filter_map(|(name, t)| {
+                let keys: Vec<String> =
+                    t.overrides().filter(|(k, _)| scope.needs_fallback(name, k)).map(|(k, _)| k.clone()).collect();
+                (!keys.is_empty()).then(|| (name.clone(), keys))
+            })
+            .collect();
+        if fallbacks.is_empty() {
+            return Ok(unknown);
+        }
+        let asks: Vec<protocol::Ask> =
+            fallbacks.iter().map(|(topic, keys)| protocol::Ask { topic, keys: Some(keys) }).collect();
+        for (topic, answer) in self.ask(&asks, true, scope).await? {
+            match answer {
+                Ok(configs) => {
+                    let Some(t) = live.topics.get_mut(&topic) else { continue };
+                    for (key, c) in configs {
+                        if let Some(entry) = t.configs.get_mut(&key) {
+                            entry.inherited = c.inherited;
+                        }
+                    }
+                }
+                Err(f) => unknown.push(settle(topic, f)?),
+            }
+        }
+        Ok(unknown)
+    }
+
+    /// `asks` in chunks of [`DESCRIBE_CHUNK`], spread over one connection per broker: each takes the next
+    /// chunk when it has its answer. A chunk whose broker fails goes back for another; when every
+    /// connection failed with chunks left, the first failure.
+    async fn ask(
+        &self,
+        asks: &[protocol::Ask<'_>],
+        synonyms: bool,
+        scope: &Scope,
+    ) -> Result<Vec<Answer>, protocol::Failure> {
+        // Locked only between awaits, never across one.
+        let queue: Mutex<VecDeque<&[protocol::Ask]>> = Mutex::new(asks.chunks(DESCRIBE_CHUNK).collect());
+        let answers: Mutex<Vec<Answer>> = Mutex::new(Vec::with_capacity(asks.len()));
+        let chunks = queue.lock().unwrap().len();
+        if chunks == 0 {
+            return Ok(Vec::new());
+        }
+        let workers = self.brokers.iter().take(chunks).map(|broker| {
+            let (queue, answers) = (&queue, &answers);
+            async move {
+                let timeout = self.admin.request_timeout();
+                let mut conn = protocol::open(&protocol::Target::new(broker, self.security, timeout)).await?;
+                loop {
+                    let Some(chunk) = queue.lock().unwrap().pop_front() else { return Ok(()) };
+                    self.admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let timeout = self.admin.request_timeout();
+                    match protocol::describe_topic_configs(&mut conn, timeout, self.version, chunk, synonyms).await {
+                        Ok(response) => {
+                            let kept = kept(response, synonyms, scope);
+                            answers.lock().unwrap().extend(kept);
+                        }
+                        Err(f) => {
+                            queue.lock().unwrap().push_back(chunk);
+                            return Err(f);
+                        }
+                    }
+                }
+            }
+        });
+        let outcomes: Vec<Result<(), protocol::Failure>> = futures_util::future::join_all(workers).await;
+        if !queue.into_inner().unwrap().is_empty() {
+            let failure = outcomes.into_iter().find_map(Result::err);
+            return Err(failure.unwrap_or_else(|| protocol::Failure::new("_TRANSPORT", "no broker to ask")));
+        }
+        Ok(answers.into_inner().unwrap())
+    }
+}
+
+/// What the scope needs of one DescribeConfigs answer; the rest is dropped with the answer.
+fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope) -> Vec<Answer> {
+    response
+        .results
+        .into_iter()
+        .map(|r| {
+            let topic = r.resource_name.to_string();
+            if r.error_code != 0 {
+                let message = r.error_message.map(|m| m.to_string()).unwrap_or_default();
+                return (topic, Err(protocol::failure_with(r.error_code, message)));
+            }
+            let configs = r
+                .configs
+                .into_iter()
+                .filter_map(|e| {
+                    let source = config_source(i32::from(e.config_source));
+                    if !scope.keeps(&topic, &e.name, source == ConfigSource::TopicOverride) {
+                        return None;
+                    }
+                    let hide = |v: Option<String>| if e.is_sensitive { None } else { v };
+                    let inherited = (synonyms && source == ConfigSource::TopicOverride)
+                        .then(|| {
+                            e.synonyms
+                                .iter()
+                                .find(|s| config_source(i32::from(s.source)) != ConfigSource::TopicOverride)
+                        })
+                        .flatten()
+                        .map(|s| Effective {
+                            value: hide(s.value.as_deref().map(|v| in_topic_units(&e.name, &s.name, v))),
+                            source: config_source(i32::from(s.source)),
+                        });
+                    let config = LiveConfig {
+                        value: hide(e.value.map(|v| v.to_string())),
+                        source,
+                        read_only: e.read_only,
+                        sensitive: e.is_sensitive,
+                        inherited,
+                    };
+                    Some((e.name.to_string(), config))
+                })
+                .collect();
+            (topic, Ok(configs))
+        })
+        .collect()
+}
+
+/// A topic's DescribeConfigs error: the topic, when the broker does not know it (deleted since the
+/// Metadata request, or not yet known to that broker); any other error fails the describe.
+fn settle(topic: String, f: protocol::Failure) -> Result<String, protocol::Failure> {
+    if f.code == ErrorCode::UnknownTopicOrPartition {
+        Ok(topic)
+    } else {
+        Err(protocol::Failure { message: format!("topic `{topic}`: {}", f.message), ..f })
+    }
+}
+
+/// DescribeConfigs through librdkafka: one request per chunk, all in flight at once (librdkafka sends
+/// them to one broker), every entry with its synonyms, narrowed to the scope afterwards.
+async fn by_librdkafka(admin: &KafkaAdmin, scope: &Scope, live: &mut Live) -> Result<(), Error> {
+    let names: Vec<String> = live.topics.keys().cloned().collect();
+    let requests = names.chunks(DESCRIBE_CHUNK).map(|chunk| {
+        let chunk = chunk.to_vec();
+        admin.blocking(move |client, timeout| {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            librdkafka::describe_configs(client, librdkafka::Resource::Topic, &refs, timeout)
+        })
+    });
+    for outcome in futures_util::future::join_all(requests).await {
+        let results = outcome.map_err(|e| admin.request_error("DescribeConfigs", e))?;
+        for (topic, result) in results {
+            match result {
+                Ok(entries) => {
+                    let Some(t) = live.topics.get_mut(&topic) else { continue };
+                    t.configs = entries.into_iter().map(live_config).collect();
+                    scope.narrow(&topic, t);
+                }
+                // Deleted since the Metadata request: it is simply not there.
+                Err(e) if e.raw == librdkafka::UNKNOWN_TOPIC_OR_PART => {
+                    live.topics.remove(&topic);
+                }
+                Err(e) => return Err(admin.topic_error("DescribeConfigs", &topic, e)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a principal may not see, a connection cannot ask, or an absent controller cannot answer is left
@@ -155,17 +381,18 @@ fn visible<T>(outcome: Result<T, Error>) -> Result<Option<T>, Error> {
     }
 }
 
-/// The release the brokers run, from the ApiVersions answer of the first bootstrap server that answers
-/// (see [`crate::catalog::fingerprint`]); `None` when topicform cannot make such a connection (OAUTHBEARER,
-/// GSSAPI) or the answer is not one it knows.
-async fn release(admin: &KafkaAdmin) -> Option<Release> {
+/// The highest version of each API the brokers support, from the ApiVersions answer of the first
+/// bootstrap server that answers: the release they run (see [`crate::catalog::fingerprint`]) and the
+/// DescribeConfigs version to speak. `None` when topicform cannot make such a connection (OAUTHBEARER,
+/// GSSAPI).
+async fn api_versions(admin: &KafkaAdmin) -> Option<BTreeMap<i16, i16>> {
     let security = admin.security.as_ref().ok()?;
     for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(versions) =
             protocol::api_versions(&protocol::Target::new(server, security, admin.request_timeout())).await
         {
-            return catalog::fingerprint::release_of(&versions);
+            return Some(versions);
         }
     }
     None

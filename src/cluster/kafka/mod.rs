@@ -7,9 +7,10 @@
 //! - [`probe`]: what answers at an address that librdkafka cannot talk to (a likely cause);
 //! - [`execute`]: one batched request per primitive and chunk.
 //!
-//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks), one
-//! DescribeConfigs request per [`DESCRIBE_CHUNK`] topics and, beside them, one ApiVersions request (for
-//! the release); every other primitive is one request per [`CHANGE_CHUNK`] items, and a controller
+//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks) and one
+//! ApiVersions request (for the release) at once, then one DescribeConfigs request per
+//! [`DESCRIBE_CHUNK`] topics spread over the brokers (and, only when the scope needs what some overrides
+//! fall back to, one per chunk of those topics), beside one ListPartitionReassignments; every other primitive is one request per [`CHANGE_CHUNK`] items, and a controller
 //! request (reassignments) is one DescribeCluster plus the request to the controller it names.
 
 mod client;
@@ -34,7 +35,7 @@ use crate::live::{Live, Scope};
 pub use client::LogSink;
 
 /// Topics per DescribeConfigs request. Brokers answer large batches quickly; this bounds response size.
-pub const DESCRIBE_CHUNK: usize = 1000;
+pub const DESCRIBE_CHUNK: usize = 500;
 /// Topics per CreateTopics / CreatePartitions / IncrementalAlterConfigs / DeleteTopics request.
 pub const CHANGE_CHUNK: usize = 500;
 
@@ -50,6 +51,8 @@ pub struct KafkaAdmin {
     protocol: String,
     /// The latest client-level error librdkafka reported (authentication, TLS, connection), redacted.
     last_error: Arc<std::sync::Mutex<Option<(String, String)>>>,
+    /// Where topicform's own lines about the connection go at `-v`, beside librdkafka's.
+    log: Option<LogSink>,
     /// The thread draining librdkafka's main queue, and its stop flag.
     drain: Option<(Arc<std::sync::atomic::AtomicBool>, std::thread::JoinHandle<()>)>,
     /// Client property values that must never appear in a message (passwords, keys).
@@ -79,6 +82,13 @@ impl KafkaAdmin {
         let client = self.client.clone();
         let timeout = self.connection.request_timeout();
         tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
+    }
+
+    /// Says `line` (already redacted) at `-v`.
+    fn note(&self, line: &str) {
+        if let Some(log) = &self.log {
+            log(&format!("topicform: {line}"));
+        }
     }
 
     /// How long the next request may wait (see [`Connection::request_timeout`]).

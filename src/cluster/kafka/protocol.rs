@@ -15,10 +15,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kafka_protocol::messages::alter_partition_reassignments_request::{ReassignablePartition, ReassignableTopic};
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
 use kafka_protocol::messages::{
     AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ApiKey, ApiVersionsRequest,
-    ApiVersionsResponse, BrokerId, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, TopicName,
+    ApiVersionsResponse, BrokerId, DescribeConfigsRequest, DescribeConfigsResponse, ListPartitionReassignmentsRequest,
+    ListPartitionReassignmentsResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 
@@ -212,6 +214,53 @@ pub async fn api_versions(target: &Target) -> Result<BTreeMap<i16, i16>, Failure
         return Err(failure(response.error_code, None));
     }
     Ok(response.api_keys.iter().map(|k| (k.api_key, k.max_version)).collect())
+}
+
+/// The DescribeConfigs versions this module speaks: 1 has the config sources and `IncludeSynonyms`
+/// (Kafka 2.0), 4 is the newest.
+pub const DESCRIBE_CONFIGS_VERSIONS: std::ops::RangeInclusive<i16> = 1..=4;
+
+/// One topic to describe: its name, and the keys to describe (`None`: every key).
+pub struct Ask<'a> {
+    pub topic: &'a str,
+    pub keys: Option<&'a [String]>,
+}
+
+/// DescribeConfigs of `asks` (topics) on an open connection, in one request: with each entry's
+/// synonyms only when `synonyms` (the broker's answer is then several times larger), never with the
+/// documentation.
+pub(super) async fn describe_topic_configs(
+    conn: &mut Connection,
+    timeout: Duration,
+    version: i16,
+    asks: &[Ask<'_>],
+    synonyms: bool,
+) -> Result<DescribeConfigsResponse, Failure> {
+    const TOPIC: i8 = 2;
+    let mut request = DescribeConfigsRequest::default();
+    request.include_synonyms = synonyms;
+    request.include_documentation = false;
+    request.resources = asks
+        .iter()
+        .map(|a| {
+            let mut r = DescribeConfigsResource::default();
+            r.resource_type = TOPIC;
+            r.resource_name = StrBytes::from_string(a.topic.to_owned());
+            r.configuration_keys = a.keys.map(|keys| keys.iter().map(|k| StrBytes::from_string(k.clone())).collect());
+            r
+        })
+        .collect();
+    let broker = conn.broker().to_owned();
+    tokio::time::timeout(timeout, conn.request(ApiKey::DescribeConfigs, version, &request))
+        .await
+        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {broker}"))))
+}
+
+/// Opens an authenticated connection to `target`, within its deadline.
+pub(super) async fn open(target: &Target) -> Result<Connection, Failure> {
+    tokio::time::timeout(target.timeout, Connection::open(target))
+        .await
+        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {}", target.broker))))
 }
 
 /// Connects, authenticates, sends one request and reads its response, within the target's deadline.

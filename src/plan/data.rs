@@ -335,7 +335,11 @@ pub fn check(
         if rules.allow_active_data || (*reason == DeleteReason::Declared && acknowledged(topic)) {
             continue;
         }
+        // A topic that holds no record has nothing to lose to a deletion, whenever it was written (its
+        // last write is unknown before Kafka 3.0).
+        let empty = facts.records == Fact::Known(0);
         match &facts.last_write {
+            _ if empty => {}
             Fact::Known(LastWrite { age_ms: Some(age_ms), .. }) if *age_ms < rules.window_ms => {
                 out.push(Refused::RecentWrite { topic: topic.clone(), age_ms: *age_ms, window_ms: rules.window_ms })
             }
@@ -528,6 +532,14 @@ mod tests {
         idle.groups = Fact::Known(vec![]);
         let idle = impact(&changes, &BTreeMap::from([("t".to_owned(), idle)]), NOW);
         assert!(check(&changes, &idle, |_| false, &rules).is_empty());
+
+        // An empty topic whose last write is unknown (before Kafka 3.0) holds nothing to lose.
+        let mut old = data();
+        old.offsets = Fact::Known(BTreeMap::from([(0, PartitionOffsets { earliest: 7, latest: 7, at_cut: None })]));
+        old.last_write = Fact::Unknown(Unknown::NotSupported);
+        old.groups = Fact::Known(vec![]);
+        let old = impact(&changes, &BTreeMap::from([("t".to_owned(), old)]), NOW);
+        assert!(check(&changes, &old, |_| false, &rules).is_empty());
 
         // Unknown facts: the rule cannot be checked, and says so.
         let mut hidden = data();

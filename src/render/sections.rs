@@ -92,7 +92,7 @@ fn fact<T>(f: &Fact<T>, what: &str, known: impl FnOnce(&T) -> String) -> String 
 fn data_lines(i: &Impact) -> Vec<String> {
     let size = fact(&i.size, "size", |s| {
         format!(
-            "{} on {} replica(s) ({} per copy)",
+            "{} on {} replica(s) ({} on the leaders)",
             human::bytes(s.all_replicas_bytes),
             s.replicas,
             human::bytes(s.leader_bytes)

@@ -236,8 +236,9 @@ fn a_principal_without_group_access_gets_unknown_and_a_plan() {
             .unwrap();
         Run::from(output)
     };
-    let plan = run(&["plan"]);
+    let plan = run(&["-vv", "plan"]);
     plan.expect_code(0);
+    assert!(!plan.stdout.contains("bob-secret") && !plan.stderr.contains("bob-secret"), "the password leaked");
     assert!(plan.stdout.contains("consumer groups unknown (not authorised)"), "{}", plan.stdout);
     assert!(plan.stdout.contains("20 records"), "bob may describe the topic: {}", plan.stdout);
     let json = run(&["plan", "--format", "json"]);

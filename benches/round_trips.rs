@@ -10,7 +10,10 @@
 //! - `TOPICFORM_BENCH_TOPICS`     the population's topic files or directories, `:`-separated;
 //! - `TOPICFORM_BENCH_CREATE`     optional: more topic files declaring topics that do not exist yet; they
 //!   are created (plan, execute, verify, as `topicform apply` does) and the requests of each step counted;
-//! - `TOPICFORM_BENCH_RUNS`       describe timings to take (default 5; the median is printed too).
+//! - `TOPICFORM_BENCH_RUNS`       describe timings to take (default 5; the median is printed too);
+//! - `TOPICFORM_BENCH_DATA`       optional: N; instead, the requests that gathering the data facts costs
+//!   for a plan with no change (none) and for one deleting the first N topics of the population (the
+//!   facts only: nothing is deleted).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -82,6 +85,38 @@ fn admin(bootstrap: &str) -> KafkaAdmin {
     KafkaAdmin::connect(&cluster, TIMEOUT).expect("KafkaAdmin::connect")
 }
 
+/// The extra requests of the data facts: none for a plan without deletions, and for one deleting the
+/// first `deletions` topics, a fixed handful per broker whatever the number.
+async fn data_facts(bootstrap: &str, population: &Desired, scope: &Scope, deletions: usize) {
+    let admin = admin(bootstrap);
+    let live = admin.describe(scope).await.expect("describe");
+    let brokers = live.brokers.len();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let mut silent = topicform::report::Silent;
+    let mut same = plan::diff(population, &live);
+    let before = admin.requests();
+    apply::gather(&mut same, &live, &admin, now_ms, &mut silent).await;
+    let no_change = admin.requests() - before;
+    let mut doomed = population.clone();
+    for t in doomed.topics.values_mut().take(deletions) {
+        t.delete = true;
+    }
+    let mut planned = plan::diff(&doomed, &live);
+    assert_eq!(planned.summary().delete, deletions.min(population.topics.len()));
+    let before = admin.requests();
+    let t = Instant::now();
+    apply::gather(&mut planned, &live, &admin, now_ms, &mut silent).await;
+    let data_ms = ms(t.elapsed());
+    let requests = admin.requests() - before;
+    let known = planned.data.values().filter(|i| i.size.known().is_some() && i.records.known().is_some()).count();
+    println!(
+        "ROUND_TRIPS {{\"op\":\"data\",\"topics\":{},\"deletions\":{},\"brokers\":{brokers},\
+         \"no_change_requests\":{no_change},\"requests\":{requests},\"known\":{known},\"data_ms\":{data_ms:.1}}}",
+        population.topics.len(),
+        planned.data.len(),
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let Ok(bootstrap) = std::env::var("TOPICFORM_BENCH_BOOTSTRAP") else {
@@ -94,6 +129,11 @@ async fn main() {
     let n = names.len();
     // As `plan` asks: what the diff against these files reads.
     let scope = Scope::new(names.iter().cloned(), &[], &[]).expect("scope").declaring(population.declared_keys());
+
+    if let Some(deletions) = std::env::var("TOPICFORM_BENCH_DATA").ok().and_then(|d| d.parse::<usize>().ok()) {
+        data_facts(&bootstrap, &population, &scope, deletions).await;
+        return;
+    }
 
     if std::env::var_os("TOPICFORM_BENCH_CREATE").is_none() {
         // Plan: describe the population, each run on a fresh client as the CLI does; then the raw calls.

@@ -250,6 +250,137 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
     builder.build()
 }
 
+/// What topicform asks the cluster about the data of some topics (sizes, offsets, last write, consumer
+/// groups): only the topics whose changes destroy or expire data, never the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataQuery {
+    /// The topics, each with the timestamp (ms since 1970) whose offsets it also wants, when a shorter
+    /// `retention.ms` is planned: the records before it become eligible for deletion.
+    pub topics: BTreeMap<String, Option<i64>>,
+}
+
+/// Why a fact about data is not known.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unknown {
+    /// The principal may not ask (an ACL refused it).
+    NotAuthorised,
+    /// The cluster's release cannot answer (the max-timestamp lookup needs Kafka 3.0).
+    NotSupported,
+    /// The plan was made from a snapshot, which holds no data facts.
+    NotInSnapshot,
+    /// The request failed; what went wrong.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unknown::NotAuthorised => f.write_str("unknown (not authorised)"),
+            Unknown::NotSupported => f.write_str("unknown (needs Kafka 3.0 or later)"),
+            Unknown::NotInSnapshot => f.write_str("unknown (not in a snapshot)"),
+            Unknown::Failed(why) => write!(f, "unknown ({why})"),
+        }
+    }
+}
+
+/// A fact about data, or why it is not known. JSON: `{"known": ...}` or `{"unknown": "not_authorised"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact<T> {
+    /// Known.
+    Known(T),
+    /// Not known, and why.
+    Unknown(Unknown),
+}
+
+impl<T> From<Result<T, Unknown>> for Fact<T> {
+    fn from(r: Result<T, Unknown>) -> Self {
+        match r {
+            Ok(v) => Fact::Known(v),
+            Err(why) => Fact::Unknown(why),
+        }
+    }
+}
+
+impl<T> Fact<T> {
+    /// The value, when known.
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Fact::Known(v) => Some(v),
+            Fact::Unknown(_) => None,
+        }
+    }
+}
+
+/// What the cluster says of one topic's data, partition by partition: the raw answers, summed up by
+/// [`crate::plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicData {
+    /// Bytes on disk of each partition (DescribeLogDirs).
+    pub sizes: Fact<BTreeMap<i32, PartitionSize>>,
+    /// Offsets of each partition (ListOffsets).
+    pub offsets: Fact<BTreeMap<i32, PartitionOffsets>>,
+    /// The newest record timestamp of the topic, ms since 1970; `None` when it holds no record
+    /// (ListOffsets with the max-timestamp spec).
+    pub last_write: Fact<Option<i64>>,
+    /// Consumer groups with committed offsets on the topic (ListGroups, OffsetFetch).
+    pub groups: Fact<Vec<GroupData>>,
+}
+
+impl TopicData {
+    /// A topic of which nothing is known, for one reason.
+    pub fn unknown(why: Unknown) -> Self {
+        TopicData {
+            sizes: Fact::Unknown(why.clone()),
+            offsets: Fact::Unknown(why.clone()),
+            last_write: Fact::Unknown(why.clone()),
+            groups: Fact::Unknown(why),
+        }
+    }
+}
+
+/// A partition's size on disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartitionSize {
+    /// Bytes of the leader's replica.
+    pub leader: u64,
+    /// Bytes of every replica together.
+    pub all: u64,
+    /// Replicas found on disk.
+    pub replicas: u32,
+}
+
+/// A partition's offsets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartitionOffsets {
+    /// The first offset still held.
+    pub earliest: i64,
+    /// The offset the next record gets (the log end offset).
+    pub latest: i64,
+    /// The first offset at or after the query's timestamp (`latest` when every record is older);
+    /// `None` when not asked.
+    pub at_cut: Option<i64>,
+}
+
+/// A consumer group with committed offsets on a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupData {
+    /// The group id.
+    pub group: String,
+    /// Its state as the coordinator says (`Stable`, `Empty`, `PreparingRebalance`, ...).
+    pub state: String,
+    /// Committed offsets, by partition.
+    pub committed: BTreeMap<i32, i64>,
+}
+
+impl GroupData {
+    /// Whether the group has members now: any state but `Empty` and `Dead`.
+    pub fn is_active(&self) -> bool {
+        !matches!(self.state.as_str(), "Empty" | "Dead" | "")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,11 @@ pub enum Event<'a> {
         /// Its bootstrap servers.
         bootstrap: &'a str,
     },
+    /// Facts about the data of topics that a change deletes or cuts are being gathered.
+    GatheringData {
+        /// The topics.
+        topics: usize,
+    },
     /// The plan was saved for `apply FILE`.
     PlanSaved {
         /// Where.
@@ -219,6 +224,7 @@ impl Reporter for Recorder {
             Event::StrictFailure => "strict failure".into(),
             Event::Valid { topics } => format!("valid: {topics} topic(s)"),
             Event::Describing { cluster, .. } => format!("describing {cluster}"),
+            Event::GatheringData { topics } => format!("gathering data facts: {topics} topic(s)"),
             Event::PlanSaved { path } => format!("plan saved: {}", path.display()),
             Event::BrokerCheck { changes } => format!("broker check: {changes}"),
             Event::Refused { change, error } => {

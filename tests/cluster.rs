@@ -105,9 +105,15 @@ async fn config_change() {
     );
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("  -   retention.ms: 3600000\n  +   retention.ms: 7200000\n"), "{}", plan.stdout);
     assert!(
-        plan.stdout.contains("  +   max.message.bytes: 2097152  # was 1048588, inherited from the Kafka default"),
+        plan.stdout.contains("  -   retention.ms: 3600000 (1h)\n  +   retention.ms: 7200000 (2h)\n"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(
+            "  +   max.message.bytes: 2097152 (2MiB)  # was 1048588 (1.0 MiB), inherited from the Kafka default"
+        ),
         "{}",
         plan.stdout
     );
@@ -138,7 +144,8 @@ async fn undeclared_override_is_unset() {
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     plan.expect_code(2);
     assert!(
-        plan.stdout.contains("  -   segment.ms: 600000  # unset: falls back to 604800000 from the Kafka default"),
+        plan.stdout
+            .contains("  -   segment.ms: 600000 (10m)  # unset: falls back to 604800000 (7d) from the Kafka default"),
         "{}",
         plan.stdout
     );

@@ -192,14 +192,15 @@ async fn dynamic_broker_defaults_are_shown_as_inherited() {
     plan.expect_code(0);
     assert!(
         plan.stdout.contains(
-            "+   delete.retention.ms: 3600000  # pin: the value it already inherits from the broker dynamic config"
+            "+   delete.retention.ms: 3600000 (1h)  # pin: the value it already inherits from the broker dynamic config"
         ),
         "{}",
         plan.stdout
     );
     assert!(
-        plan.stdout
-            .contains("-   delete.retention.ms: 5000  # unset: falls back to 3600000 from the broker dynamic config"),
+        plan.stdout.contains(
+            "-   delete.retention.ms: 5000 (5s)  # unset: falls back to 3600000 (1h) from the broker dynamic config"
+        ),
         "{}",
         plan.stdout
     );
@@ -318,7 +319,7 @@ async fn unmanaged_ignored_and_additive() {
         plan.stdout
     );
     assert!(!plan.stdout.contains(&ignored), "ignored topics are never reported: {}", plan.stdout);
-    assert!(plan.stdout.contains(&format!("topic {declared} keeps segment.ms = 600000")), "{}", plan.stdout);
+    assert!(plan.stdout.contains(&format!("topic {declared} keeps segment.ms = 600000 (10m)")), "{}", plan.stdout);
 
     let markdown = ws.run(&["plan", "--format", "markdown"]);
     assert!(markdown.stdout.contains(&format!("- `{extra}`")), "{}", markdown.stdout);
@@ -327,7 +328,7 @@ async fn unmanaged_ignored_and_additive() {
     ws.write("topics/t.yaml", &format!("topics:\n{}", topic_yaml(&declared, &[])));
     let strict = ws.run(&["plan", "--detailed-exitcode"]);
     strict.expect_code(2);
-    assert!(strict.stdout.contains("-   segment.ms: 600000  # unset"), "{}", strict.stdout);
+    assert!(strict.stdout.contains("-   segment.ms: 600000 (10m)  # unset"), "{}", strict.stdout);
 }
 
 /// A snapshot stands in for the cluster: `plan --from-snapshot` equals `plan` (same changes, pins and

@@ -215,6 +215,7 @@ class Bench:
 
         log(f"size {n}: round trips and raw call times")
         self.note(n, "rt_plan", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_RUNS": str(a.fast_runs)}))
+        self.note(n, "rt_data", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_DATA": str(min(100, n))}))
 
         if a.create:
             self.creates(n, d, tp)
@@ -353,6 +354,13 @@ def report(b, info, elapsed):
               f"`plan::diff`: {rt['diff_ms']:,.1f} ms. Raw calls on a fresh rdkafka client (the broker's time): "
               f"Metadata {rt['raw_metadata_ms']:,.0f} ms + DescribeConfigs {rt['raw_describe_configs_ms']:,.0f} ms = "
               f"**{rt['raw_total_ms']:,.0f} ms** ({rt['configs']:,} config entries).\n")
+        rd = notes.get("rt_data")
+        if rd:
+            w(f"Extra round trips of the data facts (size, offsets, groups; issue 17): **{rd['no_change_requests']}** for "
+              f"a plan without deletions or retention cuts; **{rd['requests']}** for a plan deleting {rd['deletions']:,} "
+              f"topics on {rd['brokers']} broker(s) ({rd['known']:,} with facts known), {rd['data_ms']:,.0f} ms; a fixed "
+              f"handful per broker (ApiVersions, DescribeLogDirs, up to four ListOffsets, ListGroups, OffsetFetch per "
+              f"500 groups), whatever the number of topics.\n")
         ra = notes.get("rt_apply")
         if ra:
             w(f"Round trips of `apply` creating {ra['created']:,}: plan {ra['plan_requests']}, then `apply::run` "

@@ -44,9 +44,17 @@ pub enum Error {
         /// The cap.
         max: usize,
     },
+    /// Deletions of data in use, or more bytes than `--max-destroy-bytes`: each names its rule.
+    #[error("{}; nothing was applied\nhint: `--allow-active-data`, or `acknowledge: [activeData]` on a topic declared with `delete: true`, deletes data in use", data_summary(.0))]
+    DataInUse(Vec<crate::plan::data::Refused>),
     /// The brokers refused changes in the validate-only preflight, or did not answer in time.
     #[error("{}; nothing was applied", preflight_summary(.0))]
     Preflight(Vec<(Change, cluster::Error)>),
+}
+
+fn data_summary(refused: &[crate::plan::data::Refused]) -> String {
+    let lines: Vec<String> = refused.iter().map(|r| format!("  {r}")).collect();
+    format!("refusing to delete data that is in use or cannot be checked:\n{}", lines.join("\n"))
 }
 
 fn preflight_summary(failed: &[(Change, cluster::Error)]) -> String {
@@ -64,6 +72,9 @@ pub struct Guards {
     /// At most this many topic deletions. Without it, explicit `delete: true` deletions (reviewed in
     /// git) are allowed and `--prune` deletions are not.
     pub max_destroy: Option<usize>,
+    /// The data rules of deletions (`--allow-active-data`, `--active-window`, `--max-destroy-bytes`),
+    /// checked against the plan's data facts, which apply gathers afresh.
+    pub data: crate::plan::data::Rules,
 }
 
 /// How apply runs: how replication-factor changes run, when it must be done, and how it is stopped.
@@ -202,8 +213,18 @@ impl ApplyReport {
     }
 }
 
-/// Checks the plan against `guards`.
-pub fn check_guards(plan: &Plan, guards: &Guards) -> Result<(), Error> {
+/// Checks the plan against `guards`: the deletion counts, then the data rules over the plan's data facts
+/// (a topic of `desired` that acknowledges `activeData` is exempt from the in-use rules).
+pub fn check_guards(plan: &Plan, desired: &Desired, guards: &Guards) -> Result<(), Error> {
+    check_counts(plan, guards)?;
+    let acknowledged = |topic: &str| {
+        desired.topics.get(topic).is_some_and(|t| t.acknowledged.contains(&crate::desired::Acknowledgement::ActiveData))
+    };
+    let refused = crate::plan::data::check(&plan.changes, &plan.data, acknowledged, &guards.data);
+    if refused.is_empty() { Ok(()) } else { Err(Error::DataInUse(refused)) }
+}
+
+fn check_counts(plan: &Plan, guards: &Guards) -> Result<(), Error> {
     let deletions: Vec<&DeleteReason> = plan
         .changes
         .iter()
@@ -233,7 +254,7 @@ pub async fn run(
     if !plan.blocked.is_empty() {
         return Err(Error::Blocked(plan.blocked.len()));
     }
-    check_guards(plan, guards)?;
+    check_guards(plan, desired, guards)?;
     options.cancel.running(true);
     let report = run_armed(plan, desired, admin, options, reporter).await;
     options.cancel.running(false);
@@ -298,6 +319,25 @@ pub async fn describe(
             },
         }
     }
+}
+
+/// Adds to `plan` what its changes do to data ([`crate::plan::data`]): the facts of the topics whose data
+/// a change deletes or cuts, read from `admin` as `live` places them, at `now_ms`. A plan without such
+/// changes sends no request. Plan and apply both call it, so the guards always check facts read now.
+pub async fn gather(
+    plan: &mut Plan,
+    live: &crate::live::Live,
+    admin: &impl Admin,
+    now_ms: i64,
+    reporter: &mut dyn Reporter,
+) {
+    let query = crate::plan::data::query(&plan.changes, now_ms);
+    if query.topics.is_empty() {
+        return;
+    }
+    reporter.event(Event::GatheringData { topics: query.topics.len() });
+    let data = admin.data(live, &query).await;
+    plan.data = crate::plan::data::impact(&plan.changes, &data, now_ms);
 }
 
 /// Checks `changes` with the brokers (validate-only requests), changing nothing; one result per change.
@@ -416,8 +456,14 @@ mod tests {
     }
 
     async fn plan_for(d: &Desired, admin: &FakeCluster) -> Plan {
-        plan::diff(d, &admin.describe(&scope(d)).await.unwrap())
+        let live = admin.describe(&scope(d)).await.unwrap();
+        let mut plan = plan::diff(d, &live);
+        gather(&mut plan, &live, admin, NOW_MS, &mut Silent).await;
+        plan
     }
+
+    /// The time the tests' plans are made at.
+    const NOW_MS: i64 = 1_800_000_000_000;
 
     #[tokio::test(start_paused = true)]
     async fn apply_converges_and_is_idempotent() {
@@ -523,17 +569,111 @@ mod tests {
         assert_eq!(plan.summary().delete, 1);
 
         // --prune without --max-destroy is refused, and so is a cap below the count.
-        let pruning = plan::diff_with(&d, &live, &plan::Options { prune: true });
+        let mut pruning = plan::diff_with(&d, &live, &plan::Options { prune: true });
+        gather(&mut pruning, &live, &cluster, NOW_MS, &mut Silent).await;
         assert_eq!(pruning.summary().delete, 2);
         assert!(matches!(run(&pruning, &d, &cluster, &Guards::default()).await, Err(Error::PruneNeedsMaxDestroy(1))));
-        let one = Guards { max_destroy: Some(1) };
+        let one = Guards { max_destroy: Some(1), ..Guards::default() };
         assert!(matches!(run(&pruning, &d, &cluster, &one).await, Err(Error::TooManyDeletions { count: 2, max: 1 })));
         assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
 
-        let report = run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2) }).await.unwrap();
+        let report = run(&pruning, &d, &cluster, &Guards { max_destroy: Some(2), ..Guards::default() }).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         let left: Vec<String> = cluster.snapshot().topics.into_keys().collect();
         assert_eq!(left, ["kept"]);
+    }
+
+    /// The data rules: a deletion of data in use is refused naming the rule, the flag or the file's
+    /// acknowledgement lets it through, the byte cap holds regardless; idle data deletes freely; and a
+    /// plan that touches no data asks nothing about it.
+    #[tokio::test(start_paused = true)]
+    async fn deletions_of_data_in_use_are_refused_unless_allowed() {
+        let cluster = FakeCluster::new(3);
+        for t in ["busy", "read", "idle", "empty", "kept"] {
+            cluster.create_topic(t, 2);
+        }
+        let hour = 3_600_000;
+        cluster.produce("busy", 0, &[NOW_MS - 3 * hour, NOW_MS - hour], 1000);
+        cluster.produce("read", 1, &[NOW_MS - 72 * hour], 1000);
+        cluster.commit("billing", true, "read", 1, 0);
+        cluster.produce("idle", 0, &[NOW_MS - 72 * hour], 1000);
+        cluster.commit("old-job", false, "idle", 0, 1);
+
+        // Nothing touches data: no request beyond the describe.
+        let d = desired([topic("kept", 2, &[])]);
+        let before = cluster.requests();
+        let plan = plan_for(&d, &cluster).await;
+        assert!(plan.data.is_empty());
+        assert_eq!(cluster.requests() - before, 2, "one Metadata and one DescribeConfigs, nothing more");
+
+        let gone = |name: &str| {
+            let mut t = topic(name, 2, &[]);
+            t.delete = true;
+            t
+        };
+        let d = desired([gone("busy"), gone("read"), gone("idle"), gone("empty")]);
+        let before = cluster.requests();
+        let plan = plan_for(&d, &cluster).await;
+        assert_eq!(cluster.requests() - before, 2 + 4, "four topics' facts in one request per kind");
+        let facts = &plan.data["busy"];
+        assert_eq!(facts.size.known().map(|s| s.all_replicas_bytes), Some(2000));
+        assert_eq!(facts.records.known(), Some(&2));
+        assert_eq!(facts.last_write.known().and_then(|w| w.age_ms), Some(hour as u64));
+        match run(&plan, &d, &cluster, &Guards::default()).await {
+            Err(Error::DataInUse(refused)) => assert_eq!(
+                refused.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                [
+                    "topic `busy` was written 1 h ago, within the 24 h window of the recent-write rule",
+                    "topic `read` is read by consumer group(s) with active members (billing), against the active-group rule",
+                ]
+            ),
+            other => panic!("expected a data refusal, got {other:?}"),
+        }
+        assert_eq!(cluster.snapshot().topics.len(), 5, "nothing deleted");
+
+        // A cap on bytes holds even with the flag.
+        let rules = plan::data::Rules { allow_active_data: true, max_destroy_bytes: Some(3000), ..Default::default() };
+        let capped = Guards { data: rules, ..Guards::default() };
+        assert!(
+            matches!(run(&plan, &d, &cluster, &capped).await, Err(Error::DataInUse(ref r)) if r == &[plan::data::Refused::TooManyBytes { bytes: 4000, max: 3000 }])
+        );
+
+        // Acknowledged in the file: `busy` and `read` go without the flag.
+        let mut busy = gone("busy");
+        busy.acknowledged.insert(crate::desired::Acknowledgement::ActiveData);
+        let mut read = gone("read");
+        read.acknowledged.insert(crate::desired::Acknowledgement::ActiveData);
+        let d = desired([busy, read, gone("idle"), gone("empty")]);
+        let plan = plan_for(&d, &cluster).await;
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
+        assert!(report.is_success(), "{report:?}");
+        assert_eq!(cluster.snapshot().topics.into_keys().collect::<Vec<_>>(), ["kept"]);
+    }
+
+    /// A principal that may not see some facts still gets a plan; a deletion whose rule cannot be
+    /// checked is refused, naming why, and goes with the flag.
+    #[tokio::test(start_paused = true)]
+    async fn facts_not_authorised_are_unknown_and_deletions_need_the_flag() {
+        let cluster = FakeCluster::new(3);
+        cluster.create_topic("t", 1);
+        cluster.deny(crate::cluster::fake::Denied::Groups);
+        cluster.deny(crate::cluster::fake::Denied::LogDirs);
+        let mut t = topic("t", 1, &[]);
+        t.delete = true;
+        let d = desired([t]);
+        let plan = plan_for(&d, &cluster).await;
+        let facts = &plan.data["t"];
+        assert_eq!(facts.groups, crate::live::Fact::Unknown(crate::live::Unknown::NotAuthorised));
+        assert_eq!(facts.size, crate::live::Fact::Unknown(crate::live::Unknown::NotAuthorised));
+        assert_eq!(facts.records.known(), Some(&0));
+        let refused = run(&plan, &d, &cluster, &Guards::default()).await;
+        assert!(
+            matches!(&refused, Err(e @ Error::DataInUse(_)) if e.to_string().contains("consumer groups unknown (not authorised), so the active-group rule cannot be checked")),
+            "{refused:?}"
+        );
+        let allowed =
+            Guards { data: plan::data::Rules { allow_active_data: true, ..Default::default() }, ..Guards::default() };
+        assert!(run(&plan, &d, &cluster, &allowed).await.unwrap().is_success());
     }
 
     #[tokio::test(start_paused = true)]

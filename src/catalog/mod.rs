@@ -3,6 +3,7 @@
 //! exists. Pure data and pure functions: no I/O.
 
 pub mod fingerprint;
+pub mod human;
 mod release;
 mod table;
 mod value;

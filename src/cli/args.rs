@@ -154,6 +154,18 @@ pub struct ApplyArgs {
     /// Refuse a saved plan older than this (`36h`, `7d`); default: the project's `maxPlanAge`, else 7 days.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_plan_age: Option<u64>,
+    /// Delete topics whose data is in use too: written within --active-window, or read by a consumer
+    /// group with members. Without it such a deletion is refused, naming the rule (a topic declared with
+    /// `delete: true` may say `acknowledge: [activeData]` instead).
+    #[arg(long)]
+    pub allow_active_data: bool,
+    /// A topic written more recently than this is in use (`24h`, `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_window, default_value = "24h")]
+    pub active_window: u64,
+    /// Delete at most this many bytes (`500GiB`; every replica counted) in one apply; refuse the whole
+    /// apply otherwise.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_destroy_bytes: Option<u64>,
 }
 
 /// Arguments of `import`.
@@ -224,6 +236,22 @@ fn parse_age(text: &str) -> Result<u64, String> {
         Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
         Ok(_) => Err("an age cannot be negative".into()),
         Err(e) => Err(e.reason),
+    }
+}
+
+fn parse_window(text: &str) -> Result<u64, String> {
+    match crate::catalog::duration_in_ms(text) {
+        Ok(ms) if ms >= 0 => u64::try_from(ms).map_err(|_| "too large".to_owned()),
+        Ok(_) => Err("a window cannot be negative".into()),
+        Err(e) => Err(e.reason),
+    }
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    match crate::catalog::size_in_bytes(text) {
+        Ok(n) if n >= 0 => u64::try_from(n).map_err(|_| "too large".to_owned()),
+        Ok(_) => Err("a size cannot be negative".into()),
+        Err(e) => Err(format!("{}; write bytes, such as `500GiB`", e.reason)),
     }
 }
 

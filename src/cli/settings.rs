@@ -158,7 +158,19 @@ fn plan_settings(args: PlanArgs) -> plan::Settings {
 }
 
 fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
-    let ApplyArgs { connect, paths, auto_approve, prune, max_destroy, throttle, no_wait, max_plan_age } = args;
+    let ApplyArgs {
+        connect,
+        paths,
+        auto_approve,
+        prune,
+        max_destroy,
+        throttle,
+        no_wait,
+        max_plan_age,
+        allow_active_data,
+        active_window,
+        max_destroy_bytes,
+    } = args;
     let source = match saved_plan(&paths) {
         Some(path) => apply::Source::Saved(path),
         None => apply::Source::Files { paths, prune },
@@ -168,7 +180,10 @@ fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
         source,
         auto_approve,
         interactive: env.stdin_terminal,
-        guards: Guards { max_destroy },
+        guards: Guards {
+            max_destroy,
+            data: crate::plan::data::Rules { allow_active_data, window_ms: active_window, max_destroy_bytes },
+        },
         options: Options { throttle, wait: !no_wait, ..Options::default() },
         max_plan_age,
     }

@@ -12,7 +12,10 @@ use super::{
     Reassignment,
 };
 use crate::desired::ClusterConfig;
-use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope, THROTTLE_RATES};
+use crate::live::{
+    Broker, ConfigSource, DataQuery, Effective, Fact, GroupData, Live, LiveConfig, LivePartition, LiveTopic,
+    PartitionOffsets, PartitionSize, Scope, THROTTLE_RATES, TopicData, Unknown,
+};
 
 /// Kafka's defaults for a few topic configs, enough for tests.
 pub const DEFAULTS: [(&str, &str); 4] = [
@@ -46,6 +49,26 @@ struct State {
     broker_configs: BTreeMap<i32, BTreeMap<String, String>>,
     /// Reassignments under way: the new replicas, and the polls left before they are done.
     moving: BTreeMap<(String, i32), (Vec<i32>, u32)>,
+    /// Records produced to each partition: their timestamps (ms) and sizes, oldest first.
+    logs: BTreeMap<(String, i32), Vec<(i64, u64)>>,
+    /// Consumer groups: whether they have members, and their commits by topic and partition.
+    groups: BTreeMap<String, FakeGroup>,
+    /// Facts the principal may not see.
+    denied: BTreeSet<Denied>,
+}
+
+/// A consumer group: whether it has members, and its commits by topic and partition.
+type FakeGroup = (bool, BTreeMap<(String, i32), i64>);
+
+/// A fact [`FakeCluster::deny`] hides, as an ACL would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Denied {
+    /// DescribeLogDirs (cluster Describe).
+    LogDirs,
+    /// ListOffsets (topic Describe).
+    Offsets,
+    /// OffsetFetch (group Describe).
+    Groups,
 }
 
 fn refused(operation: &'static str, topic: &str, code: ErrorCode) -> Error {
@@ -64,6 +87,9 @@ impl FakeCluster {
             live: Live { brokers, ..Live::default() },
             broker_configs: BTreeMap::new(),
             moving: BTreeMap::new(),
+            logs: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            denied: BTreeSet::new(),
         };
         FakeCluster {
             inner: Arc::new(Inner {
@@ -115,6 +141,25 @@ impl FakeCluster {
         let new = NewTopic { name: topic.into(), partitions, replication_factor: Some(1), configs: BTreeMap::new() };
         let mut state = self.inner.state.lock().unwrap();
         create(&mut state.live, &new).expect("a new topic");
+    }
+
+    /// Appends records to a partition of `topic`, one per timestamp (ms since 1970), `bytes` each.
+    pub fn produce(&self, topic: &str, partition: i32, timestamps: &[i64], bytes: u64) {
+        let mut state = self.inner.state.lock().unwrap();
+        state.logs.entry((topic.to_owned(), partition)).or_default().extend(timestamps.iter().map(|t| (*t, bytes)));
+    }
+
+    /// Commits `offset` for `group` on a partition of `topic`; the group has members when `active`.
+    pub fn commit(&self, group: &str, active: bool, topic: &str, partition: i32, offset: i64) {
+        let mut state = self.inner.state.lock().unwrap();
+        let g = state.groups.entry(group.to_owned()).or_default();
+        g.0 = active;
+        g.1.insert((topic.to_owned(), partition), offset);
+    }
+
+    /// Hides a fact from every later `data` call, as a missing ACL would.
+    pub fn deny(&self, fact: Denied) {
+        self.inner.state.lock().unwrap().denied.insert(fact);
     }
 
     /// Requests served so far; a batched call counts once.
@@ -359,6 +404,7 @@ impl Admin for FakeCluster {
             Mode::Execute,
             |t| t,
             |state, topic| {
+                state.logs.retain(|(t, _), _| t != topic);
                 state
                     .live
                     .topics
@@ -422,6 +468,62 @@ impl Admin for FakeCluster {
             finish_move(&mut state.live, &topic, partition, &replicas);
         }
         Ok(ongoing)
+    }
+
+    async fn data(&self, live: &Live, query: &DataQuery) -> BTreeMap<String, TopicData> {
+        if query.topics.is_empty() {
+            return BTreeMap::new();
+        }
+        // DescribeLogDirs, ListOffsets, ListGroups and OffsetFetch, each one batched request.
+        self.inner.requests.fetch_add(4, Ordering::Relaxed);
+        let state = self.inner.state.lock().unwrap();
+        let hidden = |d: Denied| state.denied.contains(&d);
+        let mut out = BTreeMap::new();
+        for (topic, cut) in &query.topics {
+            let Some(t) = live.topics.get(topic) else { continue };
+            let log = |p: i32| state.logs.get(&(topic.clone(), p)).map(Vec::as_slice).unwrap_or_default();
+            let sizes = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    let leader: u64 = log(p.id).iter().map(|(_, b)| b).sum();
+                    let replicas = p.replicas.len() as u32;
+                    (p.id, PartitionSize { leader, all: leader * u64::from(replicas), replicas })
+                })
+                .collect();
+            let offsets = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    let records = log(p.id);
+                    let latest = records.len() as i64;
+                    let at_cut = cut.map(|c| records.iter().position(|(ts, _)| *ts >= c).map_or(latest, |i| i as i64));
+                    (p.id, PartitionOffsets { earliest: 0, latest, at_cut })
+                })
+                .collect();
+            let last_write = t.partitions.iter().flat_map(|p| log(p.id).iter().map(|(ts, _)| *ts)).max();
+            let groups = state
+                .groups
+                .iter()
+                .filter_map(|(g, (active, commits))| {
+                    let committed: BTreeMap<i32, i64> =
+                        commits.iter().filter(|((ct, _), _)| ct == topic).map(|((_, p), o)| (*p, *o)).collect();
+                    let state = if *active { "Stable" } else { "Empty" };
+                    (!committed.is_empty()).then(|| GroupData { group: g.clone(), state: state.into(), committed })
+                })
+                .collect();
+            let fact = |denied: Denied| if hidden(denied) { Some(Unknown::NotAuthorised) } else { None };
+            out.insert(
+                topic.clone(),
+                TopicData {
+                    sizes: fact(Denied::LogDirs).map_or(Fact::Known(sizes), Fact::Unknown),
+                    offsets: fact(Denied::Offsets).map_or(Fact::Known(offsets), Fact::Unknown),
+                    last_write: fact(Denied::Offsets).map_or(Fact::Known(last_write), Fact::Unknown),
+                    groups: fact(Denied::Groups).map_or(Fact::Known(groups), Fact::Unknown),
+                },
+            );
+        }
+        out
     }
 }
 

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::desired::ClusterConfig;
-use crate::live::{Live, Scope};
+use crate::live::{DataQuery, Live, Scope, TopicData};
 
 /// Kafka's error names (and librdkafka's own, which start with `_`), as data: retriable or not is
 /// decided here, on the enum, never by matching message text.
@@ -341,6 +341,13 @@ pub trait Admin {
         &self,
         partitions: &BTreeMap<String, Vec<i32>>,
     ) -> impl Future<Output = Result<Vec<Ongoing>, Error>> + Send;
+
+    /// Facts about the data of `query`'s topics, as `live` (a describe) places them: sizes on disk
+    /// (DescribeLogDirs), offsets and the last write (ListOffsets), consumer groups and their commits
+    /// (ListGroups, OffsetFetch). A fixed handful of requests per broker, whatever the number of
+    /// topics; none when the query is empty. What cannot be known (not authorised, an older release, a
+    /// failed request) is said per fact, never an error.
+    fn data(&self, live: &Live, query: &DataQuery) -> impl Future<Output = BTreeMap<String, TopicData>> + Send;
 }
 
 /// How a command reaches its cluster: how long any one answer may take, when the whole command must be

@@ -7,7 +7,7 @@ use super::{
     Admin, ConfigAlter, Connect, Connection, Error, ErrorCode, Mode, NewPartitions, NewTopic, Ongoing, Reassignment,
 };
 use crate::desired::ClusterConfig;
-use crate::live::{Live, Scope};
+use crate::live::{DataQuery, Live, Scope, TopicData, Unknown};
 
 /// The cluster as a snapshot recorded it.
 #[derive(Debug, Clone)]
@@ -74,6 +74,10 @@ impl Admin for SnapshotAdmin {
             .filter(|(t, _)| partitions.contains_key(*t))
             .flat_map(|(t, ps)| ps.iter().map(move |&p| Ongoing { topic: t.clone(), partition: p }))
             .collect())
+    }
+
+    async fn data(&self, _live: &Live, query: &DataQuery) -> BTreeMap<String, TopicData> {
+        query.topics.keys().map(|t| (t.clone(), TopicData::unknown(Unknown::NotInSnapshot))).collect()
     }
 }
 

@@ -145,11 +145,22 @@ async fn saved(
         common.now_unix,
         max_age,
     ));
+    // Data that was idle when the plan was reviewed and is in use now: the review no longer holds.
+    let window = run.guards.data.window_ms;
+    refusals.extend(
+        plan::data::became_active(&saved.plan.data, &fresh.plan.data, window)
+            .into_iter()
+            .map(|topic| Refusal::Stale(plan::Stale::BecameActive { topic })),
+    );
     if !refusals.is_empty() {
         run.reporter.event(Event::PlanRefused { path, reasons: &refusals });
         return Ok(ExitStatus::Failure);
     }
-    run.apply(common, &saved.plan, &fresh.desired, &fresh.admin).await
+    // The saved changes, with the data facts read now: the guards check what the cluster holds at
+    // apply time, so a saved plan cannot hide new writes.
+    let mut plan = saved.plan.clone();
+    plan.data = fresh.plan.data.clone();
+    run.apply(common, &plan, &fresh.desired, &fresh.admin).await
 }
 
 /// How old a saved plan may be when neither `--max-plan-age` nor `maxPlanAge` says: 7 days.
@@ -172,7 +183,7 @@ impl Run<'_> {
             return Ok(ExitStatus::Success);
         }
         // Refuse before asking: a prompt for an apply that will not run is noise.
-        if let Err(error) = apply::check_guards(plan, &guards) {
+        if let Err(error) = apply::check_guards(plan, desired, &guards) {
             reporter.event(Event::Failed { error: &error });
             return Ok(ExitStatus::Failure);
         }

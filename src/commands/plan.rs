@@ -117,6 +117,8 @@ pub(crate) async fn make<C: Connect>(
     }
     let mut plan = plan::diff_with(&desired, &live, &options);
     plan.kafka_version = live.cluster.release;
+    let now_ms = i64::try_from(common.now_unix).unwrap_or(i64::MAX / 1000) * 1000;
+    apply::gather(&mut plan, &live, &admin, now_ms, reporter).await;
     Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
 }
 

@@ -440,3 +440,61 @@ async fn broken_and_old_snapshots_are_clear_errors() {
         assert!(err.contains(said), "{what}: {err}");
     }
 }
+
+/// A deletion of data in use, end to end through the commands: the plan shows the data, apply refuses
+/// naming the rule, a saved plan of idle data is stale once the data is written, and the flag lets it go.
+#[tokio::test(start_paused = true)]
+async fn deleting_data_in_use_is_refused_and_a_saved_plan_of_idle_data_goes_stale() {
+    let project =
+        Project::new("topics:\n  - name: old\n    partitions: 1\n    replicationFactor: 1\n    delete: true\n");
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("old", 1);
+    let now_ms = project.common().now_unix as i64 * 1000;
+    let saved = project.path("plan.json");
+    let plan_saved = Command::Plan(plan::Settings {
+        target: target(),
+        paths: vec![],
+        detailed_exitcode: false,
+        format: plan::Format::Text,
+        out: Some(saved.clone()),
+        prune: false,
+        validate_on_broker: false,
+        from_snapshot: None,
+        max_snapshot_age: None,
+    });
+    let shown = run(&project, plan_saved, &cluster).await;
+    assert!(
+        shown.contains("data: 0 B on 1 replica(s) (0 B on the leaders), 0 records, never written, no consumer group"),
+        "{shown}"
+    );
+
+    // Written since the plan: the saved plan is stale, even with the flag.
+    cluster.produce("old", 0, &[now_ms - 60_000], 100);
+    let apply_with = |source: apply::Source, allow_active_data: bool| {
+        let rules = crate::plan::data::Rules { allow_active_data, ..Default::default() };
+        Command::Apply(apply::Settings {
+            target: target(),
+            source,
+            auto_approve: true,
+            interactive: false,
+            guards: Guards { data: rules, ..Guards::default() },
+            options: Options::default(),
+            max_plan_age: None,
+        })
+    };
+    let stale = run(&project, apply_with(apply::Source::Saved(saved.clone()), true), &cluster).await;
+    assert!(stale.starts_with("status: Ok(Failure)"), "{stale}");
+    assert!(stale.contains("BecameActive"), "{stale}");
+
+    // From the files: refused by the recent-write rule, then deleted with the flag.
+    let files = || apply::Source::Files { paths: vec![], prune: false };
+    let refused = run(&project, apply_with(files(), false), &cluster).await;
+    assert!(
+        refused.contains("topic `old` was written 1 min ago, within the 24 h window of the recent-write rule"),
+        "{refused}"
+    );
+    assert!(cluster.snapshot().topics.contains_key("old"));
+    let done = run(&project, apply_with(files(), true), &cluster).await;
+    assert!(done.starts_with("status: Ok(Success)"), "{done}");
+    assert!(!cluster.snapshot().topics.contains_key("old"));
+}

@@ -33,7 +33,7 @@ impl Error {
     /// How bad the problem is.
     pub fn severity(&self) -> Severity {
         match &self.kind {
-            ErrorKind::ReleaseMismatch { .. } => Severity::Warning,
+            ErrorKind::ReleaseMismatch { .. } | ErrorKind::ActiveDataWithoutDelete { .. } => Severity::Warning,
             ErrorKind::NoClusters { needed: false }
             | ErrorKind::ClientProperty { warning: true, .. }
             | ErrorKind::LinkLoop { .. } => Severity::Warning,
@@ -359,6 +359,12 @@ pub enum ErrorKind {
         reason: String,
         /// How to write it instead.
         hint: Option<String>,
+    },
+    /// `acknowledge: [activeData]` on a topic that is not deleted: it lifts nothing.
+    #[error("topic `{topic}` acknowledges `activeData`, which only matters with `delete: true`")]
+    ActiveDataWithoutDelete {
+        /// The topic.
+        topic: String,
     },
     /// `min.insync.replicas` greater than the replication factor: every `acks=all` write would fail.
     #[error(

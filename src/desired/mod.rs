@@ -102,6 +102,9 @@ pub struct DesiredTopic {
 pub enum Acknowledgement {
     /// `min.insync.replicas` above the replication factor: producers with `acks=all` cannot write.
     MinInsyncAboveReplicationFactor,
+    /// `delete: true` of a topic whose data is in use (written within the window, or read by a consumer
+    /// group with members): apply deletes it without `--allow-active-data`.
+    ActiveData,
 }
 
 /// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`, `__share_group_state`, ...):

@@ -336,6 +336,7 @@ named!(ConfigMode, "`strict` or `additive`", "strict" => ConfigMode::Strict, "ad
 named!(Severity, "`error` or `warning`", "error" => Severity::Error, "warning" => Severity::Warning);
 named!(
     Acknowledgement,
-    "a rule the topic breaks knowingly: `minInsyncAboveReplicationFactor`",
+    "a rule the topic breaks knowingly: `minInsyncAboveReplicationFactor` or `activeData`",
     "minInsyncAboveReplicationFactor" => Acknowledgement::MinInsyncAboveReplicationFactor,
+    "activeData" => Acknowledgement::ActiveData,
 );

@@ -123,6 +123,10 @@ pub(crate) fn declare(topic: TopicDoc, entry: Pos) -> Option<Declared> {
             Err(e) => errors.push(e),
         }
     }
+    let deleted = topic.delete.as_ref().is_some_and(|d| d.value);
+    if let Some(ack) = topic.acknowledge.iter().find(|a| a.value == Acknowledgement::ActiveData && !deleted) {
+        errors.push(Error::at(ErrorKind::ActiveDataWithoutDelete { topic: yaml::shown(&name) }, at(ack.at)));
+    }
     for e in errors {
         yaml::report(e);
     }

@@ -1,5 +1,6 @@
 //! Pure: desired state x live state -> [`Plan`]. No I/O, no clock, no environment.
 
+pub mod data;
 mod diff;
 mod model;
 pub mod placement;

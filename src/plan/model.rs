@@ -41,6 +41,11 @@ pub struct Plan {
     /// What the plan was made against, when not the live cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<Basis>,
+    /// What the changes do to data, for every topic with a deletion, a shorter `retention.ms` or
+    /// `retention.bytes`, or a `cleanup.policy` change: size, records, last write, consumer groups, and
+    /// for a retention cut an estimate of what goes at once. Sizes are in bytes, times in milliseconds.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, super::data::Impact>,
 }
 
 /// A plan made against a snapshot instead of the live cluster (`plan --from-snapshot`).
@@ -402,6 +407,7 @@ impl Plan {
             unknown: Vec::new(),
             kafka_version: None,
             basis: None,
+            data: BTreeMap::new(),
         }
     }
 

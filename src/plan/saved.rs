@@ -339,6 +339,12 @@ pub enum Stale {
         /// Now.
         now: usize,
     },
+    /// The data of a topic the plan deletes or cuts was idle when the plan was made and is in use now
+    /// (written within the window, or read by a consumer group with members).
+    BecameActive {
+        /// The topic.
+        topic: String,
+    },
     /// A topic override changed: `None` is not overridden, `Some(None)` a sensitive value.
     Override {
         /// The topic.
@@ -361,6 +367,9 @@ impl std::fmt::Display for Stale {
         };
         match self {
             Stale::Created { topic } => write!(f, "topic `{topic}` was created since the plan was made"),
+            Stale::BecameActive { topic } => {
+                write!(f, "topic `{topic}`'s data was idle when the plan was made and is in use now")
+            }
             Stale::Deleted { topic } => write!(f, "topic `{topic}` was deleted since the plan was made"),
             Stale::Partitions { topic, then, now } => write!(f, "topic `{topic}` had {then} partitions, now {now}"),
             Stale::ReplicationFactor { topic, then, now } => {

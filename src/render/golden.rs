@@ -16,7 +16,55 @@ fn effective(value: &str, source: ConfigSource) -> Option<Effective> {
     Some(Effective { value: Some(value.into()), source })
 }
 
+/// Data facts of the plan's deletion (in use), its retention cut, and a principal that may not see them.
+fn with_data(mut plan: Plan) -> Plan {
+    use crate::live::{Fact, Unknown};
+    use crate::plan::data::{Group, Impact, LastWrite, Size, TimeCut};
+    let hour = 3_600_000;
+    let now = 1_764_577_235_000;
+    plan.data.insert(
+        "payments.tmp".into(),
+        Impact {
+            size: Fact::Known(Size { all_replicas_bytes: 13_207_024_435, leader_bytes: 4_402_341_478, replicas: 3 }),
+            records: Fact::Known(4_100_000),
+            last_write: Fact::Known(LastWrite { at_ms: Some(now - 2 * hour), age_ms: Some(2 * hour as u64) }),
+            groups: Fact::Known(vec![
+                Group { group: "audit".into(), active: true, state: "Stable".into(), lag: Some(0) },
+                Group { group: "billing".into(), active: true, state: "Stable".into(), lag: Some(12_000) },
+                Group { group: "replay".into(), active: false, state: "Empty".into(), lag: None },
+            ]),
+            retention_ms_cut: None,
+            retention_bytes_cut: None,
+        },
+    );
+    plan.data.insert(
+        "payments.ledger.v1".into(),
+        Impact {
+            size: Fact::Known(Size { all_replicas_bytes: 3 << 30, leader_bytes: 1 << 30, replicas: 3 }),
+            records: Fact::Known(2_000_000),
+            last_write: Fact::Known(LastWrite { at_ms: Some(now - 90_000), age_ms: Some(90_000) }),
+            groups: Fact::Known(vec![]),
+            retention_ms_cut: Some(Fact::Known(TimeCut {
+                retention_ms: 86_400_000,
+                records: 1_500_000,
+                bytes: 805_306_368,
+            })),
+            retention_bytes_cut: None,
+        },
+    );
+    let mut hidden = Impact::unknown(Unknown::NotAuthorised);
+    hidden.records = Fact::Known(0);
+    hidden.last_write = Fact::Known(LastWrite { at_ms: None, age_ms: None });
+    hidden.retention_ms_cut = Some(Fact::Known(TimeCut { retention_ms: 172_800_000, records: 0, bytes: 0 }));
+    plan.data.insert("payments.audit.v1".into(), hidden);
+    plan
+}
+
 fn every_kind() -> Plan {
+    with_data(every_kind_of_change())
+}
+
+fn every_kind_of_change() -> Plan {
     let at = |line| Location { file: Arc::new(PathBuf::from("topics/payments.yaml")), line, column: 11, offset: None };
     Plan::with_notes(
         vec![

@@ -23,15 +23,27 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let sections = sections(plan);
     if !sections.is_empty() {
         writeln!(out)?;
-        writeln!(out, "| | topic | action | risk |")?;
-        writeln!(out, "|---|---|---|---|")?;
+        // The data column only when some topic's data is at stake.
+        let data = sections.iter().any(|s| !s.data.is_empty());
+        if data {
+            writeln!(out, "| | topic | action | risk | data |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+        } else {
+            writeln!(out, "| | topic | action | risk |")?;
+            writeln!(out, "|---|---|---|---|")?;
+        }
         for s in &sections {
             let (sign, action) = match s.action {
                 Action::Create => ("➕", "create"),
                 Action::Change => ("✏️", "change"),
                 Action::Delete => ("🗑️", "delete"),
             };
-            writeln!(out, "| {sign} | `{}` | {action} | {} |", s.topic, risk_badge(s.risk))?;
+            write!(out, "| {sign} | `{}` | {action} | {} |", s.topic, risk_badge(s.risk))?;
+            if data {
+                let summary = s.data.first().map_or("", |d| d.strip_prefix("data: ").unwrap_or(d));
+                write!(out, " {} |", summary.replace('|', "\\|"))?;
+            }
+            writeln!(out)?;
         }
     }
     for s in &sections {
@@ -54,6 +66,12 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{sign} {}", line.text.replace("```", "'''"))?;
         }
         writeln!(out, "```")?;
+        if !s.data.is_empty() {
+            writeln!(out)?;
+            for line in &s.data {
+                writeln!(out, "- 📦 {line}")?;
+            }
+        }
         for (what, why) in &s.cautions {
             writeln!(out)?;
             writeln!(out, "⚠️ **{what}**: {why}")?;
@@ -75,7 +93,9 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "#### Undeclared overrides kept (`configMode: additive`)")?;
         writeln!(out)?;
         for k in &plan.kept {
-            writeln!(out, "- `{}`: `{}` = `{}`", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+            let value =
+                k.value.as_deref().map_or_else(|| "(sensitive)".to_owned(), |v| super::sections::valued(&k.key, v));
+            writeln!(out, "- `{}`: `{}` = `{value}`", k.topic, k.key)?;
         }
     }
     if !plan.unknown.is_empty() {

@@ -69,6 +69,9 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
             Event::Describing { cluster, bootstrap } => {
                 self.line(&format!("Describing cluster `{cluster}` ({bootstrap})..."))
             }
+            Event::GatheringData { topics } => self.detail(&format!(
+                "Reading the size, offsets and consumer groups of {topics} topic(s) whose data the plan deletes or cuts..."
+            )),
             Event::PlanSaved { path } => {
                 let p = path.display();
                 self.line(&format!("Saved the plan to `{p}`; apply it with `topicform apply {p}`."))

@@ -5,7 +5,9 @@
 //! then always stand together (`- retention.ms: 1` above `+ retention.ms: 2`), which a line diff of
 //! whole documents does not promise.
 
-use crate::live::{ConfigSource, Effective};
+use crate::catalog::human;
+use crate::live::{ConfigSource, Effective, Fact};
+use crate::plan::data::Impact;
 use crate::plan::{Change, DeleteReason, Plan, Risk};
 
 /// What happens to a topic as a whole.
@@ -49,6 +51,8 @@ pub(crate) struct Section<'a> {
     pub lines: Vec<Line>,
     /// `(what, why)` for every change that is not safe.
     pub cautions: Vec<(String, &'static str)>,
+    /// What the changes do to the topic's data, one fact per line; the first line sums it up.
+    pub data: Vec<String>,
 }
 
 /// The plan's topics in order, each with its diff.
@@ -65,6 +69,7 @@ pub(crate) fn sections(plan: &Plan) -> Vec<Section<'_>> {
                     risk: Risk::Safe,
                     lines: vec![Line::new(Tag::Context, format!("name: {}", change.topic()))],
                     cautions: Vec::new(),
+                    data: plan.data.get(change.topic()).map(data_lines).unwrap_or_default(),
                 };
                 add(&mut section, change);
                 out.push(section);
@@ -72,6 +77,79 @@ pub(crate) fn sections(plan: &Plan) -> Vec<Section<'_>> {
         }
     }
     out
+}
+
+/// `what unknown (not authorised)`, or what `known` says of the value.
+fn fact<T>(f: &Fact<T>, what: &str, known: impl FnOnce(&T) -> String) -> String {
+    match f {
+        Fact::Known(v) => known(v),
+        Fact::Unknown(why) => format!("{what} {why}"),
+    }
+}
+
+/// The data facts of a topic, in words: a summary line (size, records, last write, active groups), each
+/// group with its lag, and the estimate of a retention cut.
+fn data_lines(i: &Impact) -> Vec<String> {
+    let size = fact(&i.size, "size", |s| {
+        format!(
+            "{} on {} replica(s) ({} on the leaders)",
+            human::bytes(s.all_replicas_bytes),
+            s.replicas,
+            human::bytes(s.leader_bytes)
+        )
+    });
+    let records = fact(&i.records, "records", |n| format!("{} records", human::count(*n)));
+    let last_write = fact(&i.last_write, "last write", |w| match w.age_ms {
+        Some(age) => format!("last write {} ago", human::duration(age)),
+        None => "never written".into(),
+    });
+    let groups = fact(&i.groups, "consumer groups", |gs| {
+        let active: Vec<&str> = gs.iter().filter(|g| g.active).map(|g| g.group.as_str()).collect();
+        match (gs.len(), active.len()) {
+            (0, _) => "no consumer group".into(),
+            (_, 0) => format!("{} consumer group(s), none active", gs.len()),
+            (_, n) => format!("{n} consumer group(s) active ({})", active.join(", ")),
+        }
+    });
+    let mut out = vec![format!("data: {size}, {records}, {last_write}, {groups}")];
+    if let Fact::Known(gs) = &i.groups {
+        for g in gs {
+            let lag = g.lag.map_or_else(|| "lag unknown".to_owned(), |l| format!("lag {} records", human::count(l)));
+            let state = if g.active { "active" } else { "no members" };
+            out.push(format!("group {}: {state} ({}), {lag}", g.group, g.state));
+        }
+    }
+    const ESTIMATE: &str =
+        "an estimate: the broker deletes whole segments, never the active one, so less may go at once";
+    if let Some(cut) = &i.retention_ms_cut {
+        out.push(fact(cut, "retention.ms cut: what goes is", |c| {
+            format!(
+                "retention.ms cut to {}: about {} records ({}) older than that become eligible for deletion at once; {ESTIMATE}",
+                human::exact_duration(c.retention_ms),
+                human::count(c.records),
+                human::bytes(c.bytes)
+            )
+        }));
+    }
+    if let Some(cut) = &i.retention_bytes_cut {
+        out.push(fact(cut, "retention.bytes cut: what goes is", |c| {
+            format!(
+                "retention.bytes cut to {} per partition: {} partition(s) over it, by {} together, eligible for deletion at once; {ESTIMATE}",
+                human::bytes(c.retention_bytes.max(0) as u64),
+                c.partitions_over,
+                human::bytes(c.bytes_over)
+            )
+        }));
+    }
+    out
+}
+
+/// A config value with its human reading when it is a duration or a size: `604800000 (7d)`.
+pub(crate) fn valued(key: &str, value: &str) -> String {
+    match human::config_value(key, value) {
+        Some(h) => format!("{} ({h})", yaml_scalar(value)),
+        None => yaml_scalar(value),
+    }
 }
 
 fn add(section: &mut Section<'_>, change: &Change) {
@@ -98,7 +176,7 @@ fn add(section: &mut Section<'_>, change: &Change) {
                 },
             ));
             for (k, v) in configs {
-                config_line(section, Tag::Add, format!("{k}: {}", yaml_scalar(v)));
+                config_line(section, Tag::Add, format!("{k}: {}", valued(k, v)));
             }
         }
         Change::AddPartitions { from, to, assignments, .. } => {
@@ -124,20 +202,20 @@ fn add(section: &mut Section<'_>, change: &Change) {
         Change::SetConfig { key, before, after, .. } => {
             match before {
                 Some(e) if e.source == ConfigSource::TopicOverride => {
-                    config_line(section, Tag::Remove, format!("{key}: {}", shown(e.value.as_deref())));
-                    config_line(section, Tag::Add, format!("{key}: {}", yaml_scalar(after)));
+                    config_line(section, Tag::Remove, format!("{key}: {}", shown(key, e.value.as_deref())));
+                    config_line(section, Tag::Add, format!("{key}: {}", valued(key, after)));
                 }
                 Some(e) => config_line(
                     section,
                     Tag::Add,
                     format!(
                         "{key}: {}  # was {}, inherited from the {}",
-                        yaml_scalar(after),
-                        shown(e.value.as_deref()),
+                        valued(key, after),
+                        shown(key, e.value.as_deref()),
                         e.source
                     ),
                 ),
-                None => config_line(section, Tag::Add, format!("{key}: {}", yaml_scalar(after))),
+                None => config_line(section, Tag::Add, format!("{key}: {}", valued(key, after))),
             }
             if let Some(why) = why {
                 section.cautions.push((key.clone(), why));
@@ -146,7 +224,7 @@ fn add(section: &mut Section<'_>, change: &Change) {
         Change::PinConfig { key, value, inherited_from, .. } => config_line(
             section,
             Tag::Add,
-            format!("{key}: {}  # pin: the value it already inherits from the {inherited_from}", yaml_scalar(value)),
+            format!("{key}: {}  # pin: the value it already inherits from the {inherited_from}", valued(key, value)),
         ),
         Change::ChangeReplicationFactor { from, to, moves, .. } => {
             section.lines.push(Line::new(Tag::Remove, format!("replicationFactor: {from}")));
@@ -198,7 +276,7 @@ fn add(section: &mut Section<'_>, change: &Change) {
             config_line(
                 section,
                 Tag::Remove,
-                format!("{key}: {}  # unset: {}", shown(before.as_deref()), fallback_note(after.as_ref())),
+                format!("{key}: {}  # unset: {}", shown(key, before.as_deref()), fallback_note(key, after.as_ref())),
             );
             if let Some(why) = why {
                 section.cautions.push((key.clone(), why));
@@ -207,16 +285,16 @@ fn add(section: &mut Section<'_>, change: &Change) {
     }
 }
 
-fn fallback_note(fallback: Option<&Effective>) -> String {
+fn fallback_note(key: &str, fallback: Option<&Effective>) -> String {
     match fallback {
-        Some(Effective { value: Some(v), source }) => format!("falls back to {v} from the {source}"),
+        Some(Effective { value: Some(v), source }) => format!("falls back to {} from the {source}", valued(key, v)),
         Some(Effective { value: None, source }) => format!("falls back to the {source}"),
         None => "falls back to the broker's value".into(),
     }
 }
 
-fn shown(value: Option<&str>) -> String {
-    value.map_or_else(|| "(sensitive)".to_owned(), yaml_scalar)
+fn shown(key: &str, value: Option<&str>) -> String {
+    value.map_or_else(|| "(sensitive)".to_owned(), |v| valued(key, v))
 }
 
 /// A value as a YAML scalar: quoted when YAML would read it as something else.

@@ -56,6 +56,9 @@ pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
                 Tag::Context => writeln!(out, "    {}", line.text)?,
             }
         }
+        for line in &section.data {
+            writeln!(out, "  {line}")?;
+        }
         for (what, why) in &section.cautions {
             writeln!(out, "  {} {what}: {why}", style.paint(YELLOW, "caution:"))?;
         }
@@ -80,7 +83,9 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "Warning: undeclared topic overrides kept (configMode: additive):")?;
         for k in &plan.kept {
-            writeln!(out, "  topic {} keeps {} = {}", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+            let value =
+                k.value.as_deref().map_or_else(|| "(sensitive)".to_owned(), |v| super::sections::valued(&k.key, v));
+            writeln!(out, "  topic {} keeps {} = {value}", k.topic, k.key)?;
         }
     }
     if !plan.unknown.is_empty() {

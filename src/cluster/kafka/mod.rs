@@ -5,16 +5,21 @@
 //! - [`client`]: setting up the client from the project file's properties, its log, redaction;
 //! - [`describe`]: Metadata, DescribeCluster, DescribeConfigs and ApiVersions into [`Live`];
 //! - [`probe`]: what answers at an address that librdkafka cannot talk to (a likely cause);
-//! - [`execute`]: one batched request per primitive and chunk.
+//! - [`execute`]: one batched request per primitive and chunk;
+//! - [`data`]: facts about topics' data (sizes, offsets, consumer groups), one connection per broker.
 //!
 //! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks) and one
 //! ApiVersions request (for the release) at once, then one DescribeConfigs request per
 //! [`DESCRIBE_CHUNK`] topics spread over the brokers (and, only when the scope needs what some overrides
-//! fall back to, one per chunk of those topics), beside one ListPartitionReassignments; every other primitive is one request per [`CHANGE_CHUNK`] items, and a controller
-//! request (reassignments) is one DescribeCluster plus the request to the controller it names.
+//! fall back to, one per chunk of those topics), beside one ListPartitionReassignments; every other
+//! primitive is one request per [`CHANGE_CHUNK`] items, and a controller request (reassignments) is one
+//! DescribeCluster plus the request to the controller it names. `data` sends, to each broker,
+//! ApiVersions, DescribeLogDirs, up to four ListOffsets, ListGroups and one OffsetFetch per 500 groups
+//! it coordinates.
 
 mod client;
 mod connection;
+mod data;
 mod describe;
 mod execute;
 mod librdkafka;
@@ -30,7 +35,7 @@ use std::time::Duration;
 
 use super::{Admin, ConfigAlter, Connect, Connection, Error, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
 use crate::desired::ClusterConfig;
-use crate::live::{Live, Scope};
+use crate::live::{DataQuery, Live, Scope, TopicData};
 
 pub use client::LogSink;
 
@@ -153,5 +158,9 @@ impl Admin for KafkaAdmin {
 
     async fn list_reassignments(&self, partitions: &BTreeMap<String, Vec<i32>>) -> Result<Vec<Ongoing>, Error> {
         execute::list_reassignments(self, partitions).await
+    }
+
+    async fn data(&self, live: &Live, query: &DataQuery) -> BTreeMap<String, TopicData> {
+        data::data(self, live, query).await
     }
 }

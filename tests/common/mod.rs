@@ -129,8 +129,41 @@ impl Workspace {
     }
 }
 
+/// What no snapshot may ever hold: the test clusters' passwords and the client key's path (the
+/// secure cluster's `scripts/kafka-local secure-env`), and any secret a test puts in the environment.
+fn secrets() -> Vec<String> {
+    let mut secrets: Vec<String> = ["admin-secret", "alice-secret", "bob-secret"].map(str::to_owned).into();
+    secrets.extend(std::env::var("TOPICFORM_TEST_CLIENT_KEY").ok().filter(|k| !k.is_empty()));
+    secrets
+}
+
+/// Every snapshot the test wrote in `dir` (a JSON file with a `contentHash`), with what it must not hold.
+fn check_snapshots(dir: &Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            if !text.contains("\"contentHash\"") {
+                continue;
+            }
+            for secret in secrets() {
+                assert!(!text.contains(&secret), "the snapshot {} holds `{secret}`", path.display());
+            }
+        }
+    }
+}
+
 impl Drop for Workspace {
     fn drop(&mut self) {
+        // Every snapshot the suite writes is checked for secrets (a panic while panicking would abort).
+        if !std::thread::panicking() {
+            check_snapshots(self.dir.path());
+        }
         // Runs on its own thread and runtime: the test's runtime may be gone or still running.
         let (bootstrap, prefix) = (self.bootstrap.clone(), self.prefix.clone());
         let _ = std::thread::spawn(move || delete_prefix(&bootstrap, &prefix)).join();

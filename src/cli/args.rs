@@ -104,7 +104,8 @@ pub struct PlanArgs {
     /// credential is needed or read. `apply` of such a plan checks the live cluster.
     #[arg(long, value_name = "FILE")]
     pub from_snapshot: Option<PathBuf>,
-    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`).
+    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`); default: the project's
+    /// `maxSnapshotAge`, else any age.
     #[arg(long, value_name = "DURATION", value_parser = parse_age, requires = "from_snapshot")]
     pub max_snapshot_age: Option<u64>,
 }

@@ -138,7 +138,25 @@ pub async fn run(
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading the snapshot `{}`", path.display()))?;
     let snapshot = Snapshot::from_text(&text).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
-    if let Some(max) = settings.max_snapshot_age {
+    // `--max-snapshot-age`, else the project's `maxSnapshotAge`, else any age.
+    let max_age = match settings.max_snapshot_age {
+        Some(secs) => Some(secs),
+        None => {
+            let mut sources = Sources::default();
+            let Loaded::Ok(project) = super::project(common, &mut sources, false, reporter) else {
+                return Ok(ExitStatus::Failure);
+            };
+            match project.as_ref().and_then(|p| p.max_snapshot_age()) {
+                Some(Ok(secs)) => Some(secs),
+                Some(Err(e)) => {
+                    reporter.event(Event::Problems { problems: &[e], sources: &sources });
+                    return Ok(ExitStatus::Failure);
+                }
+                None => None,
+            }
+        }
+    };
+    if let Some(max) = max_age {
         snapshot.check_age(common.now_unix, max).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
     }
     let basis = Basis {

@@ -439,6 +439,27 @@ async fn broken_and_old_snapshots_are_clear_errors() {
         let err = super::run(&later, plan(max), &cluster, &mut out, &mut events).await.unwrap_err().to_string();
         assert!(err.contains(said), "{what}: {err}");
     }
+
+    // The project's `maxSnapshotAge`, which `--max-snapshot-age` overrides; a bad one is located.
+    std::fs::write(&snapshot, &text).unwrap();
+    let mut later = project.common();
+    later.now_unix += 10;
+    let with_age = |age: &str| {
+        let file = format!("clusters:\n  fake:\n    bootstrap: 127.0.0.1:1\nmaxSnapshotAge: {age}\n");
+        std::fs::write(project.path("topicform.yaml"), file).unwrap();
+    };
+    with_age("5s");
+    let (mut out, mut events) = (Vec::new(), Recorder::default());
+    let err = super::run(&later, plan(None), &cluster, &mut out, &mut events).await.unwrap_err().to_string();
+    assert!(err.contains("more than the 5 s allowed"), "{err}");
+    let status = super::run(&later, plan(Some(3600)), &cluster, &mut out, &mut events).await.unwrap();
+    assert_eq!(status, ExitStatus::Success, "the flag wins");
+    with_age("soon");
+    let mut events = Recorder::default();
+    let status = super::run(&later, plan(None), &cluster, &mut out, &mut events).await.unwrap();
+    assert_eq!(status, ExitStatus::Failure);
+    let said = events.lines.join("\n");
+    assert!(said.contains("problems: 1"), "{said}");
 }
 
 /// A deletion of data in use, end to end through the commands: the plan shows the data, apply refuses

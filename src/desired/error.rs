@@ -316,9 +316,11 @@ pub enum ErrorKind {
         /// Where the release comes from.
         basis: ReleaseBasis,
     },
-    /// `maxPlanAge` that is not a duration.
-    #[error("`maxPlanAge` is {reason}")]
-    InvalidMaxPlanAge {
+    /// `maxPlanAge` or `maxSnapshotAge` that is not a duration.
+    #[error("`{key}` is {reason}")]
+    InvalidMaxAge {
+        /// The key.
+        key: &'static str,
         /// What is wrong.
         reason: String,
     },

@@ -64,7 +64,7 @@ pub struct Desired {
 impl Desired {
     /// The config keys each topic declares, by topic: what a describe for a diff must keep beside the
     /// overrides (see [`crate::live::Scope::declaring`]).
-    pub fn declared_keys(&self) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    pub fn declared_keys(&self) -> BTreeMap<String, Vec<String>> {
         self.topics.iter().map(|(name, t)| (name.clone(), t.configs.keys().cloned().collect())).collect()
     }
 }

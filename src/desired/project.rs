@@ -54,12 +54,17 @@ pub struct ProjectDoc {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_plan_age: Option<At<String>>,
+    /// How old a snapshot `plan --from-snapshot` still takes (`24h`; default: any age);
+    /// `--max-snapshot-age` wins.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub max_snapshot_age: Option<At<String>>,
 }
 
 impl ProjectDoc {
     /// The keys of the project file.
     pub const KEYS: &'static [&'static str] =
-        &["clusters", "topics", "owns", "ignore", "configMode", "policy", "maxPlanAge"];
+        &["clusters", "topics", "owns", "ignore", "configMode", "policy", "maxPlanAge", "maxSnapshotAge"];
 }
 
 impl Shape for ProjectDoc {
@@ -79,6 +84,7 @@ impl Shape for ProjectDoc {
                 "ignore" => p.ignore = yaml::value(map, key)?.map(|v| v.value).unwrap_or_default(),
                 "configMode" => p.config_mode = yaml::value(map, key)?,
                 "maxPlanAge" => p.max_plan_age = yaml::value(map, key)?,
+                "maxSnapshotAge" => p.max_snapshot_age = yaml::value(map, key)?,
                 _ => p.policy = yaml::value(map, key)?,
             }
             Ok(())
@@ -582,12 +588,20 @@ impl Project {
 
     /// `maxPlanAge`, in seconds, if the project sets it.
     pub fn max_plan_age(&self) -> Option<Result<u64, Error>> {
-        let written = self.doc.max_plan_age.as_ref()?;
+        self.age("maxPlanAge", self.doc.max_plan_age.as_ref()?)
+    }
+
+    /// `maxSnapshotAge`, in seconds, if the project sets it.
+    pub fn max_snapshot_age(&self) -> Option<Result<u64, Error>> {
+        self.age("maxSnapshotAge", self.doc.max_snapshot_age.as_ref()?)
+    }
+
+    fn age(&self, key: &'static str, written: &At<String>) -> Option<Result<u64, Error>> {
         let at = written.at.located(self.file());
         Some(match crate::catalog::duration_in_ms(&written.value) {
             Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
-            Ok(_) => Err(Error::at(ErrorKind::InvalidMaxPlanAge { reason: "negative".into() }, at)),
-            Err(invalid) => Err(Error::at(ErrorKind::InvalidMaxPlanAge { reason: invalid.reason }, at)),
+            Ok(_) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: "negative".into() }, at)),
+            Err(invalid) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: invalid.reason }, at)),
         })
     }
 
@@ -855,6 +869,16 @@ mod tests {
                 format!("{}:{}: {}", p.at.as_ref().map_or(0, |a| a.line), p.at.as_ref().map_or(0, |a| a.column), p.kind)
             })
             .collect()
+    }
+
+    #[test]
+    fn ages() {
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 36h\nmaxSnapshotAge: 1d\n");
+        assert_eq!((p.max_plan_age().unwrap().unwrap(), p.max_snapshot_age().unwrap().unwrap()), (129_600, 86_400));
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxSnapshotAge: soon\n");
+        assert!(p.max_plan_age().is_none());
+        let e = p.max_snapshot_age().unwrap().unwrap_err();
+        assert!(messages(&[e])[0].starts_with("4:17: `maxSnapshotAge` is "), "{:?}", p.max_snapshot_age());
     }
 
     #[test]

@@ -189,6 +189,7 @@ class Bench:
 
         tp = os.path.join(d, "topics")
         tpd = os.path.join(d, "topics-drift")
+        snap = os.path.join(d, "snapshot.json")
         ops = {
             "plan/topicform": (self.tf("--project", proj, "plan", "--detailed-exitcode"), (0,), True),
             "plan/python": (self.py("plan", "--bootstrap", boot, tp), (0,), True),
@@ -199,8 +200,13 @@ class Bench:
                           "--describe", "--all"), (0,), False),
             **({"plan/topicctl get topics": (
                 [a.topicctl, "get", "topics", "--broker-addr", boot.split(",")[0]], (0,), True)} if a.topicctl else {}),
+            **({"plan/kadm (franz-go)": ([a.kadm, "plan", "--bootstrap", boot, tp], (0,), True)} if a.kadm else {}),
             "plan 1%/topicform": (self.tf("--project", drift, "plan", "--detailed-exitcode"), (2,), True),
             "plan 1%/python": (self.py("plan", "--bootstrap", boot, tpd), (0,), True),
+            **({"plan 1%/kadm (franz-go)": ([a.kadm, "plan", "--bootstrap", boot, tpd], (0,), True)} if a.kadm else {}),
+            "snapshot/topicform": (self.tf("--project", proj, "snapshot", "--out", snap), (0,), True),
+            "plan --from-snapshot/topicform": (
+                self.tf("--project", drift, "plan", "--from-snapshot", snap, "--detailed-exitcode"), (2,), True),
             "validate/topicform": (self.tf("--project", proj, "validate"), (0,), True),
             "validate/python": (self.py("validate", tp), (0,), True),
         }
@@ -213,6 +219,7 @@ class Bench:
                 if fast or rnd < a.runs:
                     self.record(n, label, check(run(cmd), label, want))
 
+        self.note(n, "snapshot_bytes", os.path.getsize(snap))
         log(f"size {n}: round trips and raw call times")
         self.note(n, "rt_plan", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_RUNS": str(a.fast_runs)}))
         self.note(n, "rt_data", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_DATA": str(min(100, n))}))
@@ -368,31 +375,63 @@ def report(b, info, elapsed):
               f"one validate-only pass and one real one; then verify's describes of {ra['describe_requests_after']} "
               f"requests each); minimum 3 (Metadata, DescribeConfigs, one CreateTopics). In-process: describe "
               f"{ra['describe_ms']:,.0f} ms, `apply::run` {ra['apply_ms']:,.0f} ms.\n")
-    # Targets (DESIGN.md section 7), at the largest size.
+    # Growth with the topic count: what a plan costs per 1,000 topics.
+    sizes = sorted(n for n in b.results if "plan/topicform" in b.results[n])
+    if sizes:
+        w("## Growth with the topic count\n")
+        w("| topics | plan wall | plan peak RSS | requests | wall per 1,000 topics | RSS per 1,000 topics | "
+          "raw Metadata + DescribeConfigs | snapshot file |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for n in sizes:
+            res, notes = b.results[n], b.notes.get(n, {})
+            wall, rss = med(res["plan/topicform"], 0) * 1000, med(res["plan/topicform"], 1) / 1024
+            rt = notes.get("rt_plan") or {}
+            snap = notes.get("snapshot_bytes")
+            w(f"| {n:,} | {wall:,.0f} ms | {rss:,.1f} MiB | {rt.get('requests', '?')} | {wall / n * 1000:,.1f} ms | "
+              f"{rss / n * 1000:,.2f} MiB | {rt.get('raw_total_ms', 0):,.0f} ms | "
+              f"{(snap or 0) / 1e6:,.1f} MB |")
+        w("")
+        w(f"Chart of plan time and peak RSS against topic count for every tool: `{os.path.basename(chart_path(a))}` "
+          "beside this report.\n")
+    # Targets (issue 15, DESIGN.md section 7), at the largest size.
     big = max(b.results) if b.results else None
     if big:
         res, notes = b.results[big], b.notes.get(big, {})
-        w(f"## DESIGN.md section 7 targets ({big:,} topics)\n")
+        w(f"## Targets ({big:,} topics)\n")
         w("| target | measured | met |\n| --- | --- | --- |")
         rt = notes.get("rt_plan")
-        if rt:
-            w(f"| plan: constant round trips | {rt['requests']} | "
-              f"{'yes' if rt['requests'] <= 2 else 'no: grows by one per 1,000 topics'} |")
-            p = med(res["plan/topicform"], 0) * 1000
-            w(f"| plan: wall within 3x of the broker's Metadata + DescribeConfigs | {p:,.0f} ms vs "
-              f"{rt['raw_total_ms']:,.0f} ms = {p / rt['raw_total_ms']:.2f}x | {'yes' if p <= 3 * rt['raw_total_ms'] else 'no'} |")
+        if rt and "plan/topicform" in res:
+            d = rt["describe_ms"]
+            w(f"| plan's describe at most 0.7x the raw single-client Metadata + DescribeConfigs | {d:,.0f} ms vs "
+              f"{rt['raw_total_ms']:,.0f} ms = {d / rt['raw_total_ms']:.2f}x | {'yes' if d <= 0.7 * rt['raw_total_ms'] else 'no'} |")
+        p = med(res["plan/topicform"], 0) if "plan/topicform" in res else None
+        for peer, want in (("kafka-topics --describe", 3), ("python", 5), ("kadm (franz-go)", None)):
+            if p and f"plan/{peer}" in res:
+                r = med(res[f"plan/{peer}"], 0) / p
+                met = "" if want is None else ("yes" if r >= want else "no")
+                target = f"at least {want}x faster than {peer}" if want else f"against {peer} (no target)"
+                w(f"| plan: {target} | {r:.2f}x | {met or '-'} |")
         if "plan/topicform" in res:
             m = med(res["plan/topicform"], 1) / 1024
-            w(f"| plan: peak memory under 100 MiB | {m:,.1f} MiB | {'yes' if m < 100 else 'no'} |")
+            w(f"| plan: peak RSS under 64 MiB | {m:,.1f} MiB | {'yes' if m < 64 else 'no'} |")
         if "validate/topicform" in res:
             v = med(res["validate/topicform"], 0) * 1000
-            w(f"| validate {big:,} topics in {notes.get('files')} files under 200 ms | {v:,.0f} ms | "
-              f"{'yes' if v < 200 else 'no'} |")
+            w(f"| validate {big:,} topics in {notes.get('files')} files under 150 ms | {v:,.0f} ms | "
+              f"{'yes' if v < 150 else 'no'} |")
+        if "plan --from-snapshot/topicform" in res:
+            v = med(res["plan --from-snapshot/topicform"], 0) * 1000
+            w(f"| plan --from-snapshot under 500 ms (issue 16) | {v:,.0f} ms | {'yes' if v < 500 else 'no'} |")
+        if notes.get("snapshot_bytes"):
+            mb = notes["snapshot_bytes"] / 1e6
+            w(f"| snapshot under 20 MB (issue 16) | {mb:,.1f} MB | {'yes' if mb < 20 else 'no'} |")
         ra = notes.get("rt_apply")
-        if ra and f"apply {ra['created']}/topicform" in res:
-            t = med(res[f"apply {ra['created']}/topicform"], 0) * 1000
-            w(f"| apply {ra['created']:,} topics: batched, bounded by the broker | {ra['apply_requests']} requests in "
-              f"apply::run; CLI {t:,.0f} ms | see BENCHMARKS.md |")
+        if ra:
+            k = ra["created"]
+            t, py = res.get(f"apply {k}/topicform"), res.get(f"apply {k}/python")
+            if t and py:
+                r = med(py, 0) / med(t, 0)
+                w(f"| apply creating {k:,}, verification included: at least 1.5x faster than the Python script | "
+                  f"{r:.2f}x | {'yes' if r >= 1.5 else 'no'} |")
         w("")
     return "\n".join(out) + "\n"
 
@@ -491,6 +530,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--topicctl-note", default="not tried")
     ap.add_argument("--topicctl", help="a topicctl binary: `topicctl get topics` is timed as a plan peer")
+    ap.add_argument("--kadm", help="the franz-go kadm peer (scripts/bench.d/kadm): timed as a plan peer")
     ap.add_argument("--argv", nargs=argparse.REMAINDER, default=[])
     a = ap.parse_args()
     if a.validate_large:
@@ -511,10 +551,68 @@ def main():
     log(f"done in {(time.perf_counter() - t0) / 60:.1f} min; report: {a.out}")
 
 
+def chart_path(a):
+    return os.path.splitext(a.out)[0] + ".svg"
+
+
+def chart(b):
+    """An SVG of plan wall time and peak RSS against the topic count, one line per tool (log-free, linear
+    axes), from the same figures as the report."""
+    sizes = sorted(b.results)
+    tools = []
+    for n in sizes:
+        for label in b.results[n]:
+            op, tool = label.split("/", 1)
+            if op == "plan" and tool not in tools:
+                tools.append(tool)
+    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+    W, H, L, R, T, B = 900, 380, 70, 20, 40, 50
+    pw = (W - L - R - 60) / 2
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="white"/>']
+    xmax = max(sizes) if sizes else 1
+    for panel, (title, idx, scale, unit) in enumerate((("plan wall time", 0, 1000, "ms"),
+                                                       ("plan peak RSS", 1, 1 / 1024, "MiB"))):
+        x0 = L + panel * (pw + 60)
+        points = {t: [(n, med(b.results[n][f"plan/{t}"], idx) * scale) for n in sizes
+                      if f"plan/{t}" in b.results[n]] for t in tools}
+        ymax = max([v for ps in points.values() for _, v in ps] or [1]) * 1.1
+        svg.append(f'<text x="{x0 + pw / 2}" y="{T - 15}" text-anchor="middle" font-size="14">{title} ({unit})</text>')
+        svg.append(f'<line x1="{x0}" y1="{H - B}" x2="{x0 + pw}" y2="{H - B}" stroke="black"/>')
+        svg.append(f'<line x1="{x0}" y1="{T}" x2="{x0}" y2="{H - B}" stroke="black"/>')
+        for i in range(5):
+            v = ymax * i / 4
+            y = H - B - (H - B - T) * i / 4
+            svg.append(f'<text x="{x0 - 5}" y="{y + 4}" text-anchor="end">{v:,.0f}</text>')
+            svg.append(f'<line x1="{x0}" y1="{y}" x2="{x0 + pw}" y2="{y}" stroke="#ddd"/>')
+        for n in sizes:
+            x = x0 + pw * n / xmax
+            svg.append(f'<text x="{x}" y="{H - B + 15}" text-anchor="middle">{n:,}</text>')
+        svg.append(f'<text x="{x0 + pw / 2}" y="{H - B + 32}" text-anchor="middle">topics</text>')
+        for k, t in enumerate(tools):
+            ps = points[t]
+            if not ps:
+                continue
+            c = colours[k % len(colours)]
+            path = " ".join(f"{x0 + pw * n / xmax:.1f},{H - B - (H - B - T) * v / ymax:.1f}" for n, v in ps)
+            svg.append(f'<polyline points="{path}" fill="none" stroke="{c}" stroke-width="2"/>')
+            for n, v in ps:
+                svg.append(f'<circle cx="{x0 + pw * n / xmax:.1f}" cy="{H - B - (H - B - T) * v / ymax:.1f}" r="3" fill="{c}"/>')
+    for k, t in enumerate(tools):
+        y = T + 5 + 16 * k
+        c = colours[k % len(colours)]
+        svg.append(f'<rect x="{L + 10}" y="{y - 9}" width="10" height="10" fill="{c}"/>')
+        svg.append(f'<text x="{L + 25}" y="{y}">{t}</text>')
+    svg.append("</svg>")
+    return "\n".join(svg) + "\n"
+
+
 def write(a, b, info, elapsed):
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         f.write(report(b, info, elapsed))
+    with open(chart_path(a), "w") as f:
+        f.write(chart(b))
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
         json.dump({"machine": info, "results": b.results, "notes": b.notes}, f, indent=1)
 

@@ -196,7 +196,7 @@ class Bench:
             "plan/kafka-topics --describe": (
                 self.java("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", boot, "--describe"), (0,), False),
             "plan/kafka-configs --describe --all": (
-                self.java("kafka.admin.ConfigCommand", "--bootstrap-server", boot, "--entity-type", "topics",
+                self.java(config_command(a.kafka_libs), "--bootstrap-server", boot, "--entity-type", "topics",
                           "--describe", "--all"), (0,), False),
             **({"plan/topicctl get topics": (
                 [a.topicctl, "get", "topics", "--broker-addr", boot.split(",")[0]], (0,), True)} if a.topicctl else {}),
@@ -275,6 +275,18 @@ class Bench:
 
 # ----------------------------------------------------------------------------------------------------
 # the report
+
+
+def config_command(libs):
+    """kafka-configs' main class: moved from the core jar's kafka.admin to kafka-tools in Kafka 4.4."""
+    import glob
+    import zipfile
+
+    for jar in glob.glob(os.path.join(libs, "kafka-tools-*.jar")):
+        with zipfile.ZipFile(jar) as z:
+            if "org/apache/kafka/tools/ConfigCommand.class" in z.namelist():
+                return "org.apache.kafka.tools.ConfigCommand"
+    return "kafka.admin.ConfigCommand"
 
 
 def med(xs, i):

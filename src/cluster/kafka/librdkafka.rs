@@ -399,6 +399,17 @@ pub enum MainEvent {
     Error(String, String),
 }
 
+/// Makes a [`poll_main`] that is waiting return now (or the next one return at once), so that the thread
+/// draining the main queue sees its stop flag without waiting out its poll.
+pub fn wake_main(client: &Client) {
+    let rk = client.inner().native_ptr();
+    // SAFETY: rk is live while `client` is borrowed; the queue reference is owned by the guard.
+    unsafe {
+        let queue = Guard { ptr: rd::rd_kafka_queue_get_main(rk), free: rd::rd_kafka_queue_destroy };
+        rd::rd_kafka_queue_yield(queue.ptr);
+    }
+}
+
 /// Waits up to `timeout` for one event on the client's main queue. Other kinds of event are dropped.
 pub fn poll_main(client: &Client, timeout: Duration) -> Option<MainEvent> {
     let rk = client.inner().native_ptr();

@@ -13,12 +13,13 @@ use clap::CommandFactory;
 
 use super::args::{
     ApplyArgs, Cli, Command, CompletionsArgs, ConnectArgs, DescribeArgs, ImportArgs, ListArgs, PlanArgs, SchemaArgs,
-    SnapshotArgs, ValidateArgs,
+    SnapshotArgs, ValidateArgs, WatchArgs,
 };
 use crate::apply::{Guards, Options};
 use crate::commands::{
-    self, Common, Target, apply, completions, describe, import, list, plan, schema, snapshot, validate,
+    self, Common, Target, apply, completions, describe, fleet, import, list, plan, schema, snapshot, validate, watch,
 };
+use crate::fleet::Selection;
 use crate::render::Style;
 
 /// What the process was started with, captured once: the variables, `NO_COLOR`, and which standard
@@ -109,12 +110,31 @@ impl Settings {
             Stderr { style: Style { color: color && env.stderr_terminal }, terminal: env.stderr_terminal, verbose };
         let command = match command {
             Command::Validate(args) => commands::Command::Validate(validate_settings(args)),
-            Command::Plan(args) => commands::Command::Plan(plan_settings(args)),
-            Command::Apply(args) => commands::Command::Apply(apply_settings(args, env)),
-            Command::Import(args) => commands::Command::Import(import_settings(args)),
-            Command::Snapshot(args) => commands::Command::Snapshot(snapshot_settings(args)),
-            Command::List(args) => commands::Command::List(list_settings(args)),
-            Command::Describe(args) => commands::Command::Describe(describe_settings(args)),
+            Command::Plan(args) => {
+                let (settings, fleet) = plan_settings(args);
+                fleet.wrap(commands::Command::Plan(settings))
+            }
+            Command::Apply(args) => {
+                let (settings, fleet) = apply_settings(args, env);
+                fleet.wrap(commands::Command::Apply(settings))
+            }
+            Command::Import(args) => {
+                let (settings, fleet) = import_settings(args);
+                fleet.wrap(commands::Command::Import(settings))
+            }
+            Command::Snapshot(args) => {
+                let (settings, fleet) = snapshot_settings(args);
+                fleet.wrap(commands::Command::Snapshot(settings))
+            }
+            Command::List(args) => {
+                let (settings, fleet) = list_settings(args);
+                fleet.wrap(commands::Command::List(settings))
+            }
+            Command::Describe(args) => {
+                let (settings, fleet) = describe_settings(args);
+                fleet.wrap(commands::Command::Describe(settings))
+            }
+            Command::Watch(args) => commands::Command::Watch(watch_settings(args)),
             Command::Schema(args) => commands::Command::Schema(schema_settings(args)),
             Command::Completions(args) => commands::Command::Completions(completions_settings(args)),
         };
@@ -122,9 +142,28 @@ impl Settings {
     }
 }
 
-fn target(args: ConnectArgs) -> Target {
-    let ConnectArgs { cluster, timeout } = args;
-    Target { cluster, timeout: Duration::from_secs(timeout) }
+/// The clusters a command names: one (or none: the project's only one), or a fleet.
+struct FleetChoice {
+    selection: Selection,
+    parallel: usize,
+}
+
+impl FleetChoice {
+    /// `command` as it runs: alone when one cluster is named, else once per cluster of the fleet.
+    fn wrap(self, command: commands::Command) -> commands::Command {
+        let FleetChoice { selection, parallel } = self;
+        if selection.single().is_some() {
+            return command;
+        }
+        commands::Command::Fleet(fleet::Settings { selection, parallel, command: Box::new(command) })
+    }
+}
+
+fn target(args: ConnectArgs) -> (Target, FleetChoice) {
+    let ConnectArgs { cluster, all_clusters, parallel, timeout } = args;
+    let selection = Selection { patterns: cluster, all: all_clusters };
+    let single = selection.single().flatten().map(str::to_owned);
+    (Target { cluster: single, timeout: Duration::from_secs(timeout) }, FleetChoice { selection, parallel })
 }
 
 fn validate_settings(args: ValidateArgs) -> validate::Settings {
@@ -132,7 +171,7 @@ fn validate_settings(args: ValidateArgs) -> validate::Settings {
     validate::Settings { strict, paths }
 }
 
-fn plan_settings(args: PlanArgs) -> plan::Settings {
+fn plan_settings(args: PlanArgs) -> (plan::Settings, FleetChoice) {
     let PlanArgs {
         connect,
         paths,
@@ -144,8 +183,9 @@ fn plan_settings(args: PlanArgs) -> plan::Settings {
         from_snapshot,
         max_snapshot_age,
     } = args;
-    plan::Settings {
-        target: target(connect),
+    let (target, fleet) = target(connect);
+    let settings = plan::Settings {
+        target,
         paths,
         detailed_exitcode,
         format,
@@ -154,24 +194,27 @@ fn plan_settings(args: PlanArgs) -> plan::Settings {
         validate_on_broker,
         from_snapshot,
         max_snapshot_age,
-    }
+    };
+    (settings, fleet)
 }
 
-fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
+fn apply_settings(args: ApplyArgs, env: &Env) -> (apply::Settings, FleetChoice) {
     let ApplyArgs { connect, paths, auto_approve, prune, max_destroy, throttle, no_wait, max_plan_age } = args;
     let source = match saved_plan(&paths) {
         Some(path) => apply::Source::Saved(path),
         None => apply::Source::Files { paths, prune },
     };
-    apply::Settings {
-        target: target(connect),
+    let (target, fleet) = target(connect);
+    let settings = apply::Settings {
+        target,
         source,
         auto_approve,
         interactive: env.stdin_terminal,
         guards: Guards { max_destroy },
         options: Options { throttle, wait: !no_wait, ..Options::default() },
         max_plan_age,
-    }
+    };
+    (settings, fleet)
 }
 
 /// A single `.json` argument is a saved plan.
@@ -182,24 +225,46 @@ fn saved_plan(paths: &[PathBuf]) -> Option<PathBuf> {
     }
 }
 
-fn snapshot_settings(args: SnapshotArgs) -> snapshot::Settings {
+fn snapshot_settings(args: SnapshotArgs) -> (snapshot::Settings, FleetChoice) {
     let SnapshotArgs { connect, paths, out, keep_hosts } = args;
-    snapshot::Settings { target: target(connect), paths, out, keep_hosts }
+    let (target, fleet) = target(connect);
+    (snapshot::Settings { target, paths, out, keep_hosts }, fleet)
 }
 
-fn import_settings(args: ImportArgs) -> import::Settings {
+fn import_settings(args: ImportArgs) -> (import::Settings, FleetChoice) {
     let ImportArgs { connect, matching, out, force } = args;
-    import::Settings { target: target(connect), matching, out, force }
+    let (target, fleet) = target(connect);
+    (import::Settings { target, matching, out, force }, fleet)
 }
 
-fn list_settings(args: ListArgs) -> list::Settings {
+fn list_settings(args: ListArgs) -> (list::Settings, FleetChoice) {
     let ListArgs { connect, matching, format } = args;
-    list::Settings { target: target(connect), matching, format }
+    let (target, fleet) = target(connect);
+    (list::Settings { target, matching, format }, fleet)
 }
 
-fn describe_settings(args: DescribeArgs) -> describe::Settings {
+fn describe_settings(args: DescribeArgs) -> (describe::Settings, FleetChoice) {
     let DescribeArgs { topics, connect, matching, format } = args;
-    describe::Settings { topics, target: target(connect), matching, format }
+    let (target, fleet) = target(connect);
+    (describe::Settings { topics, target, matching, format }, fleet)
+}
+
+fn watch_settings(args: WatchArgs) -> watch::Settings {
+    let WatchArgs { connect, paths, interval, jitter, listen, auto_apply, log_format, ready_grace, cycles } = args;
+    let ConnectArgs { cluster, all_clusters, parallel, timeout } = connect;
+    watch::Settings {
+        selection: Selection { patterns: cluster, all: all_clusters },
+        parallel,
+        timeout: Duration::from_secs(timeout),
+        paths,
+        interval,
+        jitter,
+        listen,
+        auto_apply,
+        log_format,
+        ready_grace: ready_grace.unwrap_or(interval * 2),
+        cycles,
+    }
 }
 
 fn schema_settings(args: SchemaArgs) -> schema::Settings {

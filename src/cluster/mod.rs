@@ -341,6 +341,11 @@ pub trait Admin {
         &self,
         partitions: &BTreeMap<String, Vec<i32>>,
     ) -> impl Future<Output = Result<Vec<Ongoing>, Error>> + Send;
+
+    /// Admin requests sent so far through this admin, when it counts them (`watch` shows a cycle's).
+    fn request_count(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// How a command reaches its cluster: how long any one answer may take, when the whole command must be

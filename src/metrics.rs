@@ -256,6 +256,31 @@ impl Metrics {
 /// The content type of [`Metrics::encode`].
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The content type of [`classic`].
+pub const CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The OpenMetrics exposition in Prometheus' classic text format (0.0.4), for clients that do not ask
+/// for OpenMetrics (`curl`, `promtool check metrics`): a counter's `# HELP` and `# TYPE` name its
+/// `_total` samples, and the OpenMetrics-only `# UNIT` and `# EOF` lines go. Samples are the same.
+pub fn classic(openmetrics: &str) -> String {
+    let counters: BTreeSet<&str> =
+        openmetrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let named = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(name).then(|| format!("{p}{name}_total {tail}"))
+        });
+        out += named.as_deref().unwrap_or(line);
+        out.push('\n');
+    }
+    out
+}
+
 fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
@@ -270,7 +295,15 @@ async fn handle(request: Request<Incoming>, metrics: Arc<Metrics>) -> Result<Res
         return Ok(respond(StatusCode::METHOD_NOT_ALLOWED, text, "GET only\n".into()));
     }
     Ok(match request.uri().path() {
-        "/metrics" => respond(StatusCode::OK, CONTENT_TYPE, metrics.encode()),
+        "/metrics" => {
+            // Prometheus asks for OpenMetrics; anything else gets the classic text format.
+            let accept = request.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if accept.contains("application/openmetrics-text") {
+                respond(StatusCode::OK, CONTENT_TYPE, metrics.encode())
+            } else {
+                respond(StatusCode::OK, CLASSIC_CONTENT_TYPE, classic(&metrics.encode()))
+            }
+        }
         "/healthz" => respond(StatusCode::OK, text, "ok\n".into()),
         "/readyz" => {
             let (ready, body) = metrics.readiness();
@@ -294,6 +327,7 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
             let service = hyper::service::service_fn(move |request| handle(request, metrics.clone()));
             let io = hyper_util::rt::TokioIo::new(stream);
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(10))
                 .serve_connection(io, service)
                 .await;
@@ -329,6 +363,45 @@ mod tests {
 
     fn line<'a>(text: &'a str, start: &str) -> Vec<&'a str> {
         text.lines().filter(|l| l.starts_with(start)).collect()
+    }
+
+    async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+        get_accepting(addr, path, "*/*").await
+    }
+
+    async fn get_accepting(addr: std::net::SocketAddr, path: &str, accept: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\naccept: {accept}\r\nconnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn the_endpoints_answer_over_http() {
+        let metrics = Arc::new(Metrics::new(&["prod".into()], Duration::from_secs(60)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, metrics.clone()));
+        assert!(get(addr, "/healthz").await.starts_with("HTTP/1.1 200 OK"));
+        let not_ready = get(addr, "/readyz").await;
+        assert!(not_ready.starts_with("HTTP/1.1 503") && not_ready.ends_with("prod: no cycle yet\n"), "{not_ready}");
+        metrics.record(&cycle(Outcome::InSync, vec![]), 1.0e9);
+        assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200 OK"));
+        let prometheus = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        let exposition = get_accepting(addr, "/metrics", prometheus).await;
+        assert!(exposition.contains(&format!("content-type: {CONTENT_TYPE}")), "{exposition}");
+        assert!(exposition.contains("topicform_drift_pending{cluster=\"prod\"} 0"), "{exposition}");
+        assert!(exposition.contains("# TYPE topicform_cycles counter") && exposition.ends_with("# EOF\n"));
+        let plain = get(addr, "/metrics").await;
+        assert!(plain.contains(&format!("content-type: {CLASSIC_CONTENT_TYPE}")), "{plain}");
+        assert!(plain.contains("# TYPE topicform_cycles_total counter\n"), "{plain}");
+        assert!(plain.contains("# HELP topicform_cycles_total Cycles run, by outcome.\n"), "{plain}");
+        assert!(!plain.contains("# EOF"));
+        assert!(get(addr, "/nothing").await.starts_with("HTTP/1.1 404"));
+        server.abort();
     }
 
     #[test]

@@ -225,10 +225,14 @@ async fn one(
     let ms = |since: Instant| u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
     cycle.describe_ms = timing.describing.map_or(0, ms);
     let reporter = timing.inner;
-    let timed_out = common.started.elapsed() >= timeout;
+    // A timeout is what Kafka or librdkafka called one, not any error that came late.
+    let timed_out = |e: &anyhow::Error| {
+        e.chain()
+            .any(|c| c.downcast_ref::<crate::cluster::Error>().and_then(|e| e.code()).is_some_and(|c| c.is_timeout()))
+    };
     let planned = match planned {
         Err(_) => Err((ErrorKind::Timeout, format!("the cycle took longer than --timeout ({} s)", timeout.as_secs()))),
-        Ok(Err(e)) if timed_out => Err((ErrorKind::Timeout, format!("{e:#}"))),
+        Ok(Err(e)) if timed_out(&e) => Err((ErrorKind::Timeout, format!("{e:#}"))),
         Ok(Err(e)) => Err((ErrorKind::Describe, format!("{e:#}"))),
         Ok(Ok(None)) => Err((
             ErrorKind::Files,

@@ -87,6 +87,13 @@ pub struct ValidateArgs {
     pub strict: bool,
     /// Topic files or directories (default: the project's `topics`, else `topics/`).
     pub paths: Vec<PathBuf>,
+    /// Check only these clusters' overrides, each on its own, with a summary table (default: every
+    /// cluster's, in one report). Names or globs, repeated or separated by commas.
+    #[arg(long, short = 'c', value_delimiter = ',', value_name = "NAME|GLOB")]
+    pub cluster: Vec<String>,
+    /// Check every cluster's overrides each on its own, with a summary table.
+    #[arg(long, conflicts_with = "cluster")]
+    pub all_clusters: bool,
 }
 
 /// Arguments of `plan`.

@@ -167,8 +167,8 @@ fn target(args: ConnectArgs) -> (Target, FleetChoice) {
 }
 
 fn validate_settings(args: ValidateArgs) -> validate::Settings {
-    let ValidateArgs { strict, paths } = args;
-    validate::Settings { strict, paths }
+    let ValidateArgs { strict, paths, cluster, all_clusters } = args;
+    validate::Settings { strict, paths, clusters: Selection { patterns: cluster, all: all_clusters } }
 }
 
 fn plan_settings(args: PlanArgs) -> (plan::Settings, FleetChoice) {

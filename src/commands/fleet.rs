@@ -418,3 +418,48 @@ mod tests {
         insta::assert_snapshot!("fleet_list", durations_hidden(&shown));
     }
 }
+
+#[cfg(test)]
+mod validate_tests {
+    use super::*;
+    use crate::cluster::fake::FakeCluster;
+    use crate::commands::tests::{Project, TOPICS, run};
+    use crate::commands::validate;
+
+    #[tokio::test]
+    async fn validate_of_a_fleet_checks_each_clusters_overrides_on_its_own() {
+        let project = Project::new(TOPICS);
+        let clusters = "clusters:\n  dev:\n    bootstrap: 127.0.0.1:1\n  prod:\n    bootstrap: 127.0.0.1:2\n    \
+                        overrides:\n      - match: \"*\"\n        config:\n          min.insync.replicas: 2\n";
+        std::fs::write(project.path("topicform.yaml"), clusters).unwrap();
+        let command = |patterns: &[&str], all| {
+            Command::Validate(validate::Settings {
+                strict: false,
+                paths: vec![],
+                clusters: Selection { patterns: patterns.iter().map(|p| p.to_string()).collect(), all },
+            })
+        };
+        let nobody = FakeCluster::new(1);
+        let shown = run(&project, command(&[], true), &nobody).await;
+        let shown = regex::Regex::new(r"\d+\.\ds").unwrap().replace_all(&shown, "[TIME]");
+        insta::assert_snapshot!(shown, @r"
+        status: Ok(Failure)
+        --- stdout
+        == Cluster `dev` ==
+
+        == Cluster `prod` ==
+        failed: the files have problems with this cluster's overrides; see the diagnostics
+
+        Fleet: 2 cluster(s): 1 ok, 1 failed.
+        CLUSTER  STATUS  TOPICS  TIME
+        dev      ok      2       [TIME]
+        prod     failed  -       [TIME]
+        --- events
+        [dev] valid: 2 topic(s)
+        [prod] problems: 2
+        ");
+        let dev = run(&project, command(&["dev"], false), &nobody).await;
+        assert!(dev.starts_with("status: Ok(Success)"), "{dev}");
+        assert_eq!(nobody.requests(), 0, "validate contacts no cluster");
+    }
+}

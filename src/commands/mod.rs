@@ -133,7 +133,7 @@ pub async fn run(
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
     match command {
-        Command::Validate(s) => validate::run(common, s, reporter),
+        Command::Validate(s) => validate::run(common, s, out, reporter),
         Command::Plan(s) => plan::run(common, s, connect, out, reporter).await,
         Command::Apply(s) => apply::run(common, s, connect, out, reporter).await,
         Command::Import(s) => import::run(common, s, connect, reporter).await,

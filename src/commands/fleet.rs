@@ -78,7 +78,7 @@ fn needs_placeholder(flag: &str, path: &Path) -> anyhow::Result<()> {
         Ok(())
     } else {
         anyhow::bail!(
-            "{flag} `{}` would be written once per cluster; put `{CLUSTER_PLACEHOLDER}` in it (`{flag} plans/{CLUSTER_PLACEHOLDER}.json`)",
+            "{flag} `{}` is one file for every cluster of the fleet; put `{CLUSTER_PLACEHOLDER}` in it (`{flag} plans/{CLUSTER_PLACEHOLDER}.json`)",
             path.display()
         )
     }
@@ -92,6 +92,7 @@ fn for_cluster(command: &Command, cluster: &str) -> Command {
             let mut s = s.clone();
             s.target.cluster = name;
             s.out = s.out.map(|p| per_cluster(&p, cluster));
+            s.from_snapshot = s.from_snapshot.map(|p| per_cluster(&p, cluster));
             Command::Plan(s)
         }
         Command::List(s) => {
@@ -200,13 +201,16 @@ pub async fn run(
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
     let Settings { selection, parallel, command } = settings;
-    let (Some(which), word) = kind(&command) else {
+    let (Some(which), _) = kind(&command) else {
         anyhow::bail!("`{}` works on one cluster at a time: name it with --cluster", kind(&command).1)
     };
     match &*command {
         Command::Plan(s) => {
             if let Some(out) = &s.out {
                 needs_placeholder("--out", out)?;
+            }
+            if let Some(snapshot) = &s.from_snapshot {
+                needs_placeholder("--from-snapshot", snapshot)?;
             }
         }
         Command::Snapshot(s) => needs_placeholder("--out", &s.out)?,
@@ -270,7 +274,6 @@ pub async fn run(
     } else {
         render::fleet::text(&report, &bodies, common.style, out)?;
     }
-    let _ = word;
     Ok(report.exit_status(detailed))
 }
 
@@ -398,6 +401,28 @@ mod tests {
             eu.configs.get("retention.ms").is_none_or(|c| c.value.as_deref() != Some("86400000")),
             "prod-eu untouched"
         );
+    }
+
+    #[tokio::test]
+    async fn a_fleet_snapshot_writes_one_file_per_cluster_and_plans_from_them() {
+        let project = fleet_project();
+        let clusters = clusters().await;
+        let target = crate::commands::Target { cluster: None, timeout: std::time::Duration::from_secs(5) };
+        let out = project.path("snap.json");
+        let one_file =
+            Command::Snapshot(snapshot::Settings { target: target.clone(), paths: vec![], out, keep_hosts: false });
+        let refused = run(&project, fleet(one_file, &["dev", "prod-eu"], false), &clusters).await;
+        assert!(refused.contains("put `{cluster}` in it"), "{refused}");
+        let out = project.path("{cluster}.snapshot.json");
+        let take = Command::Snapshot(snapshot::Settings { target, paths: vec![], out, keep_hosts: false });
+        let taken = run(&project, fleet(take, &["dev", "prod-eu"], false), &clusters).await;
+        assert!(taken.starts_with("status: Ok(Success)"), "{taken}");
+        assert!(project.path("dev.snapshot.json").exists() && project.path("prod-eu.snapshot.json").exists());
+        let Command::Plan(mut offline) = with_format(plan::Format::Json, true) else { unreachable!() };
+        offline.from_snapshot = Some(project.path("{cluster}.snapshot.json"));
+        let planned = run(&project, fleet(Command::Plan(offline), &["dev", "prod-eu"], false), &clusters).await;
+        assert!(planned.starts_with("status: Ok(ChangesPending)"), "{planned}");
+        assert!(planned.contains("\"status\": \"changes\"") && planned.contains("\"snapshot\":"), "{planned}");
     }
 
     fn for_cluster_none(command: &Command) -> Command {

@@ -87,15 +87,19 @@ def main():
              "--listen", "127.0.0.1:0", "--log-format", "json"],
             cwd=work, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
         )
-        samples, seen, limit = [], 0, time.monotonic() + max(600, a.cycles * 5)
-        while watch.poll() is None and time.monotonic() < limit:
-            lines = log.read_text().splitlines()
+        samples, seen, limit, rss = [], 0, time.monotonic() + max(600, a.cycles * 5), None
+        while time.monotonic() < limit:
+            exited = watch.poll() is not None
+            # Sampled after each cycle's line: the process is between cycles then (about --interval).
+            rss = rss_kib(watch.pid) or rss
+            lines = log.read_text().split("\n")[:-1]  # the last piece may be a line being written
             cycles = [json.loads(l) for l in lines if l.startswith("{") and '"event":"cycle"' in l]
-            rss = rss_kib(watch.pid)
             for c in cycles[seen:]:
                 samples.append({"cycle": c["cycle"], "outcome": c["outcome"], "requests": c.get("requests"),
                                 "durationMs": c["durationMs"], "rssKiB": rss})
             seen = len(cycles)
+            if exited:
+                break
             time.sleep(0.02)
         if watch.poll() is None:
             watch.kill()

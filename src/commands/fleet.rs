@@ -137,23 +137,23 @@ struct One {
     body: Vec<u8>,
 }
 
-/// Runs `command` on `cluster`, keeping what the fleet report needs.
+/// Runs `command` on `cluster`, its single-cluster stdout to `body`, keeping what the fleet report needs.
 async fn one(
     common: &Common,
     command: Command,
     cluster: &str,
     connect: &impl Connect,
+    body: &mut dyn Write,
     reporter: &mut dyn Reporter,
-) -> One {
+) -> ClusterReport {
     // Each cluster's deadline counts from when its own run starts.
     let common = Common { started: Instant::now(), ..common.clone() };
-    let mut body = Vec::new();
     let mut kept = Kept::default();
     let status = match command {
-        Command::Plan(s) => plan::run_keeping(&common, s, connect, &mut body, reporter, &mut kept.plan).await,
-        Command::List(s) => list::run_keeping(&common, s, connect, &mut body, reporter, &mut kept.topics).await,
+        Command::Plan(s) => plan::run_keeping(&common, s, connect, body, reporter, &mut kept.plan).await,
+        Command::List(s) => list::run_keeping(&common, s, connect, body, reporter, &mut kept.topics).await,
         Command::Snapshot(s) => snapshot::run_keeping(&common, s, connect, reporter, &mut kept.topic_count).await,
-        other => super::run(&common, other, connect, &mut body, reporter).await,
+        other => super::run(&common, other, connect, body, reporter).await,
     };
     let mut report = ClusterReport::new(cluster, Status::Ok);
     report.status = match &status {
@@ -182,7 +182,50 @@ async fn one(
     report.plan = kept.plan;
     report.topics = kept.topics;
     report.topic_count = kept.topic_count;
-    One { report, body }
+    report
+}
+
+/// `apply` on each cluster, one after another in the order given, each section written as it runs (a
+/// prompt comes after its plan), stopping at the first failure: a change that breaks one cluster is not
+/// carried to the next.
+async fn apply_each(
+    common: &Common,
+    command: &Command,
+    names: &[String],
+    connect: &impl Connect,
+    shared: &RefCell<&mut dyn Reporter>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    let mut reports = Vec::new();
+    let mut stop = None;
+    for name in names {
+        if stop.is_none() && common.cancel.is_requested() {
+            stop = Some("not applied: interrupted");
+        }
+        let report = match stop {
+            Some(why) => {
+                let mut skipped = ClusterReport::new(name, Status::Skipped);
+                skipped.error = Some(why.into());
+                render::fleet::section_start(name, common.style, out)?;
+                render::fleet::section_end(&skipped, common.style, out)?;
+                skipped
+            }
+            None => {
+                render::fleet::section_start(name, common.style, out)?;
+                let mut within = Within { cluster: name.clone(), shared };
+                let report = one(common, for_cluster(command, name), name, connect, out, &mut within).await;
+                render::fleet::section_end(&report, common.style, out)?;
+                if matches!(report.status, Status::Failed | Status::Skipped) {
+                    stop = Some("not applied: an earlier cluster failed");
+                }
+                report
+            }
+        };
+        reports.push(report);
+    }
+    let report = FleetReport::new(FleetCommand::Apply, reports);
+    render::fleet::summary(&report, common.style, out)?;
+    Ok(report.exit_status(false))
 }
 
 #[derive(Default)]
@@ -229,36 +272,22 @@ pub async fn run(
     }
     let Loaded::Ok(names) = names(common, &selection, reporter) else { return Ok(ExitStatus::Failure) };
     let shared = RefCell::new(reporter);
+    if which == FleetCommand::Apply {
+        return apply_each(common, &command, &names, connect, &shared, out).await;
+    }
     let cluster_run = |name: &str| {
         let command = for_cluster(&command, name);
         let shared = &shared;
         let name = name.to_owned();
         async move {
             let mut within = Within { cluster: name.clone(), shared };
-            one(common, command, &name, connect, &mut within).await
+            let mut body = Vec::new();
+            let report = one(common, command, &name, connect, &mut body, &mut within).await;
+            One { report, body }
         }
     };
-    let results: Vec<One> = if which == FleetCommand::Apply {
-        // Changes go one cluster after another, and stop at the first failure: a change that breaks
-        // one cluster is not carried to the next.
-        let mut results = Vec::new();
-        let mut failed = false;
-        for name in &names {
-            if failed || common.cancel.is_requested() {
-                let mut skipped = ClusterReport::new(name, Status::Skipped);
-                skipped.error =
-                    Some(if failed { "not applied: an earlier cluster failed" } else { "interrupted" }.into());
-                results.push(One { report: skipped, body: Vec::new() });
-                continue;
-            }
-            let result = cluster_run(name).await;
-            failed = result.report.status == Status::Failed || result.report.status == Status::Skipped;
-            results.push(result);
-        }
-        results
-    } else {
-        futures_util::stream::iter(names.iter().map(|n| cluster_run(n))).buffered(parallel.max(1)).collect().await
-    };
+    let results: Vec<One> =
+        futures_util::stream::iter(names.iter().map(|n| cluster_run(n))).buffered(parallel.max(1)).collect().await;
     let (reports, bodies): (Vec<ClusterReport>, Vec<Vec<u8>>) =
         results.into_iter().map(|One { report, body }| (report, body)).unzip();
     let report = FleetReport::new(which, reports);

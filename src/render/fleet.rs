@@ -210,13 +210,28 @@ fn cells(command: FleetCommand, c: &ClusterReport) -> Vec<String> {
 /// line and table.
 pub fn text(report: &FleetReport, bodies: &[Vec<u8>], style: Style, out: &mut dyn Write) -> io::Result<()> {
     for (c, body) in report.clusters.iter().zip(bodies) {
-        writeln!(out, "{}", style.paint("1", &format!("== Cluster `{}` ==", c.cluster)))?;
+        section_start(&c.cluster, style, out)?;
         out.write_all(body)?;
-        if let Some(error) = &c.error {
-            writeln!(out, "{}: {error}", painted(c.status, style))?;
-        }
-        writeln!(out)?;
+        section_end(c, style, out)?;
     }
+    summary(report, style, out)
+}
+
+/// The heading of a cluster's section.
+pub fn section_start(cluster: &str, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", style.paint("1", &format!("== Cluster `{cluster}` ==")))
+}
+
+/// The end of a cluster's section: why it failed, if it did, and a blank line.
+pub fn section_end(c: &ClusterReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(error) = &c.error {
+        writeln!(out, "{}: {error}", painted(c.status, style))?;
+    }
+    writeln!(out)
+}
+
+/// The summary line and table.
+pub fn summary(report: &FleetReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", summary_line(report))?;
     let mut header = vec!["CLUSTER".to_owned(), "STATUS".to_owned()];
     header.extend(columns(report.command).iter().map(|c| c.to_string()));

@@ -37,22 +37,20 @@ impl Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
-    /// The project file or the topic files have errors: the last good desired state is not used.
+    /// The project file or the topic files have errors, for this cluster's overrides or its release
+    /// (a config the release lacks): the last good desired state is not used.
     Files,
     /// The cluster could not be reached or described.
     Describe,
     /// The cycle ran out of time (`--timeout`).
     Timeout,
-    /// The declared release does not match the cluster's, or the files use configs it lacks.
-    Release,
     /// `--auto-apply` failed.
     Apply,
 }
 
 impl ErrorKind {
     /// Every kind, for metrics that start at zero.
-    pub const ALL: [ErrorKind; 5] =
-        [ErrorKind::Files, ErrorKind::Describe, ErrorKind::Timeout, ErrorKind::Release, ErrorKind::Apply];
+    pub const ALL: [ErrorKind; 4] = [ErrorKind::Files, ErrorKind::Describe, ErrorKind::Timeout, ErrorKind::Apply];
 
     /// The kind as a label value.
     pub fn as_str(self) -> &'static str {
@@ -60,7 +58,6 @@ impl ErrorKind {
             ErrorKind::Files => "files",
             ErrorKind::Describe => "describe",
             ErrorKind::Timeout => "timeout",
-            ErrorKind::Release => "release",
             ErrorKind::Apply => "apply",
         }
     }

@@ -320,6 +320,43 @@ mod tests {
     }
 
     #[test]
+    fn one_plain_cluster_name_is_the_single_cluster_command_and_anything_else_a_fleet() {
+        let env = Env::default();
+        let single = |args: &[&str]| match resolve(args, &env).command {
+            commands::Command::Plan(s) => Some(s.target.cluster),
+            commands::Command::Fleet(f) => {
+                assert!(matches!(*f.command, commands::Command::Plan(ref s) if s.target.cluster.is_none()));
+                None
+            }
+            _ => panic!("not a plan"),
+        };
+        assert_eq!(single(&["topicform", "plan"]), Some(None));
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod"]), Some(Some("prod".into())));
+        assert_eq!(single(&["topicform", "plan", "-c", "prod", "--parallel", "2"]), Some(Some("prod".into())));
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod,dev"]), None);
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod", "--cluster", "dev"]), None);
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod-*"]), None);
+        assert_eq!(single(&["topicform", "plan", "--all-clusters"]), None);
+        let commands::Command::Fleet(f) =
+            resolve(&["topicform", "list", "--cluster", "a,b", "--parallel", "7"], &env).command
+        else {
+            panic!()
+        };
+        assert_eq!((f.selection.patterns, f.parallel), (vec!["a".to_owned(), "b".to_owned()], 7));
+        assert!(Cli::try_parse_from(["topicform", "plan", "--parallel", "0"]).is_err());
+        assert!(Cli::try_parse_from(["topicform", "plan", "--all-clusters", "--cluster", "a"]).is_err());
+        let commands::Command::Watch(w) =
+            resolve(&["topicform", "watch", "--interval", "30s", "--cluster", "prod-*"], &env).command
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (w.interval, w.ready_grace, w.listen.to_string()),
+            (Duration::from_secs(30), Duration::from_secs(60), "127.0.0.1:9464".into())
+        );
+    }
+
+    #[test]
     fn lookup_reads_the_captured_variables_and_files() {
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("secret");

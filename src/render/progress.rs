@@ -343,6 +343,34 @@ mod tests {
     }
 
     #[test]
+    fn a_cycle_is_one_json_object_with_its_counts() {
+        let cycle = crate::watch::Cycle {
+            cluster: "prod".into(),
+            cycle: 7,
+            at: "2026-12-01T00:00:00Z".into(),
+            outcome: crate::watch::Outcome::Failed,
+            error_kind: Some(crate::watch::ErrorKind::Files),
+            error: Some("the files have errors".into()),
+            pending: vec![],
+            blocked: 0,
+            managed: 0,
+            unmanaged: 0,
+            applied: None,
+            not_applied: None,
+            requests: None,
+            describe_ms: 0,
+            duration_ms: 3,
+        };
+        let mut out = Vec::new();
+        JsonLines::new(&mut out, 0).event(Event::Cycle(&cycle));
+        insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r#"{"at":"2026-12-01T00:00:00Z","blocked":0,"cluster":"prod","cycle":7,"describeMs":0,"durationMs":3,"error":"the files have errors","errorKind":"files","event":"cycle","managed":0,"outcome":"failed","pending":[],"unmanaged":0}"#);
+        assert_eq!(
+            drawn(false, 0, &[Event::Cycle(&cycle)]),
+            "watch: cycle 7 `prod` failed (files): the files have errors (3 ms)\n"
+        );
+    }
+
+    #[test]
     fn the_prompt_accepts_only_yes() {
         for (answer, want) in [("yes\n", true), ("y\n", false), ("", false), ("YES\n", false)] {
             let mut out = Vec::new();

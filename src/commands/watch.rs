@@ -313,6 +313,46 @@ mod tests {
         }
     }
 
+    /// A cluster that can be taken away and brought back.
+    struct Flaky {
+        cluster: FakeCluster,
+        down: std::sync::atomic::AtomicBool,
+    }
+
+    impl Connect for Flaky {
+        type Admin = FakeCluster;
+
+        fn connect(
+            &self,
+            _: &crate::desired::ClusterConfig,
+            _: crate::cluster::Connection,
+        ) -> Result<FakeCluster, crate::cluster::Error> {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                let code = Some(crate::cluster::ErrorCode::AllBrokersDown);
+                return Err(crate::cluster::Error::Request { operation: "Metadata", code, message: "down".into() });
+            }
+            Ok(self.cluster.clone())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cluster_going_away_fails_its_cycles_and_they_resume_when_it_is_back() {
+        let project = Project::new(TOPICS);
+        let flaky = Flaky { cluster: FakeCluster::new(1), down: false.into() };
+        let common = project.common();
+        let cycle = async |n| {
+            let mut events = Recorder::default();
+            one(&common, "fake", n, Duration::from_secs(5), vec![], None, &flaky, &mut events).await
+        };
+        assert_eq!(cycle(1).await.outcome, Outcome::Drift);
+        flaky.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let down = cycle(2).await;
+        assert_eq!((down.outcome, down.error_kind), (Outcome::Failed, Some(ErrorKind::Describe)), "{down:?}");
+        assert!(down.error.as_deref().is_some_and(|e| e.contains("down")), "{down:?}");
+        flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(cycle(3).await.outcome, Outcome::Drift);
+    }
+
     async fn cycle_of(project: &Project, cluster: &FakeCluster, number: u64, auto: Option<AutoApply>) -> Cycle {
         let mut events = Recorder::default();
         let paths = vec![];

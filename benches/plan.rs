@@ -184,9 +184,13 @@ fn main() {
     let snapshot_desired = desired(snapshot_topics, false);
     let text = topicform::snapshot::Snapshot::of(&snapshot_live, false, 0).to_text();
     eprintln!("snapshot: {snapshot_topics} topics, {} bytes ({:.1} MB)", text.len(), text.len() as f64 / 1e6);
+    // As `plan --from-snapshot` asks it: the declared topics, and what the diff reads of them.
+    let scope = topicform::live::Scope::new(snapshot_desired.topics.keys().cloned(), &[], &[])
+        .expect("names")
+        .declaring(snapshot_desired.declared_keys());
     let from_snapshot = || {
         let s = topicform::snapshot::Snapshot::from_text(black_box(&text)).expect("a valid snapshot");
-        plan::diff(&snapshot_desired, &s.to_live())
+        plan::diff(&snapshot_desired, &s.to_live(&scope))
     };
     assert!(from_snapshot().is_empty(), "the snapshot of an in-sync state plans nothing");
     let mut group = c.benchmark_group("snapshot");

@@ -13,6 +13,15 @@ use crate::plan::{Change, Phase, Refusal};
 /// One thing that happened, for the user to see on stderr (stdout carries only results).
 #[derive(Clone, Copy)]
 pub enum Event<'a> {
+    /// An event of one cluster of a run over several (a fleet, or `watch`).
+    Within {
+        /// The cluster's name in the project file.
+        cluster: &'a str,
+        /// What happened there.
+        event: &'a Event<'a>,
+    },
+    /// `watch` finished a cycle on one cluster.
+    Cycle(&'a crate::watch::Cycle),
     /// Problems in the files (errors and warnings), with their sources for snippets.
     Problems {
         /// The problems, sorted by location.
@@ -219,48 +228,55 @@ impl Reporter for Recorder {
     }
 
     fn event(&mut self, event: Event<'_>) {
-        let line = match event {
-            Event::Problems { problems, .. } => format!("problems: {}", problems.len()),
-            Event::StrictFailure => "strict failure".into(),
-            Event::Valid { topics } => format!("valid: {topics} topic(s)"),
-            Event::Describing { cluster, .. } => format!("describing {cluster}"),
-            Event::GatheringData { topics } => format!("gathering data facts: {topics} topic(s)"),
-            Event::PlanSaved { path } => format!("plan saved: {}", path.display()),
-            Event::BrokerCheck { changes } => format!("broker check: {changes}"),
-            Event::Refused { change, error } => {
-                format!("refused: {} {}: {error}", change.phase().as_str(), change.topic())
-            }
-            Event::BrokerCheckDone { refused } => format!("broker check done: {refused} refused"),
-            Event::PlanRefused { reasons, .. } => format!("plan refused: {reasons:?}"),
-            Event::Cancelled => "cancelled".into(),
-            Event::Failed { error } => format!("failed: {error}"),
-            Event::Preflight { changes } => format!("preflight: {changes}"),
-            Event::PhaseStarted { phase, changes } => format!("phase {}: {changes}", phase.as_str()),
-            Event::Retrying { items, attempt, .. } => format!("retrying {items} (attempt {attempt})"),
-            Event::ChangeDone { change } => format!("done: {} {}", change.phase().as_str(), change.topic()),
-            Event::ChangeFailed { change, error } => {
-                format!(
-                    "failed: {} {}: {}",
-                    change.phase().as_str(),
-                    change.topic(),
-                    error.code().map_or("-", |c| c.name())
-                )
-            }
-            Event::AlreadyExisted { topic } => format!("already existed: {topic}"),
-            Event::ThrottleSet { rate, brokers } => format!("throttle set: {rate} B/s on {brokers:?}"),
-            Event::ReassignmentStarted { partitions, waiting } => {
-                format!("reassignment started: {partitions} partition(s), waiting: {waiting}")
-            }
-            Event::Reassigning { done, total } => format!("reassigning: {done}/{total}"),
-            Event::ReassignmentDone { total } => format!("reassignment done: {total}"),
-            Event::ReassignmentWatchFailed { .. } => "reassignment watch failed".into(),
-            Event::ThrottleKept => "throttle kept".into(),
-            Event::ThrottleNotRemoved { broker, .. } => format!("throttle not removed: {broker:?}"),
-            Event::ThrottleRemoved => "throttle removed".into(),
-            Event::Verifying { topics } => format!("verifying {topics} topic(s)"),
-            Event::Imported { topics, files, .. } => format!("imported {topics} topic(s) into {files} file(s)"),
-            Event::SnapshotWritten { topics, .. } => format!("snapshot of {topics} topic(s)"),
-        };
+        let line = record(event);
         self.lines.push(line);
+    }
+}
+
+/// The test's one line for `event`.
+fn record(event: Event<'_>) -> String {
+    match event {
+        Event::Within { cluster, event } => format!("[{cluster}] {}", record(*event)),
+        Event::Cycle(cycle) => format!("cycle {}: {}", cycle.cluster, cycle.outcome.word()),
+        Event::Problems { problems, .. } => format!("problems: {}", problems.len()),
+        Event::StrictFailure => "strict failure".into(),
+        Event::Valid { topics } => format!("valid: {topics} topic(s)"),
+        Event::Describing { cluster, .. } => format!("describing {cluster}"),
+        Event::GatheringData { topics } => format!("gathering data facts: {topics} topic(s)"),
+        Event::PlanSaved { path } => format!("plan saved: {}", path.display()),
+        Event::BrokerCheck { changes } => format!("broker check: {changes}"),
+        Event::Refused { change, error } => {
+            format!("refused: {} {}: {error}", change.phase().as_str(), change.topic())
+        }
+        Event::BrokerCheckDone { refused } => format!("broker check done: {refused} refused"),
+        Event::PlanRefused { reasons, .. } => format!("plan refused: {reasons:?}"),
+        Event::Cancelled => "cancelled".into(),
+        Event::Failed { error } => format!("failed: {error}"),
+        Event::Preflight { changes } => format!("preflight: {changes}"),
+        Event::PhaseStarted { phase, changes } => format!("phase {}: {changes}", phase.as_str()),
+        Event::Retrying { items, attempt, .. } => format!("retrying {items} (attempt {attempt})"),
+        Event::ChangeDone { change } => format!("done: {} {}", change.phase().as_str(), change.topic()),
+        Event::ChangeFailed { change, error } => {
+            format!(
+                "failed: {} {}: {}",
+                change.phase().as_str(),
+                change.topic(),
+                error.code().map_or("-", |c| c.name())
+            )
+        }
+        Event::AlreadyExisted { topic } => format!("already existed: {topic}"),
+        Event::ThrottleSet { rate, brokers } => format!("throttle set: {rate} B/s on {brokers:?}"),
+        Event::ReassignmentStarted { partitions, waiting } => {
+            format!("reassignment started: {partitions} partition(s), waiting: {waiting}")
+        }
+        Event::Reassigning { done, total } => format!("reassigning: {done}/{total}"),
+        Event::ReassignmentDone { total } => format!("reassignment done: {total}"),
+        Event::ReassignmentWatchFailed { .. } => "reassignment watch failed".into(),
+        Event::ThrottleKept => "throttle kept".into(),
+        Event::ThrottleNotRemoved { broker, .. } => format!("throttle not removed: {broker:?}"),
+        Event::ThrottleRemoved => "throttle removed".into(),
+        Event::Verifying { topics } => format!("verifying {topics} topic(s)"),
+        Event::Imported { topics, files, .. } => format!("imported {topics} topic(s) into {files} file(s)"),
+        Event::SnapshotWritten { topics, .. } => format!("snapshot of {topics} topic(s)"),
     }
 }

@@ -13,6 +13,7 @@ use crate::catalog::{self, Bound, ConfigDef, Kind};
 use crate::desired::model::{ConfigMap, TopicFile};
 use crate::desired::project::ProjectDoc;
 use crate::plan::{Plan, SavedPlan};
+use crate::render::fleet::FleetReport;
 use crate::render::topics::TopicsView;
 use crate::snapshot::Snapshot;
 
@@ -25,6 +26,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("saved-plan.schema.json", render::<SavedPlan>("https://topicform.dev/schemas/saved-plan.schema.json")),
         ("topics.schema.json", render::<TopicsView>("https://topicform.dev/schemas/topics.schema.json")),
         ("snapshot.schema.json", render::<Snapshot>("https://topicform.dev/schemas/snapshot.schema.json")),
+        ("fleet.schema.json", render::<FleetReport>("https://topicform.dev/schemas/fleet.schema.json")),
     ]
 }
 

@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{self, Release};
-use crate::live::{Broker, ClusterInfo, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic};
+use crate::live::{Broker, ClusterInfo, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
 
 /// Bumped whenever an older topicform could not read the file right.
 pub const SNAPSHOT_FORMAT: u32 = 1;
@@ -226,9 +226,11 @@ impl Snapshot {
         if age_secs > max_secs { Err(SnapshotError::TooOld { age_secs, max_secs }) } else { Ok(()) }
     }
 
-    /// What the cluster held, as [`Live`]: the entries left out because they held Kafka's default are
-    /// put back from the catalog, for every config the release has.
-    pub fn to_live(&self) -> Live {
+    /// What the cluster held of `scope`, as a describe of it would give it (see [`Scope::declaring`]):
+    /// the entries left out because they held Kafka's default are put back from the catalog where the
+    /// scope keeps them. Built per scope, so that a plan of 10,000 topics never holds every default
+    /// of every topic.
+    pub fn to_live(&self, scope: &Scope) -> Live {
         let c = &self.content;
         let defaults = defaults_of(c.kafka_version);
         let brokers = c
@@ -246,10 +248,12 @@ impl Snapshot {
         let topics = c
             .topics
             .iter()
+            .filter(|(name, _)| scope.contains(name))
             .map(|(name, t)| {
                 let partitions = t.partitions.clone();
                 let mut configs: BTreeMap<String, LiveConfig> = defaults
                     .iter()
+                    .filter(|(k, _)| !t.configs.contains_key(**k) && scope.keeps(name, k, false))
                     .map(|(k, v)| {
                         let entry = LiveConfig {
                             value: Some(v.clone()),
@@ -262,12 +266,16 @@ impl Snapshot {
                     })
                     .collect();
                 for (k, s) in &t.configs {
+                    let overridden = s.source == ConfigSource::TopicOverride;
+                    if !scope.keeps(name, k, overridden) {
+                        continue;
+                    }
                     let entry = LiveConfig {
                         value: s.value.clone(),
                         source: s.source,
                         read_only: s.read_only,
                         sensitive: s.sensitive,
-                        inherited: s.inherited.clone(),
+                        inherited: s.inherited.clone().filter(|_| scope.needs_fallback(name, k)),
                     };
                     configs.insert(k.clone(), entry);
                 }
@@ -278,7 +286,7 @@ impl Snapshot {
             brokers,
             topics,
             cluster: ClusterInfo { id: c.cluster_id.clone(), release: c.kafka_version },
-            moving: c.moving.clone(),
+            moving: c.moving.iter().filter(|(t, _)| scope.contains(t)).map(|(t, p)| (t.clone(), p.clone())).collect(),
             throttled_brokers: c.throttled_brokers.clone(),
         }
     }
@@ -351,7 +359,7 @@ mod tests {
         for b in expected.brokers.values_mut() {
             (b.host, b.port) = (String::new(), 0);
         }
-        assert_eq!(back.to_live(), expected);
+        assert_eq!(back.to_live(&Scope::new([], &["*".into()], &[]).unwrap()), expected);
         assert!(Snapshot::of(&live, true, 1_000).to_text().contains("kafka-1.internal:9092"));
     }
 

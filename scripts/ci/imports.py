@@ -4,7 +4,9 @@
 - the pure set (desired, catalog, live, plan, render, report, import, schema) names no tokio, no Kafka
   client, no std::env and no terminal detection;
 - plan imports nothing from cluster;
-- no top-level module imports `cli`; no cycles between top-level modules.
+- no top-level module imports `cli`; no cycles between top-level modules;
+- `metrics` (watch's Prometheus registry and HTTP endpoints, an adapter) is used only by `commands`, and
+  itself uses only the pure `watch` and `plan` data: it records cycles, it never plans or describes.
 
 Exit 1 with one line per broken rule. Run by .ci/run.
 """
@@ -13,7 +15,8 @@ import re
 import sys
 
 SRC = pathlib.Path(__file__).resolve().parents[2] / "src"
-PURE = ["desired", "catalog", "live", "plan", "render", "report", "import", "schema", "snapshot"]
+PURE = ["desired", "catalog", "live", "plan", "render", "report", "import", "schema", "snapshot", "fleet", "watch"]
+METRICS_MAY_USE = {"watch", "plan"}
 FORBIDDEN_IN_PURE = re.compile(r"\b(tokio|rdkafka|rdkafka_sys|kafka_protocol|std::env|IsTerminal|is_terminal)\b")
 CRATE_REF = re.compile(r"\bcrate::([a-z_]+)|\bsuper::super::([a-z_]+)")
 
@@ -50,6 +53,11 @@ def main():
                         problems.append(f"{f.relative_to(SRC.parent)}:{i}: the pure module `{mod}` uses `{hit.group(0)}`")
     if "cluster" in edges.get("plan", ()):
         problems.append("src/plan imports from `cluster`; it may use only `live`, `desired` and `catalog`")
+    for mod, targets in edges.items():
+        if "metrics" in targets and mod != "commands":
+            problems.append(f"`{mod}` imports `metrics`; only commands (watch) may")
+    for target in sorted(edges.get("metrics", set()) - METRICS_MAY_USE):
+        problems.append(f"`metrics` imports `{target}`; it may use only {', '.join(sorted(METRICS_MAY_USE))}")
     for mod, targets in edges.items():
         if "cli" in targets:
             problems.append(f"`{mod}` imports `cli`; only main.rs may")

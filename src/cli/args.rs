@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{list, plan, schema};
+use crate::commands::{list, plan, schema, watch};
 
 /// Declarative, GitOps-style reconciler for Apache Kafka topics.
 ///
@@ -48,6 +48,9 @@ pub enum Command {
     List(ListArgs),
     /// Describe topics, as `kafka-topics --describe` does: partitions, leaders, replicas, ISR, overrides.
     Describe(DescribeArgs),
+    /// Watch for drift: plan every selected cluster again and again, serve Prometheus metrics, and
+    /// change nothing (unless `--auto-apply safe`).
+    Watch(WatchArgs),
     /// Print the JSON Schema of a file format (also committed under `schemas/`).
     Schema(SchemaArgs),
     /// Print a shell completion script: `topicform completions bash > /etc/bash_completion.d/topicform`.
@@ -57,9 +60,19 @@ pub enum Command {
 /// Which cluster and how long to wait for it: what every cluster command shares.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// The cluster, by its name in the project file (may be left out when there is only one).
-    #[arg(long, short = 'c')]
-    pub cluster: Option<String>,
+    /// The cluster, by its name in the project file (may be left out when there is only one). Several
+    /// (repeated, or separated by commas) or a glob (`'prod-*'`) make a fleet run: `plan`, `list` and
+    /// `snapshot` run on each cluster at once and report them together; `apply` needs the clusters
+    /// named (no glob) or --all-clusters, and goes one after another.
+    #[arg(long, short = 'c', value_delimiter = ',', value_name = "NAME|GLOB")]
+    pub cluster: Vec<String>,
+    /// Every cluster of the project file (a fleet run).
+    #[arg(long, conflicts_with = "cluster")]
+    pub all_clusters: bool,
+    /// In a fleet run, how many clusters are read at once, each with its own connection.
+    #[arg(long, value_name = "N", default_value_t = crate::commands::fleet::DEFAULT_PARALLEL,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub parallel: usize,
     /// Seconds the whole command may take: describe, preflight, every phase, waiting for replicas to
     /// move, and verification. Every request gets what is left (at most 30 s), and retries stop at it.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
@@ -74,6 +87,13 @@ pub struct ValidateArgs {
     pub strict: bool,
     /// Topic files or directories (default: the project's `topics`, else `topics/`).
     pub paths: Vec<PathBuf>,
+    /// Check only these clusters' overrides, each on its own, with a summary table (default: every
+    /// cluster's, in one report). Names or globs, repeated or separated by commas.
+    #[arg(long, short = 'c', value_delimiter = ',', value_name = "NAME|GLOB")]
+    pub cluster: Vec<String>,
+    /// Check every cluster's overrides each on its own, with a summary table.
+    #[arg(long, conflicts_with = "cluster")]
+    pub all_clusters: bool,
 }
 
 /// Arguments of `plan`.
@@ -217,6 +237,39 @@ pub struct DescribeArgs {
     pub format: list::Format,
 }
 
+/// Arguments of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Clusters (one, several, globs or --all-clusters); each cycle's describe gets --timeout.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Topic files or directories (default: the project's `topics`, else `topics/`), read again each cycle.
+    pub paths: Vec<PathBuf>,
+    /// How long from one cycle's start to the next (`30s`, `5m`), plus up to --jitter of it at random.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+    /// Up to this fraction of --interval is added to each wait at random, so that many watchers do not
+    /// describe their clusters at the same moment.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.1, value_parser = parse_fraction)]
+    pub jitter: f64,
+    /// Where to serve `/metrics` (Prometheus), `/healthz` and `/readyz`.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+    /// Apply changes of this risk class by itself, only when the plan blocks nothing and has nothing
+    /// riskier. Without it, watch never changes a cluster.
+    #[arg(long, value_enum, value_name = "RISK")]
+    pub auto_apply: Option<watch::AutoApply>,
+    /// How each cycle's summary is written on stderr: text, or one JSON object per line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: watch::LogFormat,
+    /// `/readyz` stays ready this long after a cluster's last good cycle (default: two intervals).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub ready_grace: Option<std::time::Duration>,
+    /// Stop after this many cycles (for tests and benchmarks); default: run until SIGTERM or SIGINT.
+    #[arg(long, value_name = "N")]
+    pub cycles: Option<u64>,
+}
+
 /// Arguments of `schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
@@ -248,11 +301,26 @@ fn parse_window(text: &str) -> Result<u64, String> {
     }
 }
 
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    match crate::catalog::duration_in_ms(text) {
+        Ok(ms) if ms > 0 => Ok(std::time::Duration::from_millis(ms as u64)),
+        Ok(_) => Err("a duration must be positive".into()),
+        Err(e) => Err(e.reason),
+    }
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     match crate::catalog::size_in_bytes(text) {
         Ok(n) if n >= 0 => u64::try_from(n).map_err(|_| "too large".to_owned()),
         Ok(_) => Err("a size cannot be negative".into()),
         Err(e) => Err(format!("{}; write bytes, such as `500GiB`", e.reason)),
+    }
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err("a fraction between 0 and 1, such as `0.1`".into()),
     }
 }
 

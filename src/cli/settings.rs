@@ -13,12 +13,13 @@ use clap::CommandFactory;
 
 use super::args::{
     ApplyArgs, Cli, Command, CompletionsArgs, ConnectArgs, DescribeArgs, ImportArgs, ListArgs, PlanArgs, SchemaArgs,
-    SnapshotArgs, ValidateArgs,
+    SnapshotArgs, ValidateArgs, WatchArgs,
 };
 use crate::apply::{Guards, Options};
 use crate::commands::{
-    self, Common, Target, apply, completions, describe, import, list, plan, schema, snapshot, validate,
+    self, Common, Target, apply, completions, describe, fleet, import, list, plan, schema, snapshot, validate, watch,
 };
+use crate::fleet::Selection;
 use crate::render::Style;
 
 /// What the process was started with, captured once: the variables, `NO_COLOR`, and which standard
@@ -109,12 +110,31 @@ impl Settings {
             Stderr { style: Style { color: color && env.stderr_terminal }, terminal: env.stderr_terminal, verbose };
         let command = match command {
             Command::Validate(args) => commands::Command::Validate(validate_settings(args)),
-            Command::Plan(args) => commands::Command::Plan(plan_settings(args)),
-            Command::Apply(args) => commands::Command::Apply(apply_settings(args, env)),
-            Command::Import(args) => commands::Command::Import(import_settings(args)),
-            Command::Snapshot(args) => commands::Command::Snapshot(snapshot_settings(args)),
-            Command::List(args) => commands::Command::List(list_settings(args)),
-            Command::Describe(args) => commands::Command::Describe(describe_settings(args)),
+            Command::Plan(args) => {
+                let (settings, fleet) = plan_settings(args);
+                fleet.wrap(commands::Command::Plan(settings))
+            }
+            Command::Apply(args) => {
+                let (settings, fleet) = apply_settings(args, env);
+                fleet.wrap(commands::Command::Apply(settings))
+            }
+            Command::Import(args) => {
+                let (settings, fleet) = import_settings(args);
+                fleet.wrap(commands::Command::Import(settings))
+            }
+            Command::Snapshot(args) => {
+                let (settings, fleet) = snapshot_settings(args);
+                fleet.wrap(commands::Command::Snapshot(settings))
+            }
+            Command::List(args) => {
+                let (settings, fleet) = list_settings(args);
+                fleet.wrap(commands::Command::List(settings))
+            }
+            Command::Describe(args) => {
+                let (settings, fleet) = describe_settings(args);
+                fleet.wrap(commands::Command::Describe(settings))
+            }
+            Command::Watch(args) => commands::Command::Watch(watch_settings(args)),
             Command::Schema(args) => commands::Command::Schema(schema_settings(args)),
             Command::Completions(args) => commands::Command::Completions(completions_settings(args)),
         };
@@ -122,17 +142,36 @@ impl Settings {
     }
 }
 
-fn target(args: ConnectArgs) -> Target {
-    let ConnectArgs { cluster, timeout } = args;
-    Target { cluster, timeout: Duration::from_secs(timeout) }
+/// The clusters a command names: one (or none: the project's only one), or a fleet.
+struct FleetChoice {
+    selection: Selection,
+    parallel: usize,
+}
+
+impl FleetChoice {
+    /// `command` as it runs: alone when one cluster is named, else once per cluster of the fleet.
+    fn wrap(self, command: commands::Command) -> commands::Command {
+        let FleetChoice { selection, parallel } = self;
+        if selection.single().is_some() {
+            return command;
+        }
+        commands::Command::Fleet(fleet::Settings { selection, parallel, command: Box::new(command) })
+    }
+}
+
+fn target(args: ConnectArgs) -> (Target, FleetChoice) {
+    let ConnectArgs { cluster, all_clusters, parallel, timeout } = args;
+    let selection = Selection { patterns: cluster, all: all_clusters };
+    let single = selection.single().flatten().map(str::to_owned);
+    (Target { cluster: single, timeout: Duration::from_secs(timeout) }, FleetChoice { selection, parallel })
 }
 
 fn validate_settings(args: ValidateArgs) -> validate::Settings {
-    let ValidateArgs { strict, paths } = args;
-    validate::Settings { strict, paths }
+    let ValidateArgs { strict, paths, cluster, all_clusters } = args;
+    validate::Settings { strict, paths, clusters: Selection { patterns: cluster, all: all_clusters } }
 }
 
-fn plan_settings(args: PlanArgs) -> plan::Settings {
+fn plan_settings(args: PlanArgs) -> (plan::Settings, FleetChoice) {
     let PlanArgs {
         connect,
         paths,
@@ -144,8 +183,9 @@ fn plan_settings(args: PlanArgs) -> plan::Settings {
         from_snapshot,
         max_snapshot_age,
     } = args;
-    plan::Settings {
-        target: target(connect),
+    let (target, fleet) = target(connect);
+    let settings = plan::Settings {
+        target,
         paths,
         detailed_exitcode,
         format,
@@ -154,10 +194,11 @@ fn plan_settings(args: PlanArgs) -> plan::Settings {
         validate_on_broker,
         from_snapshot,
         max_snapshot_age,
-    }
+    };
+    (settings, fleet)
 }
 
-fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
+fn apply_settings(args: ApplyArgs, env: &Env) -> (apply::Settings, FleetChoice) {
     let ApplyArgs {
         connect,
         paths,
@@ -175,8 +216,9 @@ fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
         Some(path) => apply::Source::Saved(path),
         None => apply::Source::Files { paths, prune },
     };
-    apply::Settings {
-        target: target(connect),
+    let (target, fleet) = target(connect);
+    let settings = apply::Settings {
+        target,
         source,
         auto_approve,
         interactive: env.stdin_terminal,
@@ -186,7 +228,8 @@ fn apply_settings(args: ApplyArgs, env: &Env) -> apply::Settings {
         },
         options: Options { throttle, wait: !no_wait, ..Options::default() },
         max_plan_age,
-    }
+    };
+    (settings, fleet)
 }
 
 /// A single `.json` argument is a saved plan.
@@ -197,24 +240,46 @@ fn saved_plan(paths: &[PathBuf]) -> Option<PathBuf> {
     }
 }
 
-fn snapshot_settings(args: SnapshotArgs) -> snapshot::Settings {
+fn snapshot_settings(args: SnapshotArgs) -> (snapshot::Settings, FleetChoice) {
     let SnapshotArgs { connect, paths, out, keep_hosts } = args;
-    snapshot::Settings { target: target(connect), paths, out, keep_hosts }
+    let (target, fleet) = target(connect);
+    (snapshot::Settings { target, paths, out, keep_hosts }, fleet)
 }
 
-fn import_settings(args: ImportArgs) -> import::Settings {
+fn import_settings(args: ImportArgs) -> (import::Settings, FleetChoice) {
     let ImportArgs { connect, matching, out, force } = args;
-    import::Settings { target: target(connect), matching, out, force }
+    let (target, fleet) = target(connect);
+    (import::Settings { target, matching, out, force }, fleet)
 }
 
-fn list_settings(args: ListArgs) -> list::Settings {
+fn list_settings(args: ListArgs) -> (list::Settings, FleetChoice) {
     let ListArgs { connect, matching, format } = args;
-    list::Settings { target: target(connect), matching, format }
+    let (target, fleet) = target(connect);
+    (list::Settings { target, matching, format }, fleet)
 }
 
-fn describe_settings(args: DescribeArgs) -> describe::Settings {
+fn describe_settings(args: DescribeArgs) -> (describe::Settings, FleetChoice) {
     let DescribeArgs { topics, connect, matching, format } = args;
-    describe::Settings { topics, target: target(connect), matching, format }
+    let (target, fleet) = target(connect);
+    (describe::Settings { topics, target, matching, format }, fleet)
+}
+
+fn watch_settings(args: WatchArgs) -> watch::Settings {
+    let WatchArgs { connect, paths, interval, jitter, listen, auto_apply, log_format, ready_grace, cycles } = args;
+    let ConnectArgs { cluster, all_clusters, parallel, timeout } = connect;
+    watch::Settings {
+        selection: Selection { patterns: cluster, all: all_clusters },
+        parallel,
+        timeout: Duration::from_secs(timeout),
+        paths,
+        interval,
+        jitter,
+        listen,
+        auto_apply,
+        log_format,
+        ready_grace: ready_grace.unwrap_or(interval * 2),
+        cycles,
+    }
 }
 
 fn schema_settings(args: SchemaArgs) -> schema::Settings {
@@ -267,6 +332,43 @@ mod tests {
         assert_eq!(s.source, apply::Source::Files { paths: vec!["t/".into()], prune: true });
         assert_eq!(s.guards.max_destroy, Some(2));
         assert_eq!(s.options.throttle, Some(1_048_576));
+    }
+
+    #[test]
+    fn one_plain_cluster_name_is_the_single_cluster_command_and_anything_else_a_fleet() {
+        let env = Env::default();
+        let single = |args: &[&str]| match resolve(args, &env).command {
+            commands::Command::Plan(s) => Some(s.target.cluster),
+            commands::Command::Fleet(f) => {
+                assert!(matches!(*f.command, commands::Command::Plan(ref s) if s.target.cluster.is_none()));
+                None
+            }
+            _ => panic!("not a plan"),
+        };
+        assert_eq!(single(&["topicform", "plan"]), Some(None));
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod"]), Some(Some("prod".into())));
+        assert_eq!(single(&["topicform", "plan", "-c", "prod", "--parallel", "2"]), Some(Some("prod".into())));
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod,dev"]), None);
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod", "--cluster", "dev"]), None);
+        assert_eq!(single(&["topicform", "plan", "--cluster", "prod-*"]), None);
+        assert_eq!(single(&["topicform", "plan", "--all-clusters"]), None);
+        let commands::Command::Fleet(f) =
+            resolve(&["topicform", "list", "--cluster", "a,b", "--parallel", "7"], &env).command
+        else {
+            panic!()
+        };
+        assert_eq!((f.selection.patterns, f.parallel), (vec!["a".to_owned(), "b".to_owned()], 7));
+        assert!(Cli::try_parse_from(["topicform", "plan", "--parallel", "0"]).is_err());
+        assert!(Cli::try_parse_from(["topicform", "plan", "--all-clusters", "--cluster", "a"]).is_err());
+        let commands::Command::Watch(w) =
+            resolve(&["topicform", "watch", "--interval", "30s", "--cluster", "prod-*"], &env).command
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (w.interval, w.ready_grace, w.listen.to_string()),
+            (Duration::from_secs(30), Duration::from_secs(60), "127.0.0.1:9464".into())
+        );
     }
 
     #[test]

@@ -271,6 +271,10 @@ fn finish_move(live: &mut Live, topic: &str, partition: i32, replicas: &[i32]) {
 }
 
 impl Admin for FakeCluster {
+    fn request_count(&self) -> Option<usize> {
+        Some(self.requests())
+    }
+
     async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
         // One Metadata request and one DescribeConfigs request, like the real adapter for small scopes.
         self.inner.requests.fetch_add(2, Ordering::Relaxed);

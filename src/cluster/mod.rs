@@ -348,6 +348,11 @@ pub trait Admin {
     /// topics; none when the query is empty. What cannot be known (not authorised, an older release, a
     /// failed request) is said per fact, never an error.
     fn data(&self, live: &Live, query: &DataQuery) -> impl Future<Output = BTreeMap<String, TopicData>> + Send;
+
+    /// Admin requests sent so far through this admin, when it counts them (`watch` shows a cycle's).
+    fn request_count(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// How a command reaches its cluster: how long any one answer may take, when the whole command must be

@@ -8,17 +8,19 @@ use super::{
 };
 use crate::desired::ClusterConfig;
 use crate::live::{DataQuery, Live, Scope, TopicData, Unknown};
+use crate::snapshot::Snapshot;
 
 /// The cluster as a snapshot recorded it.
 #[derive(Debug, Clone)]
 pub struct SnapshotAdmin {
-    live: Live,
+    /// Shared: `connect` hands out a copy of the admin, not of the snapshot.
+    snapshot: std::sync::Arc<Snapshot>,
 }
 
 impl SnapshotAdmin {
-    /// An admin that answers with `live`.
-    pub fn new(live: Live) -> Self {
-        SnapshotAdmin { live }
+    /// An admin that answers from `snapshot`.
+    pub fn new(snapshot: Snapshot) -> Self {
+        SnapshotAdmin { snapshot: std::sync::Arc::new(snapshot) }
     }
 }
 
@@ -33,13 +35,7 @@ fn refused<T>(items: &[T]) -> Vec<Result<(), Error>> {
 
 impl Admin for SnapshotAdmin {
     async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
-        let mut live = self.live.clone();
-        live.topics.retain(|name, _| scope.contains(name));
-        for (name, topic) in live.topics.iter_mut() {
-            scope.narrow(name, topic);
-        }
-        live.moving.retain(|name, _| scope.contains(name));
-        Ok(live)
+        Ok(self.snapshot.to_live(scope))
     }
 
     async fn create_topics(&self, topics: &[NewTopic], _mode: Mode) -> Vec<Result<(), Error>> {
@@ -68,7 +64,8 @@ impl Admin for SnapshotAdmin {
 
     async fn list_reassignments(&self, partitions: &BTreeMap<String, Vec<i32>>) -> Result<Vec<Ongoing>, Error> {
         Ok(self
-            .live
+            .snapshot
+            .content
             .moving
             .iter()
             .filter(|(t, _)| partitions.contains_key(*t))

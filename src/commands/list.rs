@@ -36,6 +36,18 @@ pub async fn run(
     out: &mut dyn Write,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
+    run_keeping(common, settings, connect, out, reporter, &mut None).await
+}
+
+/// [`run`], keeping the topics in `kept` (for a fleet's report).
+pub(crate) async fn run_keeping(
+    common: &Common,
+    settings: Settings,
+    connect: &impl Connect,
+    out: &mut dyn Write,
+    reporter: &mut dyn Reporter,
+    kept: &mut Option<render::topics::TopicsView>,
+) -> anyhow::Result<ExitStatus> {
     let Settings { target, matching, format } = settings;
     let Some((live, _)) = read_cluster(common, &target, matching.as_ref(), None, connect, reporter).await? else {
         return Ok(ExitStatus::Failure);
@@ -44,5 +56,6 @@ pub async fn run(
         Format::Text => render::topics::list(&live, common.style, out)?,
         Format::Json => render::topics::json(&live, out)?,
     }
+    *kept = Some(render::topics::TopicsView::of(&live));
     Ok(ExitStatus::Success)
 }

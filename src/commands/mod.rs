@@ -7,12 +7,14 @@
 pub mod apply;
 pub mod completions;
 pub mod describe;
+pub mod fleet;
 pub mod import;
 pub mod list;
 pub mod plan;
 pub mod schema;
 pub mod snapshot;
 pub mod validate;
+pub mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -98,6 +100,10 @@ pub enum Command {
     Completions(completions::Settings),
     /// `snapshot`.
     Snapshot(snapshot::Settings),
+    /// `watch`.
+    Watch(watch::Settings),
+    /// A command over several clusters.
+    Fleet(fleet::Settings),
 }
 
 impl Command {
@@ -110,6 +116,8 @@ impl Command {
             Command::List(s) => Some(s.target.timeout),
             Command::Describe(s) => Some(s.target.timeout),
             Command::Snapshot(s) => Some(s.target.timeout),
+            // Each cluster's run, and each cycle, has its own deadline; the whole has none.
+            Command::Watch(_) | Command::Fleet(_) => None,
             Command::Validate(_) | Command::Schema(_) | Command::Completions(_) => None,
         }
     }
@@ -125,7 +133,7 @@ pub async fn run(
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
     match command {
-        Command::Validate(s) => validate::run(common, s, reporter),
+        Command::Validate(s) => validate::run(common, s, out, reporter),
         Command::Plan(s) => plan::run(common, s, connect, out, reporter).await,
         Command::Apply(s) => apply::run(common, s, connect, out, reporter).await,
         Command::Import(s) => import::run(common, s, connect, reporter).await,
@@ -134,6 +142,8 @@ pub async fn run(
         Command::Schema(s) => schema::run(s, out),
         Command::Completions(s) => completions::run(s, out),
         Command::Snapshot(s) => snapshot::run(common, s, connect, reporter).await,
+        Command::Watch(s) => watch::run(common, s, connect, reporter).await,
+        Command::Fleet(s) => Box::pin(fleet::run(common, s, connect, out, reporter)).await,
     }
 }
 

@@ -130,8 +130,20 @@ pub async fn run(
     out: &mut dyn Write,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
+    run_keeping(common, settings, connect, out, reporter, &mut None).await
+}
+
+/// [`run`], keeping the plan in `kept` once made (for a fleet's report and `watch`).
+pub(crate) async fn run_keeping(
+    common: &Common,
+    settings: Settings,
+    connect: &impl Connect,
+    out: &mut dyn Write,
+    reporter: &mut dyn Reporter,
+    kept: &mut Option<Plan>,
+) -> anyhow::Result<ExitStatus> {
     let Some(path) = settings.from_snapshot.clone() else {
-        return plan_with(common, settings, connect, None, out, reporter).await;
+        return plan_with(common, settings, connect, None, out, reporter, kept).await;
     };
     if settings.validate_on_broker {
         anyhow::bail!("--validate-on-broker asks the live cluster, and --from-snapshot plans without it: choose one");
@@ -165,8 +177,8 @@ pub async fn run(
         age_secs: common.now_unix.saturating_sub(snapshot.taken_at_unix),
         content_hash: snapshot.content_hash.clone(),
     };
-    let admin = SnapshotAdmin::new(snapshot.to_live());
-    plan_with(common, settings, &admin, Some(basis), out, reporter).await
+    let admin = SnapshotAdmin::new(snapshot);
+    plan_with(common, settings, &admin, Some(basis), out, reporter, kept).await
 }
 
 async fn plan_with(
@@ -176,6 +188,7 @@ async fn plan_with(
     basis: Option<Basis>,
     out: &mut dyn Write,
     reporter: &mut dyn Reporter,
+    kept: &mut Option<Plan>,
 ) -> anyhow::Result<ExitStatus> {
     let Settings {
         target,
@@ -199,6 +212,7 @@ async fn plan_with(
         Format::Markdown => render::markdown(&planned.plan, out)?,
         Format::Json => render::json(&planned.plan, out)?,
     }
+    *kept = Some(planned.plan.clone());
     if let Some(path) = &save {
         let made = Made {
             cluster_id: planned.live.cluster.id.clone(),

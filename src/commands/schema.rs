@@ -19,6 +19,8 @@ pub enum Kind {
     TopicList,
     /// Snapshots written by `snapshot` (`schemas/snapshot.schema.json`).
     Snapshot,
+    /// Fleet reports: `plan` or `list --format json` over several clusters (`schemas/fleet.schema.json`).
+    Fleet,
 }
 
 /// Settings of `schema`.
@@ -38,6 +40,7 @@ pub fn run(settings: Settings, out: &mut dyn Write) -> anyhow::Result<ExitStatus
         Kind::SavedPlan => "saved-plan.schema.json",
         Kind::TopicList => "topics.schema.json",
         Kind::Snapshot => "snapshot.schema.json",
+        Kind::Fleet => "fleet.schema.json",
     };
     let (_, text) = crate::schema::all().into_iter().find(|(n, _)| *n == name).expect("every kind has a schema");
     out.write_all(text.as_bytes())?;

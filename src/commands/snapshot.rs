@@ -31,6 +31,17 @@ pub async fn run(
     connect: &impl Connect,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<ExitStatus> {
+    run_keeping(common, settings, connect, reporter, &mut None).await
+}
+
+/// [`run`], keeping the number of topics recorded in `kept` (for a fleet's report).
+pub(crate) async fn run_keeping(
+    common: &Common,
+    settings: Settings,
+    connect: &impl Connect,
+    reporter: &mut dyn Reporter,
+    kept: &mut Option<usize>,
+) -> anyhow::Result<ExitStatus> {
     let Settings { target, paths, out, keep_hosts } = settings;
     let options = plan::Options::default();
     let Some(planned) =
@@ -40,6 +51,7 @@ pub async fn run(
     };
     let snapshot = Snapshot::of(&planned.live, keep_hosts, common.now_unix);
     std::fs::write(&out, snapshot.to_text()).with_context(|| format!("writing the snapshot to `{}`", out.display()))?;
+    *kept = Some(snapshot.content.topics.len());
     reporter.event(Event::SnapshotWritten {
         path: &out,
         topics: snapshot.content.topics.len(),

@@ -12,12 +12,12 @@ use crate::plan::ExitStatus;
 use crate::report::Recorder;
 
 /// A project on disk with one cluster, `fake`, and the topic files given.
-struct Project {
-    dir: tempfile::TempDir,
+pub(super) struct Project {
+    pub(super) dir: tempfile::TempDir,
 }
 
 impl Project {
-    fn new(topics: &str) -> Project {
+    pub(super) fn new(topics: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("topicform.yaml"), "clusters:\n  fake:\n    bootstrap: 127.0.0.1:1\n").unwrap();
         std::fs::create_dir(dir.path().join("topics")).unwrap();
@@ -25,11 +25,11 @@ impl Project {
         Project { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn common(&self) -> Common {
+    pub(super) fn common(&self) -> Common {
         Common {
             project: self.path("topicform.yaml"),
             style: crate::render::Style::default(),
@@ -46,7 +46,7 @@ fn target() -> Target {
     Target { cluster: Some("fake".into()), timeout: Duration::from_secs(5) }
 }
 
-fn plan(detailed_exitcode: bool) -> Command {
+pub(super) fn plan(detailed_exitcode: bool) -> Command {
     Command::Plan(plan::Settings {
         target: target(),
         paths: vec![],
@@ -60,7 +60,7 @@ fn plan(detailed_exitcode: bool) -> Command {
     })
 }
 
-fn apply(options: Options) -> Command {
+pub(super) fn apply(options: Options) -> Command {
     Command::Apply(apply::Settings {
         target: target(),
         source: apply::Source::Files { paths: vec![], prune: false },
@@ -74,7 +74,7 @@ fn apply(options: Options) -> Command {
 
 /// Runs `command` and shows what it printed, what it reported and how it ended. The project's
 /// temporary directory is shown as `[DIR]`.
-async fn run(project: &Project, command: Command, cluster: &FakeCluster) -> String {
+pub(super) async fn run(project: &Project, command: Command, cluster: &impl Connect) -> String {
     let mut out = Vec::new();
     let mut events = Recorder::default();
     let status = super::run(&project.common(), command, cluster, &mut out, &mut events).await;
@@ -86,7 +86,7 @@ async fn run(project: &Project, command: Command, cluster: &FakeCluster) -> Stri
     shown.replace(&project.dir.path().display().to_string(), "[DIR]")
 }
 
-const TOPICS: &str = "\
+pub(super) const TOPICS: &str = "\
 topics:
   - name: orders
     partitions: 3

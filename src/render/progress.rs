@@ -18,17 +18,25 @@ pub struct Terminal<W: Write, R: BufRead> {
     verbose: u8,
     /// A line updated in place is open (no newline after it yet).
     open: bool,
+    /// `[cluster] ` while drawing an event of one cluster of several.
+    prefix: String,
 }
 
 impl<W: Write, R: BufRead> Terminal<W, R> {
     /// A reporter on `err`, drawing diagnostics in `style`; `terminal` when `err` is one.
     pub fn new(err: W, input: R, style: Style, terminal: bool, verbose: u8) -> Self {
-        Terminal { err, input, style, terminal, verbose, open: false }
+        Terminal { err, input, style, terminal, verbose, open: false, prefix: String::new() }
     }
 
     fn line(&mut self, text: &str) {
         self.close();
-        let _ = writeln!(self.err, "{text}");
+        if self.prefix.is_empty() {
+            let _ = writeln!(self.err, "{text}");
+        } else {
+            for line in text.lines() {
+                let _ = writeln!(self.err, "{}{line}", self.prefix);
+            }
+        }
     }
 
     fn close(&mut self) {
@@ -39,7 +47,8 @@ impl<W: Write, R: BufRead> Terminal<W, R> {
 
     /// A line that the next one of its kind replaces, on a terminal.
     fn counting(&mut self, text: &str) {
-        if self.terminal {
+        // Several clusters' counts would overwrite each other's line.
+        if self.terminal && self.prefix.is_empty() {
             let _ = write!(self.err, "\r\x1b[K{text}");
             let _ = self.err.flush();
             self.open = true;
@@ -58,6 +67,17 @@ impl<W: Write, R: BufRead> Terminal<W, R> {
 impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
     fn event(&mut self, event: Event<'_>) {
         match event {
+            Event::Within { cluster, event } => {
+                let outer = std::mem::replace(&mut self.prefix, format!("[{cluster}] "));
+                self.event(*event);
+                self.prefix = outer;
+            }
+            Event::Cycle(cycle) => self.line(&cycle.line()),
+            Event::Problems { problems, sources } if !self.prefix.is_empty() => {
+                let mut text = Vec::new();
+                let _ = diagnostics(problems, sources, self.style, &mut text);
+                self.line(String::from_utf8_lossy(&text).trim_end());
+            }
             Event::Problems { problems, sources } => {
                 self.close();
                 let _ = diagnostics(problems, sources, self.style, &mut self.err);
@@ -168,6 +188,56 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
     }
 }
 
+/// `watch --log-format json`: one JSON object per line on `err`. A cycle's summary is the [`Cycle`]
+/// itself (`"event": "cycle"`); any other event is the terminal's text of it (`"event": "log"`), with
+/// its cluster when it has one.
+///
+/// [`Cycle`]: crate::watch::Cycle
+pub struct JsonLines<W: Write> {
+    err: W,
+    text: Terminal<Vec<u8>, &'static [u8]>,
+}
+
+impl<W: Write> JsonLines<W> {
+    /// A reporter on `err`; `verbose` as for [`Terminal`].
+    pub fn new(err: W, verbose: u8) -> Self {
+        JsonLines { err, text: Terminal::new(Vec::new(), &b""[..], Style::default(), false, verbose) }
+    }
+}
+
+impl<W: Write> Reporter for JsonLines<W> {
+    fn event(&mut self, event: Event<'_>) {
+        let (cluster, inner) = match event {
+            Event::Within { cluster, event } => (Some(cluster), *event),
+            other => (None, other),
+        };
+        let value = match inner {
+            Event::Cycle(cycle) => {
+                let mut value = serde_json::to_value(cycle).unwrap_or_default();
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("event".into(), "cycle".into());
+                }
+                value
+            }
+            other => {
+                self.text.event(other);
+                let message = String::from_utf8_lossy(&std::mem::take(&mut self.text.err)).trim_end().to_owned();
+                if message.is_empty() {
+                    return;
+                }
+                let mut object = serde_json::Map::new();
+                object.insert("event".into(), "log".into());
+                if let Some(cluster) = cluster {
+                    object.insert("cluster".into(), cluster.into());
+                }
+                object.insert("message".into(), message.into());
+                serde_json::Value::Object(object)
+            }
+        };
+        let _ = writeln!(self.err, "{value}");
+    }
+}
+
 /// One reason to refuse a saved plan, in words.
 fn refusal(reason: &Refusal) -> String {
     match reason {
@@ -252,6 +322,55 @@ mod tests {
         Retrying 1 item(s) after a transient error (attempt 1, in 250 ms).
         Replication throttled to 1000 bytes/s on brokers {1, 2}.
         ");
+    }
+
+    #[test]
+    fn events_of_one_cluster_of_several_are_marked_and_json_lines_are_one_object_each() {
+        let inner = Event::Describing { cluster: "prod", bootstrap: "127.0.0.1:9092" };
+        let events = [Event::Within { cluster: "prod", event: &inner }, Event::Valid { topics: 2 }];
+        insta::assert_snapshot!(drawn(true, 0, &events), @r"
+        [prod] Describing cluster `prod` (127.0.0.1:9092)...
+        2 topic(s) valid.
+        ");
+        let mut out = Vec::new();
+        {
+            let mut reporter = JsonLines::new(&mut out, 0);
+            for e in events {
+                reporter.event(e);
+            }
+        }
+        insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r#"
+        {"cluster":"prod","event":"log","message":"Describing cluster `prod` (127.0.0.1:9092)..."}
+        {"event":"log","message":"2 topic(s) valid."}
+        "#);
+    }
+
+    #[test]
+    fn a_cycle_is_one_json_object_with_its_counts() {
+        let cycle = crate::watch::Cycle {
+            cluster: "prod".into(),
+            cycle: 7,
+            at: "2026-12-01T00:00:00Z".into(),
+            outcome: crate::watch::Outcome::Failed,
+            error_kind: Some(crate::watch::ErrorKind::Files),
+            error: Some("the files have errors".into()),
+            pending: vec![],
+            blocked: 0,
+            managed: 0,
+            unmanaged: 0,
+            applied: None,
+            not_applied: None,
+            requests: None,
+            describe_ms: 0,
+            duration_ms: 3,
+        };
+        let mut out = Vec::new();
+        JsonLines::new(&mut out, 0).event(Event::Cycle(&cycle));
+        insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r#"{"at":"2026-12-01T00:00:00Z","blocked":0,"cluster":"prod","cycle":7,"describeMs":0,"durationMs":3,"error":"the files have errors","errorKind":"files","event":"cycle","managed":0,"outcome":"failed","pending":[],"unmanaged":0}"#);
+        assert_eq!(
+            drawn(false, 0, &[Event::Cycle(&cycle)]),
+            "watch: cycle 7 `prod` failed (files): the files have errors (3 ms)\n"
+        );
     }
 
     #[test]

@@ -129,6 +129,10 @@ impl Connect for KafkaConnect {
 }
 
 impl Admin for KafkaAdmin {
+    fn request_count(&self) -> Option<usize> {
+        Some(self.requests())
+    }
+
     async fn describe(&self, scope: &Scope) -> Result<Live, Error> {
         describe::describe(self, scope).await
     }

@@ -210,14 +210,28 @@ class Bench:
             "validate/topicform": (self.tf("--project", proj, "validate"), (0,), True),
             "validate/python": (self.py("validate", tp), (0,), True),
         }
+        def attempt(label, cmd, want):
+            """A topicform failure ends the bench; a peer's is recorded (a peer that fails at a size is a
+            finding) and the peer is left out of that size's later rounds."""
+            r = run(cmd)
+            if r.rc in want or label.endswith("/topicform"):
+                return check(r, label, want)
+            first = next((l.strip() for l in (r.err + r.out).splitlines() if l.strip()), "no output")
+            log(f"{label} exited {r.rc} at {n} topics after {r.wall:.1f} s: {first[:300]}")
+            self.note(n, f"failed {label}", f"exit {r.rc} after {r.wall:.1f} s: {first[:300]}")
+            ops.pop(label, None)
+            return None
+
         log(f"size {n}: warm-up")
-        for label, (cmd, want, _) in ops.items():
-            check(run(cmd), label, want)
+        for label, (cmd, want, _) in list(ops.items()):
+            attempt(label, cmd, want)
         for rnd in range(a.fast_runs):
             log(f"size {n}: plan/validate round {rnd + 1}/{a.fast_runs}")
-            for label, (cmd, want, fast) in ops.items():
+            for label, (cmd, want, fast) in list(ops.items()):
                 if fast or rnd < a.runs:
-                    self.record(n, label, check(run(cmd), label, want))
+                    r = attempt(label, cmd, want)
+                    if r:
+                        self.record(n, label, r)
 
         self.note(n, "snapshot_bytes", os.path.getsize(snap))
         log(f"size {n}: round trips and raw call times")
@@ -366,6 +380,9 @@ def report(b, info, elapsed):
                   f"{kt['extrapolated_s'] * 1000:,.0f} ms (extrapolated: {kt['per_topic_median_s'] * 1000:,.0f} ms "
                   f"per JVM) | {kt['rss_kib'] / 1024:,.1f} MiB | {ratio} |")
         w("")
+        for key, why in notes.items():
+            if key.startswith("failed "):
+                w(f"**{key[len('failed '):]} failed** at this size ({why}); it is left out of the table.\n")
         rt = notes.get("rt_plan")
         if rt:
             w(f"Round trips of `plan` (`KafkaAdmin::requests()`): **{rt['requests']}**; minimum 2 (one Metadata + one "

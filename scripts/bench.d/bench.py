@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peer.py")
@@ -538,7 +539,22 @@ def validate_large(a):
     log(f"report: {a.out}")
 
 
+def chart_of(out, inputs):
+    """`bench.py --chart OUT.svg RUN.json...`: the chart of several runs' JSON (sizes from different runs,
+    the later file winning a size both have), for BENCHMARKS.md."""
+    b = types.SimpleNamespace(results={})
+    for path in inputs:
+        with open(path) as f:
+            for size, res in json.load(f)["results"].items():
+                b.results[int(size)] = res
+    with open(out, "w") as f:
+        f.write(chart(b))
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--chart":
+        chart_of(sys.argv[2], sys.argv[3:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--runs", type=int, default=3, help="runs of the slow commands (JVM tools, creates)")

@@ -97,9 +97,9 @@ pub(super) async fn data(admin: &KafkaAdmin, live: &Live, query: &DataQuery) -> 
         let target = protocol::Target::new(&format!("{}:{}", b.host, b.port), &security, admin.request_timeout());
         let led_here = led.get(&b.id).cloned().unwrap_or_default();
         async move {
-            let answers = tokio::time::timeout(target.timeout, ask(admin, &target, query, partitions, &led_here)).await;
-            let answers = answers
-                .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {}", target.broker))));
+            let answers =
+                protocol::within(target.timeout, &target.broker, ask(admin, &target, query, partitions, &led_here))
+                    .await;
             (b.id, answers)
         }
     });

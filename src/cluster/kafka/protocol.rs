@@ -251,16 +251,23 @@ pub(super) async fn describe_topic_configs(
         })
         .collect();
     let broker = conn.broker().to_owned();
-    tokio::time::timeout(timeout, conn.request(ApiKey::DescribeConfigs, version, &request))
+    within(timeout, &broker, conn.request(ApiKey::DescribeConfigs, version, &request)).await
+}
+
+/// `work` within `timeout`, or `_TIMED_OUT` naming `broker`.
+pub(super) async fn within<T>(
+    timeout: Duration,
+    broker: &str,
+    work: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(timeout, work)
         .await
         .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {broker}"))))
 }
 
 /// Opens an authenticated connection to `target`, within its deadline.
 pub(super) async fn open(target: &Target) -> Result<Connection, Failure> {
-    tokio::time::timeout(target.timeout, Connection::open(target))
-        .await
-        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {}", target.broker))))
+    within(target.timeout, &target.broker, Connection::open(target)).await
 }
 
 /// Connects, authenticates, sends one request and reads its response, within the target's deadline.
@@ -274,9 +281,7 @@ where
         conn.request(key, version, request).await
     };
     // The whole exchange within the request's budget: the deadline of the command depends on it.
-    tokio::time::timeout(target.timeout, exchange)
-        .await
-        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {}", target.broker))))
+    within(target.timeout, &target.broker, exchange).await
 }
 
 /// The broker's own timeout for a request: a little less than ours, so that its answer (a timeout

@@ -1,15 +1,16 @@
-//! The change primitives, each one batched request per [`CHANGE_CHUNK`] items (one for
-//! reassignments), and each answer spread back over the items it carried. Nothing here orders, retries
+//! The change primitives, each one batched request per [`CHANGE_CHUNK`] items or
+//! [`RECORDS_PER_REQUEST`] metadata records ([`batches`]), and each answer spread back over the items it
+//! carried. Nothing here orders, retries
 //! or waits: [`crate::apply`] does.
 
 use std::collections::BTreeMap;
 
-use super::{CHANGE_CHUNK, KafkaAdmin, librdkafka, protocol};
+use super::{CHANGE_CHUNK, KafkaAdmin, RECORDS_PER_REQUEST, librdkafka, protocol};
 use crate::cluster::{ConfigAlter, ConfigOp, Error, ErrorCode, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
 
 pub(super) async fn create_topics(admin: &KafkaAdmin, topics: &[NewTopic], mode: Mode) -> Vec<Result<(), Error>> {
     let mut results = Vec::with_capacity(topics.len());
-    for chunk in topics.chunks(CHANGE_CHUNK) {
+    for chunk in batches(topics, |t| 1 + t.partitions as usize + t.configs.len()) {
         let batch = chunk.to_vec();
         let outcome = admin
             .blocking(move |client, timeout| {
@@ -36,7 +37,8 @@ pub(super) async fn create_partitions(
     mode: Mode,
 ) -> Vec<Result<(), Error>> {
     let mut results = Vec::with_capacity(partitions.len());
-    for chunk in partitions.chunks(CHANGE_CHUNK) {
+    // The count afterwards bounds the partitions a topic adds.
+    for chunk in batches(partitions, |p| 1 + p.total as usize) {
         let batch = chunk.to_vec();
         let outcome = admin
             .blocking(move |client, timeout| {
@@ -56,7 +58,7 @@ pub(super) async fn alter_topic_configs(
     mode: Mode,
 ) -> Vec<Result<(), Error>> {
     let mut results = Vec::with_capacity(alters.len());
-    for chunk in alters.chunks(CHANGE_CHUNK) {
+    for chunk in batches(alters, |a| a.ops.len().max(1)) {
         let batch = chunk.to_vec();
         let outcome = admin
             .blocking(move |client, timeout| {
@@ -103,7 +105,7 @@ pub(super) async fn alter_broker_configs(admin: &KafkaAdmin, alters: &[ConfigAlt
 
 pub(super) async fn delete_topics(admin: &KafkaAdmin, topics: &[String]) -> Vec<Result<(), Error>> {
     let mut results = Vec::with_capacity(topics.len());
-    for chunk in topics.chunks(CHANGE_CHUNK) {
+    for chunk in batches(topics, |_| 1) {
         let batch = chunk.to_vec();
         let outcome = admin
             .blocking(move |client, timeout| {
@@ -114,6 +116,26 @@ pub(super) async fn delete_topics(admin: &KafkaAdmin, topics: &[String]) -> Vec<
         results.extend(admin.record("DeleteTopics", outcome, chunk.iter().map(String::as_str)));
     }
     results
+}
+
+/// `items` in consecutive batches of at most [`CHANGE_CHUNK`] items whose `records` add up to at most
+/// [`RECORDS_PER_REQUEST`]; an item heavier than that alone goes in a batch of its own, for the broker
+/// to judge.
+fn batches<T>(items: &[T], records: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut weight) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let w = records(item);
+        if i > start && (i - start == CHANGE_CHUNK || weight + w > RECORDS_PER_REQUEST) {
+            out.push(&items[start..i]);
+            (start, weight) = (i, 0);
+        }
+        weight += w;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
 }
 
 /// One AlterPartitionReassignments request for every partition, sent to the controller.
@@ -292,5 +314,37 @@ impl KafkaAdmin {
                     .collect()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(batches: &[&[usize]]) -> Vec<usize> {
+        batches.iter().map(|b| b.len()).collect()
+    }
+
+    #[test]
+    fn batches_stay_under_the_item_and_record_limits() {
+        assert!(batches(&[] as &[usize], |w| *w).is_empty());
+        // Light items: the item limit cuts.
+        let light = vec![1; 2 * CHANGE_CHUNK + 1];
+        assert_eq!(sizes(&batches(&light, |w| *w)), [CHANGE_CHUNK, CHANGE_CHUNK, 1]);
+        // 1,000 topics of 3 partitions and 3 configs (7 records each) fit in one request.
+        assert_eq!(sizes(&batches(&[7; 1000], |w| *w)), [1000]);
+        // Heavy items: the record limit cuts, never above it.
+        let heavy = vec![1 + 100 + 2; 300];
+        let cut = batches(&heavy, |w| *w);
+        assert!(cut.iter().all(|b| b.iter().sum::<usize>() <= RECORDS_PER_REQUEST), "{:?}", sizes(&cut));
+        assert_eq!(cut.iter().map(|b| b.len()).sum::<usize>(), heavy.len());
+        assert_eq!(cut[0].len(), RECORDS_PER_REQUEST / 103);
+        // An item over the limit goes alone; its neighbours are not held back by it.
+        let items = [10, RECORDS_PER_REQUEST + 1, 10, 10];
+        assert_eq!(sizes(&batches(&items, |w| *w)), [1, 1, 2]);
+        // Order is kept, and every item is in exactly one batch.
+        let numbered: Vec<usize> = (0..5000).collect();
+        let flat: Vec<usize> = batches(&numbered, |i| 1 + i % 40).concat();
+        assert_eq!(flat, numbered);
     }
 }

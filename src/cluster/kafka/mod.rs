@@ -12,7 +12,7 @@
 //! ApiVersions request (for the release) at once, then one DescribeConfigs request per
 //! [`DESCRIBE_CHUNK`] topics spread over the brokers (and, only when the scope needs what some overrides
 //! fall back to, one per chunk of those topics), beside one ListPartitionReassignments; every other
-//! primitive is one request per [`CHANGE_CHUNK`] items, and a controller request (reassignments) is one
+//! primitive is one request per [`CHANGE_CHUNK`] items or [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one
 //! DescribeCluster plus the request to the controller it names. `data` sends, to each broker,
 //! ApiVersions, DescribeLogDirs, up to four ListOffsets, ListGroups and one OffsetFetch per 500 groups
 //! it coordinates.
@@ -41,8 +41,17 @@ pub use client::LogSink;
 
 /// Topics per DescribeConfigs request. Brokers answer large batches quickly; this bounds response size.
 pub const DESCRIBE_CHUNK: usize = 500;
-/// Topics per CreateTopics / CreatePartitions / IncrementalAlterConfigs / DeleteTopics request.
-pub const CHANGE_CHUNK: usize = 500;
+/// Topics per CreateTopics / CreatePartitions / IncrementalAlterConfigs / DeleteTopics request, at most;
+/// fewer when their metadata records would pass [`RECORDS_PER_REQUEST`].
+pub const CHANGE_CHUNK: usize = 1000;
+/// Metadata records per change request, at most (a topic is one, each of its partitions one, each config
+/// it sets one). A KRaft controller refuses, with POLICY_VIOLATION and changing nothing, a request that
+/// would write more than 10,000 records (KAFKA-14996, Kafka 3.6) or create more than 10,000 partitions
+/// (KAFKA-17870, 3.9); this stays under both with room to spare. Fewer, larger requests also show
+/// sooner: a broker lists the topics of one controller batch only once it has created the logs of the
+/// batch before, so the second of two 500-topic creates stayed unlisted for over a second after it was
+/// answered.
+pub const RECORDS_PER_REQUEST: usize = 9000;
 
 /// A connection to one cluster.
 pub struct KafkaAdmin {

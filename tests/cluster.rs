@@ -278,6 +278,22 @@ async fn broker_refusal_in_preflight_stops_the_whole_apply() {
 }
 
 #[tokio::test]
+async fn changes_past_the_controllers_per_request_limit_are_split() {
+    require_cluster!("changes_past_the_controllers_per_request_limit_are_split");
+    let ws = Workspace::new("split");
+    let names = [ws.topic("a"), ws.topic("b"), ws.topic("c")];
+    // 12,000 partitions: a KRaft controller refuses more than 10,000 in one request (POLICY_VIOLATION,
+    // "Excessively large number of partitions per request") and more than 10,000 records in one
+    // operation. Checked by the brokers only (validate-only), so that no 12,000 logs are made.
+    let declared: Vec<Declared<'_>> = names.iter().map(|n| (n.as_str(), 4000, 1, &[][..])).collect();
+    ws.write("topics/t.yaml", &topics_yaml(&declared));
+    let check = ws.run(&["plan", "--validate-on-broker"]);
+    check.expect_code(0);
+    assert!(check.stderr.contains("The brokers accept every change."), "{}", check.stderr);
+    assert!(ws.live().await.topics.is_empty(), "nothing was created");
+}
+
+#[tokio::test]
 async fn deletion_is_explicit_and_guarded() {
     require_cluster!("deletion_is_explicit_and_guarded");
     let ws = Workspace::new("delete");

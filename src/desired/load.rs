@@ -172,17 +172,82 @@ fn walk_tree(
 ) -> Collected {
     let (files, problems) = topic_files(paths, project);
     collector.problems(problems);
-    for path in files {
-        let file = Arc::new(path);
-        match read(&file, sources).and_then(|text| yaml::parse::<TopicFile>(&file, &text)) {
+    parse_in_order(files, |file, read, parsed| {
+        if let Some(text) = read {
+            sources.insert(file.clone(), text);
+        }
+        match parsed {
             Ok((doc, problems)) => {
                 collector.problems(problems);
                 take(&file, doc.map(|d| d.value).unwrap_or_default(), &mut collector);
             }
             Err(e) => collector.problems([e]),
         }
-    }
+    });
     collector.finish()
+}
+
+/// One topic file read and parsed: its text for [`Sources`] (what could be read of it), and the
+/// document with its problems, or the problem that stops it.
+type Parsed = (Option<Arc<str>>, Result<(Option<yaml::At<TopicFile>>, Vec<Error>), Error>);
+
+/// A file larger than this is parsed while no other large one is, so that parsing on several threads
+/// never holds more than one large file's document at once.
+const ALONE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reads and parses `files`, on up to four threads (one per core), and hands each outcome to `each` in
+/// the order of `files`, as soon as it and every file before it are done: problems come out in the same
+/// order as from one thread, and the collector sees the files in the same order.
+fn parse_in_order(
+    files: Vec<PathBuf>,
+    mut each: impl FnMut(Arc<PathBuf>, Option<Arc<str>>, Result<(Option<yaml::At<TopicFile>>, Vec<Error>), Error>),
+) {
+    let files: Vec<Arc<PathBuf>> = files.into_iter().map(Arc::new).collect();
+    let parse = |file: &Arc<PathBuf>, large: &std::sync::Mutex<()>| -> Parsed {
+        match read_text(file) {
+            (text, Err(e)) => (text, Err(e)),
+            (text, Ok(t)) => {
+                let _alone = (t.len() > ALONE_BYTES).then(|| large.lock().unwrap_or_else(|e| e.into_inner()));
+                let parsed = yaml::parse::<TopicFile>(file, &t);
+                (text, parsed)
+            }
+        }
+    };
+    let large = std::sync::Mutex::new(());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(files.len());
+    if workers <= 1 {
+        for file in &files {
+            let (text, parsed) = parse(file, &large);
+            each(file.clone(), text, parsed);
+        }
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Parsed)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (tx, next, files, large, parse) = (tx.clone(), &next, &files, &large, &parse);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    if tx.send((i, parse(file, large))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut ready: BTreeMap<usize, Parsed> = BTreeMap::new();
+        let mut due = 0;
+        for (i, parsed) in rx {
+            ready.insert(i, parsed);
+            while let Some((text, parsed)) = ready.remove(&due) {
+                each(files[due].clone(), text, parsed);
+                due += 1;
+            }
+        }
+    });
 }
 
 /// The topics of one parsed file, with its defaults, into `collector`.
@@ -421,6 +486,22 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 fn read(file: &Arc<PathBuf>, sources: &mut Sources) -> Result<Arc<str>, Error> {
+    let (text, result) = read_text(file);
+    if let Some(text) = text {
+        sources.insert(file.clone(), text);
+    }
+    result
+}
+
+/// The text of `file`, or why it cannot be read; beside it, what [`Sources`] keeps of it (what could be
+/// read, when it is not UTF-8).
+fn read_text(file: &Arc<PathBuf>) -> (Option<Arc<str>>, Result<Arc<str>, Error>) {
+    let mut kept = None;
+    let result = read_keeping(file, &mut kept);
+    (kept, result)
+}
+
+fn read_keeping(file: &Arc<PathBuf>, kept: &mut Option<Arc<str>>) -> Result<Arc<str>, Error> {
     let fail = |reason: String| Error { kind: ErrorKind::Read { reason }, at: None };
     let cannot = |e: std::io::Error| fail(format!("cannot read `{}`: {}", file.display(), reason(&e)));
     let meta = std::fs::metadata(file.as_path()).map_err(cannot)?;
@@ -449,11 +530,11 @@ fn read(file: &Arc<PathBuf>, sources: &mut Sources) -> Result<Arc<str>, Error> {
             let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
             let at = position(file, &valid, offset);
             let utf16 = e.as_bytes().starts_with(&[0xff, 0xfe]) || e.as_bytes().starts_with(&[0xfe, 0xff]);
-            sources.insert(file.clone(), valid.into());
+            *kept = Some(valid.into());
             return Err(Error::at(ErrorKind::NotUtf8 { offset, utf16 }, at));
         }
     };
-    sources.insert(file.clone(), text.clone());
+    *kept = Some(text.clone());
     Ok(text)
 }
 
@@ -577,6 +658,50 @@ mod tests {
             let err = read(&Arc::new(fifo), &mut sources).unwrap_err();
             assert!(matches!(err.kind, ErrorKind::NotRegular { .. }), "{err:?}");
         }
+    }
+
+    /// Files are parsed on several threads, and everything comes out as from one: problems in the order
+    /// of the files, the first of two declarations kept, every text in the sources.
+    #[test]
+    fn files_parsed_at_once_come_out_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        for i in 0..64 {
+            let text = match i {
+                // Not UTF-8, not YAML, and a later declaration of file 10's topic.
+                30 => b"topics:\n  - name: t30\xff\n".to_vec(),
+                40 => b"topics: [\n".to_vec(),
+                50 => b"topics:\n  - name: t10\n    partitions: 1\n".to_vec(),
+                // Slow to parse: the files after it are done first.
+                10 => (0..5000)
+                    .fold(String::from("topics:\n  - name: t10\n    partitions: 1\n"), |t, j| {
+                        t + &format!("  - name: t10.{j}\n    partitions: 1\n")
+                    })
+                    .into_bytes(),
+                _ => format!("topics:\n  - name: t{i}\n    partitions: {}\n", if i % 7 == 0 { "many" } else { "1" })
+                    .into_bytes(),
+            };
+            std::fs::write(base.join(format!("f{i:02}.yaml")), text).unwrap();
+        }
+        let mut sources = Sources::default();
+        let collected = check_tree(&[base.to_path_buf()], None, &[], true, &mut sources);
+        let files: Vec<String> = collected
+            .problems
+            .iter()
+            .map(|p| p.at.as_ref().map_or(String::new(), |at| names(&[(*at.file).clone()], base)[0].clone()))
+            .collect();
+        let want: Vec<String> =
+            (0..64).filter(|i| i % 7 == 0 || [30, 40, 50].contains(i)).map(|i| format!("f{i:02}.yaml")).collect();
+        assert_eq!(files, want, "{:?}", reasons(&collected.problems));
+        let at_50 = files.iter().position(|f| f == "f50.yaml").unwrap();
+        assert!(
+            matches!(&collected.problems[at_50].kind, ErrorKind::DuplicateTopic { topic, .. } if topic == "t10"),
+            "{:?}",
+            collected.problems[at_50]
+        );
+        let kept = &collected.desired.topics["t10"];
+        assert_eq!(kept.origin.as_ref().map(|at| at.file.as_path()), Some(base.join("f10.yaml").as_path()));
+        assert!((0..64).all(|i| sources.get(&base.join(format!("f{i:02}.yaml"))).is_some()));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use litemap::LiteMap;
 use serde::Serialize;
 
 use crate::catalog::Release;
@@ -61,8 +62,9 @@ pub struct Broker {
 pub struct LiveTopic {
     /// Partitions, by id.
     pub partitions: Vec<LivePartition>,
-    /// Every config the broker describes for the topic, by name.
-    pub configs: BTreeMap<String, LiveConfig>,
+    /// Every config the broker describes for the topic (or what a narrowed describe kept of them), by
+    /// name. A flat sorted map: a few entries each, for tens of thousands of topics.
+    pub configs: LiteMap<String, LiveConfig>,
 }
 
 impl LiveTopic {
@@ -432,7 +434,7 @@ mod tests {
         topic.configs.insert("cleanup.policy".into(), config(ConfigSource::Default, None));
         scope.narrow("a", &mut topic);
         assert_eq!(topic.configs.keys().collect::<Vec<_>>(), ["retention.ms", "segment.ms"]);
-        assert_eq!(topic.configs["retention.ms"].inherited, None);
-        assert!(topic.configs["segment.ms"].inherited.is_some());
+        assert_eq!(topic.configs.get("retention.ms").unwrap().inherited, None);
+        assert!(topic.configs.get("segment.ms").unwrap().inherited.is_some());
     }
 }

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use litemap::LiteMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -251,7 +252,7 @@ impl Snapshot {
             .filter(|(name, _)| scope.contains(name))
             .map(|(name, t)| {
                 let partitions = t.partitions.clone();
-                let mut configs: BTreeMap<String, LiveConfig> = defaults
+                let mut configs: LiteMap<String, LiveConfig> = defaults
                     .iter()
                     .filter(|(k, _)| !t.configs.contains_key(**k) && scope.keeps(name, k, false))
                     .map(|(k, v)| {
@@ -324,7 +325,7 @@ mod tests {
             sensitive: false,
             inherited: None,
         };
-        let mut configs: BTreeMap<String, LiveConfig> = defaults_of(Some(Release::of("4.4.0")))
+        let mut configs: LiteMap<String, LiveConfig> = defaults_of(Some(Release::of("4.4.0")))
             .into_iter()
             .map(|(k, v)| (k.to_owned(), config(&v, ConfigSource::Default)))
             .collect();

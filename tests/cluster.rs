@@ -121,9 +121,9 @@ async fn config_change() {
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     let live = ws.live().await;
     let configs = &live.topics[&t].configs;
-    assert_eq!(configs["retention.ms"].value.as_deref(), Some("7200000"));
-    assert_eq!(configs["retention.ms"].source, ConfigSource::TopicOverride);
-    assert_eq!(configs["max.message.bytes"].value.as_deref(), Some("2097152"));
+    assert_eq!(configs.get("retention.ms").unwrap().value.as_deref(), Some("7200000"));
+    assert_eq!(configs.get("retention.ms").unwrap().source, ConfigSource::TopicOverride);
+    assert_eq!(configs.get("max.message.bytes").unwrap().value.as_deref(), Some("2097152"));
     ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
 }
 
@@ -152,9 +152,13 @@ async fn undeclared_override_is_unset() {
 
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     let live = ws.live().await;
-    let segment = &live.topics[&t].configs["segment.ms"];
+    let segment = &live.topics[&t].configs.get("segment.ms").unwrap();
     assert_ne!(segment.source, ConfigSource::TopicOverride, "the override is gone");
-    assert_eq!(live.topics[&t].configs["retention.ms"].value.as_deref(), Some("3600000"), "declared one stays");
+    assert_eq!(
+        live.topics[&t].configs.get("retention.ms").unwrap().value.as_deref(),
+        Some("3600000"),
+        "declared one stays"
+    );
 }
 
 #[tokio::test]
@@ -445,7 +449,7 @@ async fn describe_and_execute_are_batched() {
     let scope = Scope::new([], &[format!("{}.*", ws.prefix)], &[]).unwrap().declaring(declared);
     let live = admin.describe(&scope).await.unwrap();
     assert_eq!(live.topics.len(), 40);
-    assert!(live.topics.values().all(|t| t.configs["retention.ms"].value.as_deref() == Some("3600000")));
+    assert!(live.topics.values().all(|t| t.configs.get("retention.ms").unwrap().value.as_deref() == Some("3600000")));
     assert!(live.topics.values().all(|t| t.configs.len() == 1), "only what the diff reads is kept");
     assert_eq!(
         admin.requests(),

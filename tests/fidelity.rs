@@ -207,8 +207,8 @@ async fn dynamic_broker_defaults_are_shown_as_inherited() {
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     ws.run(&["plan", "--detailed-exitcode"]).expect_code(0);
     let live = ws.live().await;
-    assert_eq!(live.topics[&pinned].configs["delete.retention.ms"].source, ConfigSource::TopicOverride);
-    assert_eq!(live.topics[&unset].configs["delete.retention.ms"].source, ConfigSource::DynamicBroker);
+    assert_eq!(live.topics[&pinned].configs.get("delete.retention.ms").unwrap().source, ConfigSource::TopicOverride);
+    assert_eq!(live.topics[&unset].configs.get("delete.retention.ms").unwrap().source, ConfigSource::DynamicBroker);
 }
 
 /// Every topic config the broker describes is in the catalog with the same default, and the catalog
@@ -280,7 +280,11 @@ async fn saved_plans_apply_when_fresh_and_are_refused_when_stale() {
     let stale = ws.run(&["apply", "plan.json", "--auto-approve"]);
     stale.expect_code(1);
     assert!(stale.stderr.contains(&format!("topic `{t}` `retention.ms` was 3600000, now 60000")), "{}", stale.stderr);
-    assert_eq!(ws.live().await.topics[&t].configs["retention.ms"].value.as_deref(), Some("60000"), "nothing applied");
+    assert_eq!(
+        ws.live().await.topics[&t].configs.get("retention.ms").unwrap().value.as_deref(),
+        Some("60000"),
+        "nothing applied"
+    );
 }
 
 #[tokio::test]

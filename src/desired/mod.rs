@@ -21,6 +21,7 @@ pub mod shapes;
 pub mod validate;
 pub mod yaml;
 
+use litemap::LiteMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
@@ -79,8 +80,9 @@ pub struct DesiredTopic {
     /// Replication factor; `None` leaves it to the broker's `default.replication.factor` at creation and
     /// never reports drift on it.
     pub replication_factor: Option<u16>,
-    /// Declared topic configs (pinned as topic overrides), as the strings Kafka stores.
-    pub configs: BTreeMap<String, String>,
+    /// Declared topic configs (pinned as topic overrides), as the strings Kafka stores, by key. A flat
+    /// sorted map: a topic declares a handful, and tens of thousands of topics are held at once.
+    pub configs: LiteMap<String, String>,
     /// Where the topic is declared (its `name:` entry).
     pub origin: Option<Location>,
     /// Where its other values were written, for diagnostics about them.
@@ -121,5 +123,5 @@ pub struct Locations {
     /// The `replicationFactor` value.
     pub replication_factor: Option<Location>,
     /// Each config value, by key.
-    pub configs: BTreeMap<String, Location>,
+    pub configs: LiteMap<String, Location>,
 }

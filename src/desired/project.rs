@@ -3,6 +3,7 @@
 //! Client properties go to librdkafka as they are, after `${VAR}` interpolation. Their values can be
 //! credentials, so [`ClientProperties`] never prints them, not even in `Debug` output.
 
+use litemap::LiteMap;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -664,8 +665,8 @@ impl Project {
             };
             let partitions = count(rule.partitions.as_ref(), Field::Partitions, &mut problems);
             let replication_factor = count(rule.replication_factor.as_ref(), Field::ReplicationFactor, &mut problems);
-            let mut configs = BTreeMap::new();
-            let mut config_at = BTreeMap::new();
+            let mut configs = LiteMap::new();
+            let mut config_at = LiteMap::new();
             validate::configs_into(&subject, &rule.config, &locate, &mut configs, &mut config_at, &mut problems);
             rules.push(Rule { matcher: glob.compile_matcher(), partitions, replication_factor, configs, config_at });
         }
@@ -713,8 +714,8 @@ struct Rule {
     matcher: globset::GlobMatcher,
     partitions: Option<(i64, Location)>,
     replication_factor: Option<(i64, Location)>,
-    configs: BTreeMap<String, String>,
-    config_at: BTreeMap<String, Location>,
+    configs: LiteMap<String, String>,
+    config_at: LiteMap<String, Location>,
 }
 
 impl ClusterView<'_> {

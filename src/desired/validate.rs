@@ -6,8 +6,9 @@
 //! `defaults` are merged in once the file is read ([`FileDefaults::topic`]); then the [`Collector`]
 //! checks the topic as each cluster sees it, and keeps it or only counts it (`validate` keeps none).
 
+use litemap::LiteMap;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -148,8 +149,8 @@ pub(crate) struct FileDefaults {
     file: Arc<PathBuf>,
     partitions: Once<i64>,
     replication_factor: Once<i64>,
-    configs: BTreeMap<String, String>,
-    config_at: BTreeMap<String, Location>,
+    configs: LiteMap<String, String>,
+    config_at: LiteMap<String, Location>,
     mode: Option<ConfigMode>,
 }
 
@@ -415,8 +416,8 @@ pub(crate) fn configs_into(
     subject: &Subject,
     map: &ConfigMap,
     at: &dyn Fn(Pos) -> Location,
-    configs: &mut BTreeMap<String, String>,
-    locations: &mut BTreeMap<String, Location>,
+    configs: &mut LiteMap<String, String>,
+    locations: &mut LiteMap<String, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
@@ -435,8 +436,8 @@ pub(crate) fn raw_configs_into(
     subject: &Subject,
     map: &ConfigMap,
     at: &dyn Fn(Pos) -> Location,
-    configs: &mut BTreeMap<String, String>,
-    locations: &mut BTreeMap<String, Location>,
+    configs: &mut LiteMap<String, String>,
+    locations: &mut LiteMap<String, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {

@@ -56,7 +56,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
                 topic: topic.name.clone(),
                 partitions: topic.partitions,
                 replication_factor: topic.replication_factor,
-                configs: topic.configs.clone(),
+                configs: topic.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             }),
             Some(current) => {
                 let notes = Notes { kept: &mut kept, unknown: &mut unknown, release: live.cluster.release };
@@ -264,6 +264,7 @@ fn diff_topic(
 
 #[cfg(test)]
 mod tests {
+    use litemap::LiteMap;
     use std::collections::BTreeMap;
 
     use super::*;
@@ -316,14 +317,14 @@ mod tests {
     }
 
     fn existing(partitions: i32, rf: i32, overrides: &[(&str, &str)]) -> LiveTopic {
-        let mut configs: BTreeMap<String, LiveConfig> = BTreeMap::from([
+        let mut configs: LiteMap<String, LiveConfig> = LiteMap::from_iter([
             ("retention.ms".into(), inherited("604800000", ConfigSource::Default)),
             ("cleanup.policy".into(), inherited("delete", ConfigSource::Default)),
             ("segment.ms".into(), inherited("604800000", ConfigSource::Default)),
             ("min.insync.replicas".into(), inherited("1", ConfigSource::DynamicDefaultBroker)),
         ]);
         for (k, v) in overrides {
-            let default = configs[*k].value.clone().unwrap();
+            let default = configs.get(*k).unwrap().value.clone().unwrap();
             configs.insert(k.to_string(), overridden(v, &default));
         }
         LiveTopic {

@@ -167,7 +167,7 @@ impl SavedTopic {
             name: t.name.clone(),
             partitions: t.partitions,
             replication_factor: t.replication_factor,
-            configs: t.configs.clone(),
+            configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             config_mode: t.config_mode,
             delete: t.delete,
         }
@@ -253,7 +253,7 @@ impl SavedPlan {
                     name: t.name.clone(),
                     partitions: t.partitions,
                     replication_factor: t.replication_factor,
-                    configs: t.configs.clone(),
+                    configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     origin: None,
                     locations: Default::default(),
                     config_mode: t.config_mode,

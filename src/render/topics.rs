@@ -178,6 +178,7 @@ pub fn describe(live: &Live, names: &[String], style: Style, out: &mut dyn Write
 
 #[cfg(test)]
 mod tests {
+    use litemap::LiteMap;
     use std::collections::BTreeMap;
 
     use insta::assert_snapshot;
@@ -213,12 +214,12 @@ mod tests {
                             p(1, Some(2), &[2, 3, 1], &[2, 1]),
                             p(2, None, &[3, 1, 2], &[]),
                         ],
-                        configs: BTreeMap::from([("retention.ms".into(), retention)]),
+                        configs: LiteMap::from_iter([("retention.ms".into(), retention)]),
                     },
                 ),
                 (
                     "payments.ledger.v1".into(),
-                    LiveTopic { partitions: vec![p(0, Some(1), &[1], &[1])], configs: BTreeMap::new() },
+                    LiveTopic { partitions: vec![p(0, Some(1), &[1], &[1])], configs: LiteMap::new() },
                 ),
             ]),
         }

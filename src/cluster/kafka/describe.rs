@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use kafka_protocol::messages::DescribeConfigsResponse;
+use litemap::LiteMap;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::{DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
@@ -84,7 +85,7 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
             })
             .collect();
         partitions.sort_by_key(|p| p.id);
-        live.topics.insert(t.name().to_owned(), LiveTopic { partitions, configs: BTreeMap::new() });
+        live.topics.insert(t.name().to_owned(), LiveTopic { partitions, configs: LiteMap::new() });
     }
     drop(metadata);
 
@@ -173,7 +174,7 @@ struct Own<'a> {
 }
 
 /// One topic's answer: its kept entries, or the broker's error for it.
-type Answer = (String, Result<BTreeMap<String, LiveConfig>, protocol::Failure>);
+type Answer = (String, Result<LiteMap<String, LiveConfig>, protocol::Failure>);
 
 impl Own<'_> {
     /// Every topic's configs without synonyms; then the synonyms of the overrides whose fallback the

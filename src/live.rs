@@ -204,34 +204,27 @@ impl Scope {
 
     /// Whether a describe must keep `topic`'s entry for `key`; `overridden` when the topic overrides it.
     pub fn keeps(&self, topic: &str, key: &str, overridden: bool) -> bool {
-        overridden
-            || match &self.declared {
-                None => true,
-                Some(declared) => {
-                    declared.get(topic).is_some_and(|keys| keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok())
-                }
-            }
+        self.keeping(topic).keeps(key, overridden)
     }
 
     /// Whether a describe must find what `topic`'s override of `key` falls back to (its synonyms).
     pub fn needs_fallback(&self, topic: &str, key: &str) -> bool {
-        // The reassignment throttles are never unset by a diff (see `THROTTLED_REPLICAS`).
-        !THROTTLED_REPLICAS.contains(&key)
-            && match &self.declared {
-                None => true,
-                Some(declared) => {
-                    declared.get(topic).is_some_and(|keys| keys.binary_search_by(|k| k.as_str().cmp(key)).is_err())
-                }
-            }
+        self.keeping(topic).needs_fallback(key)
+    }
+
+    /// [`Scope::keeps`] and [`Scope::needs_fallback`] for one topic, looked up once for all its entries.
+    pub fn keeping(&self, topic: &str) -> Keeping<'_> {
+        Keeping { declared: self.declared.as_ref().map(|d| d.get(topic).map(Vec::as_slice)) }
     }
 
     /// `topic` as a describe that kept only what this scope needs would give it (see
     /// [`Scope::declaring`]): what the in-memory clusters answer, so that every test of the diff reads
     /// what the real adapter gives.
     pub fn narrow(&self, name: &str, topic: &mut LiveTopic) {
-        topic.configs.retain(|key, c| self.keeps(name, key, c.source == ConfigSource::TopicOverride));
+        let keeping = self.keeping(name);
+        topic.configs.retain(|key, c| keeping.keeps(key, c.source == ConfigSource::TopicOverride));
         for (key, c) in topic.configs.iter_mut() {
-            if !self.needs_fallback(name, key) {
+            if !keeping.needs_fallback(key) {
                 c.inherited = None;
             }
         }
@@ -249,6 +242,31 @@ impl Scope {
             && !self.ignore.is_match(topic)
             && (self.names.contains(topic) || self.patterns.is_match(topic))
             && self.matching.as_ref().is_none_or(|r| r.is_match(topic))
+    }
+}
+
+/// What a describe keeps of one topic (see [`Scope::keeping`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Keeping<'a> {
+    /// `None`: the scope declares nothing, and everything is kept; else the topic's declared keys,
+    /// sorted, if it is declared.
+    declared: Option<Option<&'a [String]>>,
+}
+
+impl Keeping<'_> {
+    /// Whether to keep the entry for `key`; `overridden` when the topic overrides it.
+    pub fn keeps(&self, key: &str, overridden: bool) -> bool {
+        overridden || self.declared.is_none_or(|keys| keys.is_some_and(|k| Self::has(k, key)))
+    }
+
+    /// Whether to find what the override of `key` falls back to (its synonyms).
+    pub fn needs_fallback(&self, key: &str) -> bool {
+        // The reassignment throttles are never unset by a diff (see `THROTTLED_REPLICAS`).
+        !THROTTLED_REPLICAS.contains(&key) && self.declared.is_none_or(|keys| keys.is_some_and(|k| !Self::has(k, key)))
+    }
+
+    fn has(keys: &[String], key: &str) -> bool {
+        keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
     }
 }
 

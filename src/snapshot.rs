@@ -252,9 +252,10 @@ impl Snapshot {
             .filter(|(name, _)| scope.contains(name))
             .map(|(name, t)| {
                 let partitions = t.partitions.clone();
+                let keeping = scope.keeping(name);
                 let mut configs: LiteMap<String, LiveConfig> = defaults
                     .iter()
-                    .filter(|(k, _)| !t.configs.contains_key(**k) && scope.keeps(name, k, false))
+                    .filter(|(k, _)| !t.configs.contains_key(**k) && keeping.keeps(k, false))
                     .map(|(k, v)| {
                         let entry = LiveConfig {
                             value: Some(v.clone()),
@@ -268,7 +269,7 @@ impl Snapshot {
                     .collect();
                 for (k, s) in &t.configs {
                     let overridden = s.source == ConfigSource::TopicOverride;
-                    if !scope.keeps(name, k, overridden) {
+                    if !keeping.keeps(k, overridden) {
                         continue;
                     }
                     let entry = LiveConfig {
@@ -276,7 +277,7 @@ impl Snapshot {
                         source: s.source,
                         read_only: s.read_only,
                         sensitive: s.sensitive,
-                        inherited: s.inherited.clone().filter(|_| scope.needs_fallback(name, k)),
+                        inherited: s.inherited.clone().filter(|_| keeping.needs_fallback(k)),
                     };
                     configs.insert(k.clone(), entry);
                 }

@@ -282,12 +282,13 @@ fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope) -> Vec
                 let message = r.error_message.map(|m| m.to_string()).unwrap_or_default();
                 return (topic, Err(protocol::failure_with(r.error_code, message)));
             }
+            let keeping = scope.keeping(&topic);
             let configs = r
                 .configs
                 .into_iter()
                 .filter_map(|e| {
                     let source = config_source(i32::from(e.config_source));
-                    if !scope.keeps(&topic, &e.name, source == ConfigSource::TopicOverride) {
+                    if !keeping.keeps(&e.name, source == ConfigSource::TopicOverride) {
                         return None;
                     }
                     let hide = |v: Option<String>| if e.is_sensitive { None } else { v };

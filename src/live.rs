@@ -236,6 +236,12 @@ impl Scope {
         self
     }
 
+    /// Every topic the scope can contain, when it names them (it has no patterns): a describe can then
+    /// ask for just these.
+    pub fn exact_names(&self) -> Option<impl Iterator<Item = &str>> {
+        self.patterns.is_empty().then(|| self.names.iter().map(String::as_str).filter(|n| self.contains(n)))
+    }
+
     /// Whether the topic is in scope.
     pub fn contains(&self, topic: &str) -> bool {
         !topic.starts_with("__")

@@ -453,18 +453,18 @@ async fn describe_and_execute_are_batched() {
     assert!(live.topics.values().all(|t| t.configs.len() == 1), "only what the diff reads is kept");
     assert_eq!(
         admin.requests(),
-        5,
-        "one Metadata, one DescribeCluster, one DescribeConfigs for 40 topics, one ApiVersions (the release) and \
-         one ListPartitionReassignments (moves in progress)"
+        4,
+        "one ApiVersions (the release) and one Metadata (brokers, racks, partitions) on one connection, one \
+         DescribeConfigs for 40 topics and one ListPartitionReassignments (moves in progress)"
     );
     // As `snapshot` asks: everything, and what each override falls back to, in one more DescribeConfigs
     // (tests/fidelity.rs checks such a fallback from a broker setting).
     let admin = ws.admin();
     let live = admin.describe(&Scope::new([], &[format!("{}.*", ws.prefix)], &[]).unwrap()).await.unwrap();
     assert!(live.topics.values().all(|t| t.configs.len() > 20), "every entry is kept");
-    assert_eq!(admin.requests(), 6, "one DescribeConfigs more, with synonyms, only for the overridden keys");
+    assert_eq!(admin.requests(), 5, "one DescribeConfigs more, with synonyms, only for the overridden keys");
     let racks: Vec<Option<&str>> = live.brokers.values().map(|b| b.rack.as_deref()).collect();
-    assert_eq!(racks, [Some("rack-a"), Some("rack-b"), Some("rack-c")], "racks come from DescribeCluster");
+    assert_eq!(racks, [Some("rack-a"), Some("rack-b"), Some("rack-c")], "racks come from Metadata");
 }
 
 #[tokio::test]

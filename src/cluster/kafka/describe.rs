@@ -1,5 +1,7 @@
-//! `describe`: Metadata, DescribeCluster (for racks) and ApiVersions (for the release) at once, then
-//! DescribeConfigs of the topics in scope, mapped into [`Live`].
+//! `describe`: ApiVersions (for the release) and Metadata (brokers, racks, controller, partitions) on
+//! topicform's own connection to a bootstrap server, then DescribeConfigs of the topics in scope, mapped
+//! into [`Live`]. Where that connection cannot be made or fails, librdkafka asks Metadata,
+//! DescribeCluster (for the racks) and ApiVersions at once instead.
 //!
 //! DescribeConfigs goes out on topicform's own connections ([`protocol`]) where it can make them:
 //! one per broker, each taking the next chunk of [`DESCRIBE_CHUNK`] topics as it finishes the last, so
@@ -23,6 +25,152 @@ use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartiti
 
 /// Describes the brokers and every topic in `scope`.
 pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, Error> {
+    let First { mut live, versions, controller } = match own_first(admin, scope).await {
+        Ok(first) => first,
+        Err(Some(e)) => return Err(e),
+        Err(None) => librdkafka_first(admin, scope).await?,
+    };
+
+    let version = versions
+        .as_ref()
+        .and_then(|v| v.get(&DESCRIBE_CONFIGS))
+        .map(|&max| max.min(*protocol::DESCRIBE_CONFIGS_VERSIONS.end()));
+    // Beside the configs, so that they cost no extra wait: the moves in progress.
+    let (configs, moving) = futures_util::future::join(
+        configs(admin, scope, &mut live, version),
+        super::execute::ongoing_at(admin, controller),
+    )
+    .await;
+    configs?;
+    for o in visible(moving)?.unwrap_or_default() {
+        if scope.contains(&o.topic) {
+            live.moving.entry(o.topic).or_default().insert(o.partition);
+        }
+    }
+    // A throttle left by a move shows on its topics first; only then are the brokers asked for theirs
+    // (one request each), so a cluster with nothing moving pays nothing for it.
+    let evidence = !live.moving.is_empty()
+        || live.topics.values().any(|t| {
+            crate::live::THROTTLED_REPLICAS
+                .iter()
+                .any(|k| t.configs.get(*k).is_some_and(|c| c.source == ConfigSource::TopicOverride))
+        });
+    if evidence {
+        let brokers: Vec<i32> = live.brokers.keys().copied().collect();
+        live.throttled_brokers = visible(throttled_brokers(admin, &brokers).await)?.unwrap_or_default();
+    }
+    Ok(live)
+}
+
+/// What the first round trip tells: the brokers with their racks and the topics in scope with their
+/// partitions (in `live`), the brokers' API versions (for the release), and where the controller is.
+struct First {
+    live: Live,
+    versions: Option<BTreeMap<i16, i16>>,
+    controller: Option<String>,
+}
+
+/// Metadata API key.
+const METADATA: i16 = 3;
+
+/// The first round trip on topicform's own connection to a bootstrap server: ApiVersions, then one
+/// Metadata request (of just the scope's topics when it names them), which also gives the racks, the
+/// cluster's id and the controller. Cheaper than librdkafka's Metadata (which asks for every topic and
+/// keeps them all in its cache) and its DescribeCluster. `Err(None)` when it cannot be made or fails:
+/// librdkafka then asks, with its own diagnostics; `Err(Some)` for an answer that ends the describe.
+async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Error>> {
+    let Ok(security) = admin.security.as_ref() else { return Err(None) };
+    let mut last = None;
+    for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let timeout = admin.request_timeout();
+        let asked = async {
+            let mut conn = protocol::open(&protocol::Target::new(server, security, timeout)).await?;
+            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let versions = protocol::api_versions_on(&mut conn, timeout).await?;
+            let version = versions
+                .get(&METADATA)
+                .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
+                .filter(|v| protocol::METADATA_VERSIONS.contains(v))
+                .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
+            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let names = scope.exact_names().map(|names| names.map(str::to_owned).collect());
+            let response = protocol::metadata(&mut conn, timeout, version, names).await?;
+            Ok::<_, protocol::Failure>((versions, response))
+        };
+        match asked.await {
+            Ok((versions, response)) => return first_of(scope, versions, response).map_err(Some),
+            Err(f) => last = Some(f),
+        }
+    }
+    if let Some(f) = last {
+        admin.note(&format!(
+            "Metadata on topicform's own connection failed ({}: {}); asking through librdkafka",
+            f.code.name(),
+            admin.redact(&f.message)
+        ));
+    }
+    Err(None)
+}
+
+/// The live cluster of one Metadata answer, narrowed to `scope`.
+fn first_of(
+    scope: &Scope,
+    versions: BTreeMap<i16, i16>,
+    response: kafka_protocol::messages::MetadataResponse,
+) -> Result<First, Error> {
+    const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+    const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+    let mut live = Live::default();
+    live.cluster.id = response.cluster_id.map(|id| id.to_string());
+    live.cluster.release = catalog::fingerprint::release_of(&versions);
+    for b in response.brokers {
+        let id = b.node_id.0;
+        let broker = Broker {
+            id,
+            host: b.host.to_string(),
+            port: u16::try_from(b.port).unwrap_or(0),
+            rack: b.rack.map(|r| r.to_string()),
+        };
+        live.brokers.insert(id, broker);
+    }
+    let controller = live.brokers.get(&response.controller_id.0).map(|b| super::execute::address(&b.host, b.port));
+    for t in response.topics {
+        let Some(name) = t.name.map(|n| n.0.to_string()) else { continue };
+        if !scope.contains(&name) {
+            continue;
+        }
+        match t.error_code {
+            // Deleted since it was listed, or not yet known to this broker.
+            UNKNOWN_TOPIC_OR_PARTITION => continue,
+            TOPIC_AUTHORIZATION_FAILED => {
+                return Err(Error::Topic {
+                    operation: "Metadata",
+                    topic: name,
+                    code: ErrorCode::TopicAuthorizationFailed,
+                    message: "the client may not describe this topic".into(),
+                });
+            }
+            _ => {}
+        }
+        let mut partitions: Vec<LivePartition> = t
+            .partitions
+            .into_iter()
+            .map(|p| LivePartition {
+                id: p.partition_index,
+                leader: (p.leader_id.0 >= 0).then_some(p.leader_id.0),
+                replicas: p.replica_nodes.into_iter().map(|b| b.0).collect(),
+                isr: p.isr_nodes.into_iter().map(|b| b.0).collect(),
+            })
+            .collect();
+        partitions.sort_by_key(|p| p.id);
+        live.topics.insert(name, LiveTopic { partitions, configs: LiteMap::new() });
+    }
+    Ok(First { live, versions: Some(versions), controller })
+}
+
+/// The first round trip through librdkafka: Metadata of every topic, DescribeCluster (for the racks,
+/// which librdkafka's Metadata lacks) and ApiVersions, at once.
+async fn librdkafka_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Error> {
     let metadata = admin.blocking(|client, timeout| client.inner().fetch_metadata(None, timeout));
     let cluster = admin.blocking(librdkafka::describe_cluster);
     let (metadata, cluster, versions) = futures_util::future::join3(metadata, cluster, api_versions(admin)).await;
@@ -88,40 +236,11 @@ pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, 
         live.topics.insert(t.name().to_owned(), LiveTopic { partitions, configs: LiteMap::new() });
     }
     drop(metadata);
-
-    // Beside the configs, so that they cost no extra wait: the moves in progress.
     let controller = cluster
         .controller
         .and_then(|id| cluster.nodes.iter().find(|n| n.id == id))
         .map(|n| super::execute::address(&n.host, n.port));
-    let version = versions
-        .as_ref()
-        .and_then(|v| v.get(&DESCRIBE_CONFIGS))
-        .map(|&max| max.min(*protocol::DESCRIBE_CONFIGS_VERSIONS.end()));
-    let (configs, moving) = futures_util::future::join(
-        configs(admin, scope, &mut live, version),
-        super::execute::ongoing_at(admin, controller),
-    )
-    .await;
-    configs?;
-    for o in visible(moving)?.unwrap_or_default() {
-        if scope.contains(&o.topic) {
-            live.moving.entry(o.topic).or_default().insert(o.partition);
-        }
-    }
-    // A throttle left by a move shows on its topics first; only then are the brokers asked for theirs
-    // (one request each), so a cluster with nothing moving pays nothing for it.
-    let evidence = !live.moving.is_empty()
-        || live.topics.values().any(|t| {
-            crate::live::THROTTLED_REPLICAS
-                .iter()
-                .any(|k| t.configs.get(*k).is_some_and(|c| c.source == ConfigSource::TopicOverride))
-        });
-    if evidence {
-        let brokers: Vec<i32> = live.brokers.keys().copied().collect();
-        live.throttled_brokers = visible(throttled_brokers(admin, &brokers).await)?.unwrap_or_default();
-    }
-    Ok(live)
+    Ok(First { live, versions, controller })
 }
 
 /// DescribeConfigs' API key.

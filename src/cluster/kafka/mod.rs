@@ -8,14 +8,15 @@
 //! - [`execute`]: one batched request per primitive and chunk;
 //! - [`data`]: facts about topics' data (sizes, offsets, consumer groups), one connection per broker.
 //!
-//! Round trips: `describe` is one Metadata request, one DescribeCluster request (for racks) and one
-//! ApiVersions request (for the release) at once, then one DescribeConfigs request per
-//! [`DESCRIBE_CHUNK`] topics spread over the brokers (and, only when the scope needs what some overrides
-//! fall back to, one per chunk of those topics), beside one ListPartitionReassignments; every other
-//! primitive is one request per [`CHANGE_CHUNK`] items or [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one
-//! DescribeCluster plus the request to the controller it names. `data` sends, to each broker,
-//! ApiVersions, DescribeLogDirs, up to four ListOffsets, ListGroups and one OffsetFetch per 500 groups
-//! it coordinates.
+//! Round trips: `describe` is one ApiVersions request (for the release) and one Metadata request (of the
+//! scope's topics when it names them; brokers, racks and controller too) on one connection (through librdkafka
+//! where topicform cannot connect itself: Metadata, DescribeCluster and ApiVersions at once), then one
+//! DescribeConfigs request per [`DESCRIBE_CHUNK`] topics spread over the brokers (and, only when the scope
+//! needs what some overrides fall back to, one per chunk of those topics), beside one
+//! ListPartitionReassignments; every other primitive is one request per [`CHANGE_CHUNK`] items or
+//! [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one DescribeCluster plus the
+//! request to the controller it names. `data` sends, to each broker, ApiVersions, DescribeLogDirs, up to four
+//! ListOffsets, ListGroups and one OffsetFetch per 500 groups it coordinates.
 
 mod client;
 mod connection;

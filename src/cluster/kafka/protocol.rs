@@ -17,10 +17,11 @@ use std::time::Duration;
 use kafka_protocol::messages::alter_partition_reassignments_request::{ReassignablePartition, ReassignableTopic};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
     AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ApiKey, ApiVersionsRequest,
     ApiVersionsResponse, BrokerId, DescribeConfigsRequest, DescribeConfigsResponse, ListPartitionReassignmentsRequest,
-    ListPartitionReassignmentsResponse, TopicName,
+    ListPartitionReassignmentsResponse, MetadataRequest, MetadataResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 
@@ -210,10 +211,55 @@ pub async fn api_versions(target: &Target) -> Result<BTreeMap<i16, i16>, Failure
     // Version 0: every broker answers it, whatever it supports, so that clients can negotiate.
     let response: ApiVersionsResponse =
         exchange(target, ApiKey::ApiVersions, 0, &ApiVersionsRequest::default()).await?;
+    versions_of(response)
+}
+
+/// [`api_versions`] on an open connection.
+pub(super) async fn api_versions_on(conn: &mut Connection, timeout: Duration) -> Result<BTreeMap<i16, i16>, Failure> {
+    let broker = conn.broker().to_owned();
+    let response: ApiVersionsResponse =
+        within(timeout, &broker, conn.request(ApiKey::ApiVersions, 0, &ApiVersionsRequest::default())).await?;
+    versions_of(response)
+}
+
+fn versions_of(response: ApiVersionsResponse) -> Result<BTreeMap<i16, i16>, Failure> {
     if response.error_code != 0 {
         return Err(failure(response.error_code, None));
     }
     Ok(response.api_keys.iter().map(|k| (k.api_key, k.max_version)).collect())
+}
+
+/// The Metadata versions this module speaks: from 4, a request never creates the topics it names
+/// (`AllowAutoTopicCreation`; Kafka 4.0 answers nothing older), to 13, the newest.
+pub const METADATA_VERSIONS: std::ops::RangeInclusive<i16> = 4..=13;
+
+/// Metadata of `topics` (`None`: every topic) on an open connection: the brokers with their racks, the
+/// cluster's id and controller, each topic's partitions. Never creates a topic.
+pub(super) async fn metadata(
+    conn: &mut Connection,
+    timeout: Duration,
+    version: i16,
+    topics: Option<Vec<String>>,
+) -> Result<MetadataResponse, Failure> {
+    let mut request = MetadataRequest::default();
+    request.allow_auto_topic_creation = false;
+    request.topics = topics.map(|names| {
+        names
+            .into_iter()
+            .map(|name| {
+                let mut t = MetadataRequestTopic::default();
+                t.name = Some(TopicName(StrBytes::from_string(name)));
+                t
+            })
+            .collect()
+    });
+    let broker = conn.broker().to_owned();
+    let response: MetadataResponse =
+        within(timeout, &broker, conn.request(ApiKey::Metadata, version, &request)).await?;
+    if response.error_code != 0 {
+        return Err(failure(response.error_code, None));
+    }
+    Ok(response)
 }
 
 /// The DescribeConfigs versions this module speaks: 1 has the config sources and `IncludeSynonyms`

@@ -427,6 +427,10 @@ mod tests {
         assert!(!scope.contains("payments.tmp-1"), "ignored");
         assert!(!scope.contains("billing"), "neither named nor matched");
         assert!(!Scope::new([], &["*".into()], &[]).unwrap().contains("__consumer_offsets"), "internal");
+        // Only a scope of names alone can be asked for by name; what it ignores is not asked.
+        assert!(scope.exact_names().is_none(), "a pattern: every topic must be listed");
+        let named = Scope::new(["a".to_owned(), "b.tmp".to_owned()], &[], &["*.tmp".into()]).unwrap();
+        assert_eq!(named.exact_names().map(Iterator::collect::<Vec<_>>), Some(vec!["a"]));
     }
 
     #[test]

@@ -608,7 +608,72 @@ fn in_topic_units(topic_key: &str, synonym: &str, value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use kafka_protocol::messages::metadata_response::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
+    use kafka_protocol::messages::{BrokerId, MetadataResponse, TopicName};
+    use kafka_protocol::protocol::StrBytes;
+
     use super::*;
+
+    fn topic(name: &str, error_code: i16, partitions: &[(i32, i32, &[i32])]) -> MetadataResponseTopic {
+        let mut t = MetadataResponseTopic::default();
+        t.name = Some(TopicName(StrBytes::from_string(name.to_owned())));
+        t.error_code = error_code;
+        t.partitions = partitions
+            .iter()
+            .map(|&(id, leader, replicas)| {
+                let mut p = MetadataResponsePartition::default();
+                p.partition_index = id;
+                p.leader_id = BrokerId(leader);
+                p.replica_nodes = replicas.iter().map(|&b| BrokerId(b)).collect();
+                p.isr_nodes = p.replica_nodes.clone();
+                p
+            })
+            .collect();
+        t
+    }
+
+    /// One Metadata answer into the live cluster: brokers with racks, the controller's address, the
+    /// partitions in order, leaderless ones without a leader; unknown, internal and out-of-scope topics
+    /// left out; a topic the client may not describe fails the describe.
+    #[test]
+    fn a_metadata_answer() {
+        let mut response = MetadataResponse::default();
+        response.cluster_id = Some(StrBytes::from_static_str("c1"));
+        response.controller_id = BrokerId(2);
+        response.brokers = [(1, "a", Some("r1")), (2, "b", None)]
+            .into_iter()
+            .map(|(id, host, rack)| {
+                let mut b = MetadataResponseBroker::default();
+                b.node_id = BrokerId(id);
+                b.host = StrBytes::from_static_str(host);
+                b.port = 9092;
+                b.rack = rack.map(StrBytes::from_static_str);
+                b
+            })
+            .collect();
+        response.topics = vec![
+            topic("orders", 0, &[(1, -1, &[2, 1]), (0, 1, &[1, 2])]),
+            topic("gone", 3, &[]),
+            topic("__consumer_offsets", 0, &[(0, 1, &[1])]),
+            topic("other", 0, &[(0, 1, &[1])]),
+        ];
+        let scope = Scope::new(["orders".to_owned(), "gone".to_owned()], &[], &[]).unwrap();
+        let versions = BTreeMap::from([(3, 12), (32, 4)]);
+        let first = first_of(&scope, versions.clone(), response.clone()).unwrap();
+        assert_eq!(first.controller.as_deref(), Some("b:9092"));
+        assert_eq!(first.live.cluster.id.as_deref(), Some("c1"));
+        assert_eq!(first.live.brokers[&1].rack.as_deref(), Some("r1"));
+        assert_eq!(first.live.topics.keys().collect::<Vec<_>>(), ["orders"]);
+        let partitions = &first.live.topics["orders"].partitions;
+        assert_eq!(partitions.iter().map(|p| (p.id, p.leader)).collect::<Vec<_>>(), [(0, Some(1)), (1, None)]);
+        assert_eq!(partitions[1].replicas, [2, 1]);
+
+        response.topics.push(topic("orders", 29, &[]));
+        let refused = first_of(&scope, versions, response).err().unwrap();
+        assert!(matches!(refused, Error::Topic { code: ErrorCode::TopicAuthorizationFailed, .. }), "{refused:?}");
+    }
 
     #[test]
     fn synonym_units() {

@@ -77,7 +77,8 @@ const METADATA: i16 = 3;
 /// Metadata request (of just the scope's topics when it names them), which also gives the racks, the
 /// cluster's id and the controller. Cheaper than librdkafka's Metadata (which asks for every topic and
 /// keeps them all in its cache) and its DescribeCluster. `Err(None)` when it cannot be made or fails:
-/// librdkafka then asks, with its own diagnostics; `Err(Some)` for an answer that ends the describe.
+/// librdkafka then asks, with its own diagnostics; `Err(Some)` for an answer that ends the describe, or
+/// a server that did not answer in time (asking again through librdkafka would double the wait).
 async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Error>> {
     let Ok(security) = admin.security.as_ref() else { return Err(None) };
     let mut last = None;
@@ -99,6 +100,18 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
         };
         match asked.await {
             Ok((versions, response)) => return first_of(scope, versions, response).map_err(Some),
+            // Nothing answered within the request's time: librdkafka would wait as long again.
+            Err(f) if f.code == ErrorCode::TimedOut => {
+                let message = admin.redact(&f.message);
+                return Err(Some(Error::Request {
+                    operation: "Metadata",
+                    code: Some(ErrorCode::TimedOut),
+                    message: match door(admin).await {
+                        Some(cause) => format!("{message}\nlikely cause: {}", admin.redact(&cause)),
+                        None => message,
+                    },
+                }));
+            }
             Err(f) => last = Some(f),
         }
     }

@@ -109,6 +109,24 @@ def run(cmd, env=None, cwd=None):
         return Run(wall, rss, p.returncode, fo.read().decode(errors="replace"), fe.read().decode(errors="replace"))
 
 
+def settle(limit=5.0, idle=0.85, window=0.25):
+    """Waits, at most `limit` seconds, until the machine's CPUs have been at least `idle` idle over `window`
+    seconds, and returns the wait: every timed command starts on a quiet cluster, not in the garbage
+    collection that the previous tool (a JVM tool's describe with synonyms, say) left the brokers doing."""
+    def ticks():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, all
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        idle0, all0 = ticks()
+        time.sleep(window)
+        idle1, all1 = ticks()
+        if all1 > all0 and (idle1 - idle0) / (all1 - all0) >= idle:
+            break
+    return time.perf_counter() - t0
+
+
 def check(r, what, want=(0,)):
     if r.rc not in want:
         log(f"{what} exited {r.rc} (wanted {want}); stderr tail:\n{r.err[-3000:]}\nstdout tail:\n{r.out[-1500:]}")
@@ -211,9 +229,14 @@ class Bench:
             "validate/topicform": (self.tf("--project", proj, "validate"), (0,), True),
             "validate/python": (self.py("validate", tp), (0,), True),
         }
-        def attempt(label, cmd, want):
+        settled = []
+
+        def attempt(label, cmd, want, timed=False):
             """A topicform failure ends the bench; a peer's is recorded (a peer that fails at a size is a
-            finding) and the peer is left out of that size's later rounds."""
+            finding) and the peer is left out of that size's later rounds. A timed command first waits for
+            a quiet machine (`settle`)."""
+            if timed:
+                settled.append(settle())
             r = run(cmd)
             if r.rc in want or label.endswith("/topicform"):
                 return check(r, label, want)
@@ -230,10 +253,11 @@ class Bench:
             log(f"size {n}: plan/validate round {rnd + 1}/{a.fast_runs}")
             for label, (cmd, want, fast) in list(ops.items()):
                 if fast or rnd < a.runs:
-                    r = attempt(label, cmd, want)
+                    r = attempt(label, cmd, want, timed=True)
                     if r:
                         self.record(n, label, r)
 
+        self.note(n, "settle_s", {"median": statistics.median(settled), "max": max(settled), "count": len(settled)})
         self.note(n, "snapshot_bytes", os.path.getsize(snap))
         log(f"size {n}: round trips and raw call times")
         self.note(n, "rt_plan", self.round_trips({"TOPICFORM_BENCH_TOPICS": tp, "TOPICFORM_BENCH_RUNS": str(a.fast_runs)}))
@@ -256,9 +280,11 @@ class Bench:
                 if tool == "tf":
                     p = os.path.join(d, f"topicform-{tool}-{rnd}.yaml")
                     write_project(p, boot, ["topics", os.path.basename(nd)])
+                    settle()
                     r = check(run(self.tf("--project", p, "apply", "--auto-approve", "--timeout", "120")), "apply")
                     self.record(n, f"apply {k}/topicform", r)
                 else:
+                    settle()
                     r = check(run(self.py("apply", "--bootstrap", boot, tp, nd)), "python apply")
                     self.record(n, f"apply {k}/python", r)
                 self.delete(prefix)
@@ -362,7 +388,11 @@ def report(b, info, elapsed):
           + ("" if notes.get("populate_converged", True) else
              f" (it reported *not converged*: the brokers listed every new topic {notes.get('populate_catch_up_s', 0):.0f} s "
              "after it gave up verifying)")
-          + f"; load average before: {notes.get('loadavg_before')}.\n")
+          + f"; load average before: {notes.get('loadavg_before')}"
+          + (f"; each timed command first waited for a quiet machine (85% idle over 250 ms, at most 5 s): "
+             f"median {notes['settle_s']['median']:.2f} s, longest {notes['settle_s']['max']:.2f} s"
+             if notes.get("settle_s") else "")
+          + ".\n")
         w("| operation | tool | runs | wall (median) | peak RSS | ratio vs topicform |")
         w("| --- | --- | ---: | ---: | ---: | ---: |")
         groups = {}
@@ -401,9 +431,9 @@ def report(b, info, elapsed):
         ra = notes.get("rt_apply")
         if ra:
             w(f"Round trips of `apply` creating {ra['created']:,}: plan {ra['plan_requests']}, then `apply::run` "
-              f"**{ra['apply_requests']}** (CreateTopics: {ra['create_requests']} per pass at 500 topics per request, "
-              f"one validate-only pass and one real one; then verify's describes of {ra['describe_requests_after']} "
-              f"requests each); minimum 3 (Metadata, DescribeConfigs, one CreateTopics). In-process: describe "
+              f"**{ra['apply_requests']}** (CreateTopics: {ra['create_requests']} per pass, at up to 1,000 topics and "
+              f"9,000 metadata records per request, one validate-only pass and one real one; then verify's describes "
+              f"of the created topics, {ra['describe_requests_after']} requests each); minimum 3 (Metadata, DescribeConfigs, one CreateTopics). In-process: describe "
               f"{ra['describe_ms']:,.0f} ms, `apply::run` {ra['apply_ms']:,.0f} ms.\n")
     # Growth with the topic count: what a plan costs per 1,000 topics.
     sizes = sorted(n for n in b.results if "plan/topicform" in b.results[n])

@@ -223,6 +223,10 @@ impl Scope {
     pub fn narrow(&self, name: &str, topic: &mut LiveTopic) {
         let keeping = self.keeping(name);
         topic.configs.retain(|key, c| keeping.keeps(key, c.source == ConfigSource::TopicOverride));
+        // What is left is held for the whole run: without the room of the entries dropped.
+        let mut kept = std::mem::take(&mut topic.configs).into_tuple_vec();
+        kept.shrink_to_fit();
+        topic.configs = LiteMap::from_sorted_store_unchecked(kept);
         for (key, c) in topic.configs.iter_mut() {
             if !keeping.needs_fallback(key) {
                 c.inherited = None;
@@ -464,5 +468,11 @@ mod tests {
         assert_eq!(topic.configs.keys().collect::<Vec<_>>(), ["retention.ms", "segment.ms"]);
         assert_eq!(topic.configs.get("retention.ms").unwrap().inherited, None);
         assert!(topic.configs.get("segment.ms").unwrap().inherited.is_some());
+        // Every entry librdkafka describes, narrowed: the dropped entries' room is not held on to.
+        for i in 0..30 {
+            topic.configs.insert(format!("x.{i}"), config(ConfigSource::Default, None));
+        }
+        scope.narrow("a", &mut topic);
+        assert_eq!(topic.configs.into_tuple_vec().capacity(), 2);
     }
 }

@@ -227,25 +227,39 @@ fn parse_in_order(
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let (tx, next, files, large, parse) = (tx.clone(), &next, &files, &large, &parse);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    if tx.send((i, parse(file, large))).is_err() {
-                        break;
+            // The main thread's stack size, so that a file parses wherever it would on one thread. A
+            // worker that cannot be started leaves its share to the others, or to this thread below.
+            let _ = std::thread::Builder::new().name("topicform-parse".into()).stack_size(8 << 20).spawn_scoped(
+                scope,
+                move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        if tx.send((i, parse(file, large))).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                },
+            );
         }
         drop(tx);
         let mut ready: BTreeMap<usize, Parsed> = BTreeMap::new();
         let mut due = 0;
-        for (i, parsed) in rx {
+        let mut take = |i: usize, parsed: Parsed, due: &mut usize| {
             ready.insert(i, parsed);
-            while let Some((text, parsed)) = ready.remove(&due) {
-                each(files[due].clone(), text, parsed);
-                due += 1;
+            while let Some((text, parsed)) = ready.remove(due) {
+                each(files[*due].clone(), text, parsed);
+                *due += 1;
             }
+        };
+        for (i, parsed) in rx {
+            take(i, parsed, &mut due);
+        }
+        // Every worker is done: what none of them took (none could be started) is read here.
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(file) = files.get(i) else { break };
+            take(i, parse(file, &large), &mut due);
         }
     });
 }

@@ -1,7 +1,6 @@
 //! The change primitives, each one batched request per [`CHANGE_CHUNK`] items or
 //! [`RECORDS_PER_REQUEST`] metadata records ([`batches`]), and each answer spread back over the items it
-//! carried. Nothing here orders, retries
-//! or waits: [`crate::apply`] does.
+//! carried. Nothing here orders, retries or waits: [`crate::apply`] does.
 
 use std::collections::BTreeMap;
 

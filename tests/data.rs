@@ -13,10 +13,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Run, Workspace, cluster_available};
+use common::{Run, Workspace, cluster_available, delete_group};
 use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 
 macro_rules! require_cluster {
@@ -73,16 +71,6 @@ fn consume_part(bootstrap: &str, group: &str, topic: &str, at_least: usize) -> B
     }
     consumer.commit_consumer_state(CommitMode::Sync).unwrap();
     consumer
-}
-
-fn delete_group(bootstrap: &str, group: &str) {
-    let Ok(admin) =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create::<AdminClient<DefaultClientContext>>()
-    else {
-        return;
-    };
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-    let _ = runtime.block_on(admin.delete_groups(&[group], &AdminOptions::new()));
 }
 
 fn topic_file(name: &str, extra: &str) -> String {

@@ -10,10 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{Run, Workspace, cluster_available};
-use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::client::DefaultClientContext;
+use common::{Run, Workspace, cluster_available, delete_group};
 
 /// The path of a built example, or a panic that says how to build it.
 fn example(name: &str) -> PathBuf {
@@ -137,15 +134,4 @@ fn produce_then_consume() {
     assert_eq!(resumed, [(partition, 3, "user-42".to_owned(), "again".to_owned())]);
 
     delete_group(bootstrap, &group);
-}
-
-/// Deletes the test's consumer group (best effort: an empty group would expire anyway).
-fn delete_group(bootstrap: &str, group: &str) {
-    let Ok(admin) =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create::<AdminClient<DefaultClientContext>>()
-    else {
-        return;
-    };
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-    let _ = runtime.block_on(admin.delete_groups(&[group], &AdminOptions::new()));
 }

@@ -191,6 +191,17 @@ fn delete_prefix(bootstrap: &str, prefix: &str) {
     let _ = runtime.block_on(admin.delete_topics(&refs, &AdminOptions::new()));
 }
 
+/// Deletes a test's consumer group (best effort: an empty group would expire anyway).
+pub fn delete_group(bootstrap: &str, group: &str) {
+    let Ok(admin) =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).create::<AdminClient<DefaultClientContext>>()
+    else {
+        return;
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+    let _ = runtime.block_on(admin.delete_groups(&[group], &AdminOptions::new()));
+}
+
 /// A finished `topicform` run.
 #[derive(Debug)]
 pub struct Run {

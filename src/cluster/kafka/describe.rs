@@ -155,14 +155,7 @@ fn first_of(
         match t.error_code {
             // Deleted since it was listed, or not yet known to this broker.
             UNKNOWN_TOPIC_OR_PARTITION => continue,
-            TOPIC_AUTHORIZATION_FAILED => {
-                return Err(Error::Topic {
-                    operation: "Metadata",
-                    topic: name,
-                    code: ErrorCode::TopicAuthorizationFailed,
-                    message: "the client may not describe this topic".into(),
-                });
-            }
+            TOPIC_AUTHORIZATION_FAILED => return Err(not_authorized(name)),
             _ => {}
         }
         let mut partitions: Vec<LivePartition> = t
@@ -179,6 +172,16 @@ fn first_of(
         live.topics.insert(name, LiveTopic { partitions, configs: LiteMap::new() });
     }
     Ok(First { live, versions: Some(versions), controller })
+}
+
+/// Metadata's answer for a topic the client may not describe, which ends the describe.
+fn not_authorized(topic: String) -> Error {
+    Error::Topic {
+        operation: "Metadata",
+        topic,
+        code: ErrorCode::TopicAuthorizationFailed,
+        message: "the client may not describe this topic".into(),
+    }
 }
 
 /// The first round trip through librdkafka: Metadata of every topic, DescribeCluster (for the racks,
@@ -225,14 +228,7 @@ async fn librdkafka_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Er
         match t.error().map(RDKafkaErrorCode::from) {
             // Deleted between listing and describing, or not yet known to this broker.
             Some(RDKafkaErrorCode::UnknownTopicOrPartition) => continue,
-            Some(RDKafkaErrorCode::TopicAuthorizationFailed) => {
-                return Err(Error::Topic {
-                    operation: "Metadata",
-                    topic: t.name().to_owned(),
-                    code: ErrorCode::TopicAuthorizationFailed,
-                    message: "the client may not describe this topic".into(),
-                });
-            }
+            Some(RDKafkaErrorCode::TopicAuthorizationFailed) => return Err(not_authorized(t.name().to_owned())),
             _ => {}
         }
         let mut partitions: Vec<LivePartition> = t

@@ -47,7 +47,13 @@ pub(super) struct Connection {
     stream: Box<dyn Stream>,
     broker: String,
     correlation: i32,
+    /// The size of the last response read, in bytes.
+    last_size: usize,
 }
+
+/// The largest response read (librdkafka's default `receive.message.max.bytes`): a bigger size
+/// field is not a Kafka answer (a TLS port asked in plain text answers `0x15030300`, 352 MB).
+const MAX_RESPONSE: usize = 100_000_000;
 
 impl Connection {
     pub(super) async fn open(target: &Target) -> Result<Connection, Failure> {
@@ -57,7 +63,7 @@ impl Connection {
             None => Box::new(tcp),
             Some(tls) => Box::new(handshake(tcp, tls, &target.broker).await?),
         };
-        let mut conn = Connection { stream, broker: target.broker.clone(), correlation: 0 };
+        let mut conn = Connection { stream, broker: target.broker.clone(), correlation: 0, last_size: 0 };
         if let Some(sasl) = &target.security.sasl {
             conn.authenticate(sasl).await?;
         }
@@ -67,6 +73,11 @@ impl Connection {
     /// The broker's address.
     pub(super) fn broker(&self) -> &str {
         &self.broker
+    }
+
+    /// The size of the last response, in bytes (0 before the first).
+    pub(super) fn last_size(&self) -> usize {
+        self.last_size
     }
 
     /// Sends one request and reads its response.
@@ -93,7 +104,11 @@ impl Connection {
         self.stream.flush().await.map_err(io)?;
 
         let size = self.stream.read_i32().await.map_err(io)?;
-        let size = usize::try_from(size).map_err(|_| Failure::new("_BAD_MSG", format!("response size {size}")))?;
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|&s| s <= MAX_RESPONSE)
+            .ok_or_else(|| Failure::new("_BAD_MSG", format!("{}: response size {size}", self.broker)))?;
+        self.last_size = size;
         let mut buf = vec![0; size];
         self.stream.read_exact(&mut buf).await.map_err(io)?;
         let mut buf = bytes::Bytes::from(buf);

@@ -4,7 +4,8 @@
 //! DescribeCluster (for the racks) and ApiVersions at once instead.
 //!
 //! DescribeConfigs goes out on topicform's own connections ([`protocol`]) where it can make them:
-//! one per broker, each taking the next chunk of [`DESCRIBE_CHUNK`] topics as it finishes the last, so
+//! one per broker, each taking the next chunk of topics as it finishes the last (sized by [`Chunks`] so
+//! that no answer reaches a broker's humongous allocations, see [`ANSWER_BYTES`]), so
 //! that every broker answers a share at once (librdkafka sends every topic chunk to the same broker, which
 //! answers them one after another), without synonyms (which triple the answer) and with the answer kept
 //! only for what the scope needs (see [`Scope::declaring`]). What an override falls back to is asked
@@ -14,11 +15,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
-use kafka_protocol::messages::DescribeConfigsResponse;
+use kafka_protocol::messages::{DescribeConfigsResponse, MetadataResponse};
 use litemap::LiteMap;
 use rdkafka::error::RDKafkaErrorCode;
 
-use super::{DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
+use super::connection::Connection;
+use super::{ANSWER_BYTES, DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
 use crate::catalog;
 use crate::cluster::{Error, ErrorCode};
 use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
@@ -93,9 +95,13 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
                 .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
                 .filter(|v| protocol::METADATA_VERSIONS.contains(v))
                 .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
-            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let names = scope.exact_names().map(|names| names.map(str::to_owned).collect());
-            let response = protocol::metadata(&mut conn, timeout, version, names).await?;
+            let response = match scope.exact_names() {
+                None => {
+                    admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    protocol::metadata(&mut conn, timeout, version, None).await?
+                }
+                Some(names) => metadata_of(admin, &mut conn, version, &names.collect::<Vec<_>>()).await?,
+            };
             Ok::<_, protocol::Failure>((versions, response))
         };
         match asked.await {
@@ -125,12 +131,33 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
     Err(None)
 }
 
+/// Metadata of the topics `names` on `conn`, in [`Chunks`] asked one after another (so that no answer
+/// reaches a broker's humongous allocations, see [`ANSWER_BYTES`]: 10,000 topics of three partitions
+/// answer 681,000 bytes), as one answer.
+async fn metadata_of(
+    admin: &KafkaAdmin,
+    conn: &mut Connection,
+    version: i16,
+    names: &[&str],
+) -> Result<MetadataResponse, protocol::Failure> {
+    let ask = |chunk: &[&str]| Some(chunk.iter().map(|n| (*n).to_owned()).collect());
+    let mut chunks = Chunks::new(names, METADATA_GUESS, METADATA_CHUNK);
+    let mut merged: Option<MetadataResponse> = None;
+    // No name at all is still one request: for the brokers.
+    while let Some(chunk) = chunks.next().or_else(|| merged.is_none().then_some(&[][..])) {
+        admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let response = protocol::metadata(conn, admin.request_timeout(), version, ask(chunk)).await?;
+        chunks.answered(chunk.len(), conn.last_size());
+        match &mut merged {
+            None => merged = Some(response),
+            Some(m) => m.topics.extend(response.topics),
+        }
+    }
+    Ok(merged.expect("one request at least"))
+}
+
 /// The live cluster of one Metadata answer, narrowed to `scope`.
-fn first_of(
-    scope: &Scope,
-    versions: BTreeMap<i16, i16>,
-    response: kafka_protocol::messages::MetadataResponse,
-) -> Result<First, Error> {
+fn first_of(scope: &Scope, versions: BTreeMap<i16, i16>, response: MetadataResponse) -> Result<First, Error> {
     const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
     const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
     let mut live = Live::default();
@@ -352,38 +379,39 @@ impl Own<'_> {
         Ok(unknown)
     }
 
-    /// `asks` in chunks of [`DESCRIBE_CHUNK`], spread over one connection per broker: each takes the next
-    /// chunk when it has its answer. A chunk whose broker fails goes back for another; when every
-    /// connection failed with chunks left, the first failure.
+    /// `asks` in [`Chunks`], spread over one connection per broker: each takes the next chunk when it
+    /// has its answer. A chunk whose broker fails goes back for another; when every connection failed
+    /// with chunks left, the first failure.
     async fn ask(
         &self,
         asks: &[protocol::Ask<'_>],
         synonyms: bool,
         scope: &Scope,
     ) -> Result<Vec<Answer>, protocol::Failure> {
-        // Locked only between awaits, never across one.
-        let queue: Mutex<VecDeque<&[protocol::Ask]>> = Mutex::new(asks.chunks(DESCRIBE_CHUNK).collect());
-        let answers: Mutex<Vec<Answer>> = Mutex::new(Vec::with_capacity(asks.len()));
-        let chunks = queue.lock().unwrap().len();
-        if chunks == 0 {
+        if asks.is_empty() {
             return Ok(Vec::new());
         }
-        let workers = self.brokers.iter().take(chunks).map(|broker| {
-            let (queue, answers) = (&queue, &answers);
+        // Locked only between awaits, never across one.
+        let chunks = Mutex::new(Chunks::new(asks, CONFIGS_GUESS, DESCRIBE_CHUNK));
+        let answers: Mutex<Vec<Answer>> = Mutex::new(Vec::with_capacity(asks.len()));
+        let first = asks.len().div_ceil(chunks.lock().unwrap().size());
+        let workers = self.brokers.iter().take(first).map(|broker| {
+            let (chunks, answers) = (&chunks, &answers);
             async move {
                 let timeout = self.admin.request_timeout();
                 let mut conn = protocol::open(&protocol::Target::new(broker, self.security, timeout)).await?;
                 loop {
-                    let Some(chunk) = queue.lock().unwrap().pop_front() else { return Ok(()) };
+                    let Some(chunk) = chunks.lock().unwrap().next() else { return Ok(()) };
                     self.admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let timeout = self.admin.request_timeout();
                     match protocol::describe_topic_configs(&mut conn, timeout, self.version, chunk, synonyms).await {
                         Ok(response) => {
+                            chunks.lock().unwrap().answered(chunk.len(), conn.last_size());
                             let kept = kept(response, synonyms, scope);
                             answers.lock().unwrap().extend(kept);
                         }
                         Err(f) => {
-                            queue.lock().unwrap().push_back(chunk);
+                            chunks.lock().unwrap().again.push_back(chunk);
                             return Err(f);
                         }
                     }
@@ -391,11 +419,71 @@ impl Own<'_> {
             }
         });
         let outcomes: Vec<Result<(), protocol::Failure>> = futures_util::future::join_all(workers).await;
-        if !queue.into_inner().unwrap().is_empty() {
+        if !chunks.into_inner().unwrap().is_done() {
             let failure = outcomes.into_iter().find_map(Result::err);
             return Err(failure.unwrap_or_else(|| protocol::Failure::new("_TRANSPORT", "no broker to ask")));
         }
         Ok(answers.into_inner().unwrap())
+    }
+}
+
+/// What a topic's DescribeConfigs answer is taken to weigh before an answer tells: more than a 4.x
+/// topic's 33 entries without synonyms (about 1,360 bytes with a 13-character name).
+const CONFIGS_GUESS: usize = 2048;
+
+/// What a topic's Metadata answer is taken to weigh before an answer tells: a topic of about four
+/// partitions of three replicas (a 13-character name with three partitions of one replica is 68 bytes).
+const METADATA_GUESS: usize = 256;
+
+/// Topics per Metadata request, at most.
+const METADATA_CHUNK: usize = 5000;
+
+/// Items (topics) not yet asked about, handed out in chunks that keep each answer under
+/// [`ANSWER_BYTES`], going by what the answers so far weighed per item (before any, `guess`), and of at
+/// most `most` items.
+struct Chunks<'a, T> {
+    rest: &'a [T],
+    /// Chunks whose broker failed, handed out again first.
+    again: VecDeque<&'a [T]>,
+    guess: usize,
+    most: usize,
+    /// Bytes and items answered so far.
+    bytes: usize,
+    items: usize,
+}
+
+impl<'a, T> Chunks<'a, T> {
+    fn new(items: &'a [T], guess: usize, most: usize) -> Self {
+        Chunks { rest: items, again: VecDeque::new(), guess, most, bytes: 0, items: 0 }
+    }
+
+    /// How many items the next chunk holds (unless fewer are left).
+    fn size(&self) -> usize {
+        let per_item = if self.items == 0 { self.guess } else { self.bytes.div_ceil(self.items) };
+        (ANSWER_BYTES / per_item.max(1)).clamp(1, self.most)
+    }
+
+    fn next(&mut self) -> Option<&'a [T]> {
+        if let Some(chunk) = self.again.pop_front() {
+            return Some(chunk);
+        }
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (chunk, rest) = self.rest.split_at(self.size().min(self.rest.len()));
+        self.rest = rest;
+        Some(chunk)
+    }
+
+    /// A chunk of `items` was answered in `bytes`.
+    fn answered(&mut self, items: usize, bytes: usize) {
+        self.items += items;
+        self.bytes += bytes;
+    }
+
+    /// Whether every item was handed out and none is to be asked again.
+    fn is_done(&self) -> bool {
+        self.rest.is_empty() && self.again.is_empty()
     }
 }
 
@@ -456,11 +544,16 @@ fn settle(topic: String, f: protocol::Failure) -> Result<String, protocol::Failu
     }
 }
 
-/// DescribeConfigs through librdkafka: one request per chunk, all in flight at once (librdkafka sends
-/// them to one broker), every entry with its synonyms, narrowed to the scope afterwards.
+/// Topics per DescribeConfigs request through librdkafka, which asks for synonyms: they triple a
+/// topic's answer, so that [`ANSWER_BYTES`] holds about three times fewer topics than without.
+const LIBRDKAFKA_CHUNK: usize = ANSWER_BYTES / (3 * CONFIGS_GUESS);
+
+/// DescribeConfigs through librdkafka: one request per [`LIBRDKAFKA_CHUNK`] topics, all in flight at
+/// once (librdkafka sends them to one broker), every entry with its synonyms, narrowed to the scope
+/// afterwards.
 async fn by_librdkafka(admin: &KafkaAdmin, scope: &Scope, live: &mut Live) -> Result<(), Error> {
     let names: Vec<String> = live.topics.keys().cloned().collect();
-    let requests = names.chunks(DESCRIBE_CHUNK).map(|chunk| {
+    let requests = names.chunks(LIBRDKAFKA_CHUNK).map(|chunk| {
         let chunk = chunk.to_vec();
         admin.blocking(move |client, timeout| {
             let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
@@ -699,5 +792,40 @@ mod tests {
         assert_eq!(config_source(5), ConfigSource::Default);
         assert_eq!(config_source(6), ConfigSource::Unknown);
         assert_eq!(config_source(-1), ConfigSource::Unknown);
+    }
+
+    #[test]
+    fn chunks_keep_answers_under_the_humongous_threshold() {
+        let names: Vec<String> = (0..1000).map(|i| format!("t{i}")).collect();
+        let size = |bytes, items| Chunks { bytes, items, ..Chunks::new(&names, CONFIGS_GUESS, DESCRIBE_CHUNK) }.size();
+        // Before any answer: the guess.
+        assert_eq!(size(0, 0), ANSWER_BYTES / CONFIGS_GUESS);
+        // 4.4.0's 1,358 bytes a topic: 289 topics, 392,000 bytes.
+        assert_eq!(size(1358 * 100, 100), 289);
+        // Never more than the most (small answers), never none (a huge one).
+        assert_eq!(size(10, 100), DESCRIBE_CHUNK);
+        assert_eq!(size(ANSWER_BYTES * 4, 1), 1);
+
+        let mut chunks = Chunks::new(&names, CONFIGS_GUESS, DESCRIBE_CHUNK);
+        let first = chunks.next().unwrap();
+        assert_eq!(first.len(), ANSWER_BYTES / CONFIGS_GUESS);
+        // Answers of 4,000 bytes a topic make the next chunk smaller; one whose broker failed goes
+        // out again first.
+        chunks.answered(first.len(), first.len() * 4000);
+        let second = chunks.next().unwrap();
+        assert_eq!(second.len(), ANSWER_BYTES / 4000);
+        assert_eq!(second[0], names[first.len()]);
+        chunks.again.push_back(second);
+        assert!(!chunks.is_done());
+        assert_eq!(chunks.next().unwrap()[0], second[0]);
+        // Every topic is handed out once, in order, and then none.
+        let mut seen = first.len() + second.len();
+        while let Some(chunk) = chunks.next() {
+            assert_eq!(chunk[0], names[seen]);
+            seen += chunk.len();
+        }
+        assert_eq!(seen, names.len());
+        assert!(chunks.is_done());
+        assert!(Chunks::new(&names[..0], METADATA_GUESS, METADATA_CHUNK).next().is_none());
     }
 }

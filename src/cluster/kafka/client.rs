@@ -2,7 +2,7 @@
 //! from the main queue on a thread of its own), and the redaction of secrets from everything it says.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
@@ -16,7 +16,8 @@ use crate::desired::ClusterConfig;
 /// Receives librdkafka's log lines (already redacted) when they are shown (`-v`).
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Sets up a client for `cluster`. No connection is made until the first request.
+/// Sets up a client for `cluster`, its properties checked. No connection is made, and no librdkafka
+/// client, until the first request.
 pub(super) fn connect(
     cluster: &ClusterConfig,
     connection: Connection,
@@ -57,21 +58,92 @@ pub(super) fn connect(
         config.set("debug", "broker,admin,security,protocol");
     }
     let secrets = Arc::new(secrets);
-    let client = Arc::new(
-        config.create::<librdkafka::Client>().map_err(|e| Error::Config(config_error(&e, cluster, &secrets)))?,
-    );
-    // librdkafka's main queue, until the admin is dropped: log lines are shown at -v, and the latest
-    // client error is kept to explain failed requests. The thread holds only a weak reference, and
-    // `Drop` stops and joins it, so the client is always destroyed on the dropping thread, before
-    // the process exits: librdkafka destroyed during OpenSSL's exit cleanup can crash.
-    let last_error = Arc::new(std::sync::Mutex::new(None));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let show = log.filter(|_| verbose >= 1);
-    let drain = {
-        let weak = Arc::downgrade(&client);
-        let (secrets, last_error, stop, show) = (secrets.clone(), last_error.clone(), stop.clone(), show.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed)
+    // Every property is checked now, before anything is asked.
+    config.create_native_config().map_err(|e| Error::Config(config_error(&e, cluster, &secrets)))?;
+    let properties: std::collections::BTreeMap<String, String> =
+        cluster.client.expose().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let admin = KafkaAdmin {
+        config,
+        cluster: cluster.name.clone(),
+        made: std::sync::OnceLock::new(),
+        log: log.filter(|_| verbose >= 1),
+        last_error: Arc::new(std::sync::Mutex::new(None)),
+        connection,
+        bootstrap: cluster.bootstrap.clone(),
+        security: protocol::Security::from_properties(&properties),
+        protocol: properties.get("security.protocol").map_or("PLAINTEXT".to_owned(), |p| p.to_ascii_uppercase()),
+        secrets,
+        requests: Arc::new(AtomicUsize::new(0)),
+    };
+    // The client is made on first use ([`KafkaAdmin::client`]), unless topicform cannot connect itself
+    // (OAUTHBEARER, GSSAPI, inline PEM; a mechanism it does not know): then every request goes through
+    // librdkafka, and what it refuses only when it makes the client (a mechanism this build lacks, a
+    // key it cannot read) is said now, before anything is asked.
+    if admin.security.is_err() {
+        admin.client().map_err(Error::Config)?;
+    }
+    Ok(admin)
+}
+
+/// Why librdkafka's client could not be made (a configuration error), as the error of a call.
+pub(super) struct Unmade(pub(super) String);
+
+impl From<Unmade> for librdkafka::KafkaError {
+    fn from(Unmade(message): Unmade) -> Self {
+        librdkafka::KafkaError { code: UNMADE.to_owned(), message, raw: -1 }
+    }
+}
+
+impl From<Unmade> for KafkaError {
+    fn from(Unmade(message): Unmade) -> Self {
+        KafkaError::ClientCreation(message)
+    }
+}
+
+/// The code of [`Unmade`] as a [`librdkafka::KafkaError`]: not librdkafka's, so never a broker's.
+const UNMADE: &str = "_TOPICFORM_NO_CLIENT";
+
+/// librdkafka's client, once made, and the thread draining its main queue.
+pub(super) struct Made {
+    pub(super) client: Arc<librdkafka::Client>,
+    /// The drain thread's stop flag, and the thread.
+    pub(super) drain: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+}
+
+impl KafkaAdmin {
+    /// librdkafka's client, made on first use: a run whose requests all go on topicform's own
+    /// connections (a plan on a cluster it can connect to) never starts its threads, never opens its
+    /// bootstrap connection, and never waits for its shutdown (30-90 ms at the end of a plan of 10,000
+    /// topics). `Err` with the configuration error, each time, when it cannot be made.
+    pub(super) fn client(&self) -> Result<Arc<librdkafka::Client>, String> {
+        let made = self.made.get_or_init(|| {
+            let client = self.config.create::<librdkafka::Client>().map_err(|e| match e {
+                KafkaError::ClientCreation(message) => format!(
+                    "librdkafka cannot create a client for cluster `{}`: {}",
+                    self.cluster,
+                    redact(&message, &self.secrets)
+                ),
+                other => redact(&other.to_string(), &self.secrets),
+            })?;
+            let client = Arc::new(client);
+            let drain = self.drain(&client);
+            Ok(Made { client, drain })
+        });
+        made.as_ref().map(|m| m.client.clone()).map_err(Clone::clone)
+    }
+
+    /// Drains librdkafka's main queue on a thread of its own, until the admin is dropped: log lines are
+    /// shown at -v, and the latest client error is kept to explain failed requests. The thread holds
+    /// only a weak reference, and `Drop` stops and joins it, so the client is always destroyed on the
+    /// dropping thread, before the process exits: librdkafka destroyed during OpenSSL's exit cleanup
+    /// can crash. `None` when the thread cannot be started (the log is then not read).
+    fn drain(&self, client: &Arc<librdkafka::Client>) -> Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = Arc::downgrade(client);
+        let (secrets, last_error, stop_flag, show) =
+            (self.secrets.clone(), self.last_error.clone(), stop.clone(), self.log.clone());
+        let thread = std::thread::Builder::new().name("librdkafka-log".into()).spawn(move || {
+            while !stop_flag.load(Ordering::Relaxed)
                 && let Some(client) = weak.upgrade()
             {
                 match librdkafka::poll_main(&client, Duration::from_millis(200)) {
@@ -100,27 +172,17 @@ pub(super) fn connect(
                     _ => {}
                 }
             }
-        })
-    };
-    let properties: std::collections::BTreeMap<String, String> =
-        cluster.client.expose().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    Ok(KafkaAdmin {
-        drain: Some((stop, drain)),
-        log: show,
-        client,
-        last_error,
-        connection,
-        bootstrap: cluster.bootstrap.clone(),
-        security: protocol::Security::from_properties(&properties),
-        protocol: properties.get("security.protocol").map_or("PLAINTEXT".to_owned(), |p| p.to_ascii_uppercase()),
-        secrets,
-        requests: Arc::new(AtomicUsize::new(0)),
-    })
+        });
+        thread.ok().map(|t| (stop, t))
+    }
 }
 
 impl KafkaAdmin {
     /// A request that failed as a whole, with the likely cause.
     pub(super) fn request_error(&self, operation: &'static str, e: librdkafka::KafkaError) -> Error {
+        if e.code == UNMADE {
+            return Error::Config(e.message);
+        }
         Error::Request {
             operation,
             code: Some(ErrorCode::from_name(&e.code)),
@@ -203,9 +265,6 @@ fn config_error(e: &KafkaError, cluster: &ClusterConfig, secrets: &[String]) -> 
         KafkaError::Nul(_) => {
             let key = cluster.client.expose().find(|(_, v)| v.contains('\0')).map_or("?", |(k, _)| k);
             format!("{} holds a NUL character, which librdkafka cannot take", whose(key))
-        }
-        KafkaError::ClientCreation(message) => {
-            format!("librdkafka cannot create a client for cluster `{}`: {}", cluster.name, redact(message, secrets))
         }
         other => redact(&other.to_string(), secrets),
     }

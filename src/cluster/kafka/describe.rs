@@ -219,6 +219,7 @@ async fn librdkafka_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Er
     let (metadata, cluster, versions) = futures_util::future::join3(metadata, cluster, api_versions(admin)).await;
     let metadata = match metadata {
         Ok(metadata) => metadata,
+        Err(rdkafka::error::KafkaError::ClientCreation(message)) => return Err(Error::Config(message)),
         Err(e) => {
             let message = admin.redact(&e.to_string());
             return Err(Error::Request {

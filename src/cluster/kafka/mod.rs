@@ -66,7 +66,12 @@ pub const RECORDS_PER_REQUEST: usize = 9000;
 
 /// A connection to one cluster.
 pub struct KafkaAdmin {
-    client: Arc<librdkafka::Client>,
+    /// librdkafka's client properties (with the secrets: never printed).
+    config: rdkafka::ClientConfig,
+    /// The cluster's name in the project file, for messages.
+    cluster: String,
+    /// librdkafka's client, once made ([`KafkaAdmin::client`]), or why it could not be.
+    made: std::sync::OnceLock<Result<client::Made, String>>,
     /// The per-request timeout and the command's deadline.
     connection: Connection,
     bootstrap: String,
@@ -78,8 +83,6 @@ pub struct KafkaAdmin {
     last_error: Arc<std::sync::Mutex<Option<(String, String)>>>,
     /// Where topicform's own lines about the connection go at `-v`, beside librdkafka's.
     log: Option<LogSink>,
-    /// The thread draining librdkafka's main queue, and its stop flag.
-    drain: Option<(Arc<std::sync::atomic::AtomicBool>, std::thread::JoinHandle<()>)>,
     /// Client property values that must never appear in a message (passwords, keys).
     secrets: Arc<Vec<String>>,
     requests: Arc<AtomicUsize>,
@@ -98,13 +101,14 @@ impl KafkaAdmin {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Runs a blocking librdkafka call on a blocking thread and counts it as one request.
-    async fn blocking<T: Send + 'static>(
+    /// Runs a blocking librdkafka call on a blocking thread and counts it as one request; without a
+    /// client (see [`KafkaAdmin::client`]), the error of its making.
+    async fn blocking<T: Send + 'static, E: From<client::Unmade> + Send + 'static>(
         &self,
-        call: impl FnOnce(&librdkafka::Client, Duration) -> T + Send + 'static,
-    ) -> T {
+        call: impl FnOnce(&librdkafka::Client, Duration) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let client = self.client.clone();
+        let client = self.client().map_err(|message| E::from(client::Unmade(message)))?;
         let timeout = self.connection.request_timeout();
         tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
     }
@@ -124,10 +128,10 @@ impl KafkaAdmin {
 
 impl Drop for KafkaAdmin {
     fn drop(&mut self) {
-        if let Some((stop, thread)) = self.drain.take() {
+        if let Some(Ok(client::Made { client, drain: Some((stop, thread)) })) = self.made.take() {
             stop.store(true, Ordering::Relaxed);
-            // Not a poll (200 ms) away: every run of the CLI ends here.
-            librdkafka::wake_main(&self.client);
+            // Not a poll (200 ms) away.
+            librdkafka::wake_main(&client);
             let _ = thread.join();
         }
     }

@@ -57,6 +57,15 @@ pub struct Broker {
     pub rack: Option<String>,
 }
 
+/// `map` without spare room, for a map held for the whole run (tens of thousands of topics' configs)
+/// but made from an iterator that does not know its length, whose store has room for 4 entries or
+/// more however few it holds.
+pub fn tight<K, V>(map: LiteMap<K, V>) -> LiteMap<K, V> {
+    let mut store = map.into_tuple_vec();
+    store.shrink_to_fit();
+    LiteMap::from_sorted_store_unchecked(store)
+}
+
 /// One topic as the cluster has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LiveTopic {
@@ -224,9 +233,7 @@ impl Scope {
         let keeping = self.keeping(name);
         topic.configs.retain(|key, c| keeping.keeps(key, c.source == ConfigSource::TopicOverride));
         // What is left is held for the whole run: without the room of the entries dropped.
-        let mut kept = std::mem::take(&mut topic.configs).into_tuple_vec();
-        kept.shrink_to_fit();
-        topic.configs = LiteMap::from_sorted_store_unchecked(kept);
+        topic.configs = tight(std::mem::take(&mut topic.configs));
         for (key, c) in topic.configs.iter_mut() {
             if !keeping.needs_fallback(key) {
                 c.inherited = None;
@@ -422,6 +429,17 @@ impl GroupData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tight_maps_hold_no_spare_room() {
+        let map: LiteMap<String, u8> =
+            [("b".to_owned(), 2), ("a".to_owned(), 1)].into_iter().filter(|_| true).collect();
+        let store = map.into_tuple_vec();
+        assert!(store.capacity() > 2, "an iterator of unknown length over-allocates");
+        let map = tight(LiteMap::from_sorted_store_unchecked(store));
+        assert_eq!(map.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>(), [("a", 1), ("b", 2)]);
+        assert_eq!(map.into_tuple_vec().capacity(), 2);
+    }
 
     #[test]
     fn scope() {

@@ -196,6 +196,8 @@ fn first_of(scope: &Scope, versions: BTreeMap<i16, i16>, response: MetadataRespo
             })
             .collect();
         partitions.sort_by_key(|p| p.id);
+        // Made in place of the decoded partitions, which are larger: without their room.
+        partitions.shrink_to_fit();
         live.topics.insert(name, LiveTopic { partitions, configs: LiteMap::new() });
     }
     Ok(First { live, versions: Some(versions), controller })
@@ -530,7 +532,7 @@ fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope) -> Vec
                     Some((e.name.to_string(), config))
                 })
                 .collect();
-            (topic, Ok(configs))
+            (topic, Ok(crate::live::tight(configs)))
         })
         .collect()
 }

@@ -439,18 +439,26 @@ def report(b, info, elapsed):
     sizes = sorted(n for n in b.results if "plan/topicform" in b.results[n])
     if sizes:
         w("## Growth with the topic count\n")
-        w("| topics | plan wall | plan peak RSS | requests | wall per 1,000 topics | RSS per 1,000 topics | "
+        w("| topics | plan wall | plan peak RSS | requests | answers | wall per 1,000 topics | RSS per 1,000 topics | "
           "raw Metadata + DescribeConfigs | snapshot file |")
-        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for n in sizes:
             res, notes = b.results[n], b.notes.get(n, {})
             wall, rss = med(res["plan/topicform"], 0) * 1000, med(res["plan/topicform"], 1) / 1024
             rt = notes.get("rt_plan") or {}
             snap = notes.get("snapshot_bytes")
-            w(f"| {n:,} | {wall:,.0f} ms | {rss:,.1f} MiB | {rt.get('requests', '?')} | {wall / n * 1000:,.1f} ms | "
+            answers = f"{rt['answered_bytes'] / 1e6:,.2f} MB" if rt.get("answered_bytes") else "?"
+            w(f"| {n:,} | {wall:,.0f} ms | {rss:,.1f} MiB | {rt.get('requests', '?')} | {answers} | "
+              f"{wall / n * 1000:,.1f} ms | "
               f"{rss / n * 1000:,.2f} MiB | {rt.get('raw_total_ms', 0):,.0f} ms | "
               f"{(snap or 0) / 1e6:,.1f} MB |")
         w("")
+        grown = growth(b, sizes)
+        if grown:
+            (n0, n1), rss_per, answers_per = grown
+            w(f"From {n0:,} to {n1:,} topics the plan's peak RSS grows {rss_per:,.2f} MiB per 1,000 topics; the "
+              f"Metadata and DescribeConfigs answers (bytes read on topicform's own connections) grow "
+              f"{answers_per:,.2f} MB per 1,000 topics.\n")
         w(f"Chart of plan time and peak RSS against topic count for every tool: `{os.path.basename(chart_path(a))}` "
           "beside this report.\n")
     # Targets (issue 15, DESIGN.md section 7), at the largest size.
@@ -474,6 +482,11 @@ def report(b, info, elapsed):
         if "plan/topicform" in res:
             m = med(res["plan/topicform"], 1) / 1024
             w(f"| plan: peak RSS under 64 MiB | {m:,.1f} MiB | {'yes' if m < 64 else 'no'} |")
+        grown = growth(b, sorted(n for n in b.results if "plan/topicform" in b.results[n]))
+        if grown:
+            (n0, n1), rss_per, answers_per = grown
+            w(f"| plan: RSS grows less than the answers ({n0:,} to {n1:,} topics) | {rss_per:,.2f} MiB against "
+              f"{answers_per:,.2f} MB per 1,000 topics | {'yes' if rss_per * 1024 * 1024 < answers_per * 1e6 else 'no'} |")
         if "validate/topicform" in res:
             v = med(res["validate/topicform"], 0) * 1000
             w(f"| validate {big:,} topics in {notes.get('files')} files under 150 ms | {v:,.0f} ms | "
@@ -494,6 +507,21 @@ def report(b, info, elapsed):
                   f"{r:.2f}x | {'yes' if r >= 1.5 else 'no'} |")
         w("")
     return "\n".join(out) + "\n"
+
+
+def growth(b, sizes):
+    """Between the two largest sizes: ((from, to), plan peak RSS in MiB and answers in MB, per 1,000
+    topics), or None without two sizes that both counted their answers."""
+    if len(sizes) < 2:
+        return None
+    n0, n1 = sizes[-2], sizes[-1]
+    a0 = (b.notes.get(n0, {}).get("rt_plan") or {}).get("answered_bytes")
+    a1 = (b.notes.get(n1, {}).get("rt_plan") or {}).get("answered_bytes")
+    if not a0 or not a1:
+        return None
+    r0, r1 = med(b.results[n0]["plan/topicform"], 1) / 1024, med(b.results[n1]["plan/topicform"], 1) / 1024
+    per = 1000 / (n1 - n0)
+    return (n0, n1), (r1 - r0) * per, (a1 - a0) / 1e6 * per
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ pub(super) fn connect(
         protocol: properties.get("security.protocol").map_or("PLAINTEXT".to_owned(), |p| p.to_ascii_uppercase()),
         secrets,
         requests: Arc::new(AtomicUsize::new(0)),
+        answered: AtomicUsize::new(0),
     };
     // The client is made on first use ([`KafkaAdmin::client`]), unless topicform cannot connect itself
     // (OAUTHBEARER, GSSAPI, inline PEM; a mechanism it does not know): then every request goes through

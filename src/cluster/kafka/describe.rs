@@ -98,7 +98,9 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
             let response = match scope.exact_names() {
                 None => {
                     admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    protocol::metadata(&mut conn, timeout, version, None).await?
+                    let all = protocol::metadata(&mut conn, timeout, version, None).await?;
+                    admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
+                    all
                 }
                 Some(names) => metadata_of(admin, &mut conn, version, &names.collect::<Vec<_>>()).await?,
             };
@@ -148,6 +150,7 @@ async fn metadata_of(
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = protocol::metadata(conn, admin.request_timeout(), version, ask(chunk)).await?;
         chunks.answered(chunk.len(), conn.last_size());
+        admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
         match &mut merged {
             None => merged = Some(response),
             Some(m) => m.topics.extend(response.topics),
@@ -410,6 +413,7 @@ impl Own<'_> {
                     match protocol::describe_topic_configs(&mut conn, timeout, self.version, chunk, synonyms).await {
                         Ok(response) => {
                             chunks.lock().unwrap().answered(chunk.len(), conn.last_size());
+                            self.admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
                             let kept = kept(response, synonyms, scope);
                             answers.lock().unwrap().extend(kept);
                         }

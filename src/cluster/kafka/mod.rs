@@ -86,6 +86,8 @@ pub struct KafkaAdmin {
     /// Client property values that must never appear in a message (passwords, keys).
     secrets: Arc<Vec<String>>,
     requests: Arc<AtomicUsize>,
+    /// Bytes of the Metadata and DescribeConfigs answers read on topicform's own connections.
+    answered: AtomicUsize,
 }
 
 impl KafkaAdmin {
@@ -99,6 +101,12 @@ impl KafkaAdmin {
     /// benchmarks.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of the Metadata and DescribeConfigs answers read so far on topicform's own connections
+    /// (not librdkafka's), for benchmarks: what a describe is given, against what it keeps.
+    pub fn answered_bytes(&self) -> usize {
+        self.answered.load(Ordering::Relaxed)
     }
 
     /// Runs a blocking librdkafka call on a blocking thread and counts it as one request; without a

@@ -174,13 +174,19 @@ impl std::fmt::Display for ConfigSource {
 /// Internal topics (names starting `__`) are outside every scope.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    names: BTreeSet<String>,
+    /// The exact names, each with its declared config keys once [`Scope::declaring`] gave them.
+    names: BTreeMap<String, Option<Keys>>,
     patterns: GlobSet,
     ignore: GlobSet,
     matching: Option<regex::Regex>,
-    /// Declared config keys by topic, each list sorted (a `Vec`: 10,000 small sets cost megabytes).
-    declared: Option<BTreeMap<String, Vec<String>>>,
+    /// `None` while the scope declares nothing; else the declared keys of topics it does not name (a
+    /// pattern's), by topic.
+    declared_elsewhere: Option<BTreeMap<String, Keys>>,
 }
+
+/// One topic's declared config keys, sorted; shared by every topic that declares the same ones (most
+/// files give many topics the same few keys), so that tens of thousands of topics hold a few lists.
+type Keys = std::sync::Arc<[String]>;
 
 impl Scope {
     /// A scope of exact names and glob patterns (`payments.*`), less the `ignore` patterns.
@@ -190,11 +196,11 @@ impl Scope {
         ignore: &[String],
     ) -> Result<Self, globset::Error> {
         Ok(Scope {
-            names: names.into_iter().collect(),
+            names: names.into_iter().map(|n| (n, None)).collect(),
             patterns: glob_set(patterns)?,
             ignore: glob_set(ignore)?,
             matching: None,
-            declared: None,
+            declared_elsewhere: None,
         })
     }
 
@@ -203,11 +209,23 @@ impl Scope {
     /// override falls back to only where the diff would remove it (an override the files do not declare).
     /// A scope that declares nothing (a snapshot, `describe`, `import`) keeps every entry and every
     /// fallback.
-    pub fn declaring(mut self, mut declared: BTreeMap<String, Vec<String>>) -> Self {
-        for keys in declared.values_mut() {
+    pub fn declaring(mut self, declared: BTreeMap<String, Vec<String>>) -> Self {
+        let mut shared: std::collections::HashMap<Vec<String>, Keys> = std::collections::HashMap::new();
+        let mut elsewhere = BTreeMap::new();
+        for (topic, mut keys) in declared {
             keys.sort_unstable();
+            let keys = match shared.get(&keys) {
+                Some(k) => k.clone(),
+                None => shared.entry(keys.clone()).or_insert_with(|| Keys::from(keys)).clone(),
+            };
+            match self.names.get_mut(&topic) {
+                Some(slot) => *slot = Some(keys),
+                None => {
+                    elsewhere.insert(topic, keys);
+                }
+            }
         }
-        self.declared = Some(declared);
+        self.declared_elsewhere = Some(elsewhere);
         self
     }
 
@@ -223,7 +241,14 @@ impl Scope {
 
     /// [`Scope::keeps`] and [`Scope::needs_fallback`] for one topic, looked up once for all its entries.
     pub fn keeping(&self, topic: &str) -> Keeping<'_> {
-        Keeping { declared: self.declared.as_ref().map(|d| d.get(topic).map(Vec::as_slice)) }
+        let declared = self.declared_elsewhere.as_ref().map(|elsewhere| {
+            match self.names.get(topic) {
+                Some(Some(keys)) => Some(keys),
+                _ => elsewhere.get(topic),
+            }
+            .map(|keys| &keys[..])
+        });
+        Keeping { declared }
     }
 
     /// `topic` as a describe that kept only what this scope needs would give it (see
@@ -250,14 +275,14 @@ impl Scope {
     /// Every topic the scope can contain, when it names them (it has no patterns): a describe can then
     /// ask for just these.
     pub fn exact_names(&self) -> Option<impl Iterator<Item = &str>> {
-        self.patterns.is_empty().then(|| self.names.iter().map(String::as_str).filter(|n| self.contains(n)))
+        self.patterns.is_empty().then(|| self.names.keys().map(String::as_str).filter(|n| self.contains(n)))
     }
 
     /// Whether the topic is in scope.
     pub fn contains(&self, topic: &str) -> bool {
         !topic.starts_with("__")
             && !self.ignore.is_match(topic)
-            && (self.names.contains(topic) || self.patterns.is_match(topic))
+            && (self.names.contains_key(topic) || self.patterns.is_match(topic))
             && self.matching.as_ref().is_none_or(|r| r.is_match(topic))
     }
 }
@@ -429,6 +454,26 @@ impl GroupData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_keys_are_shared_and_found_for_named_and_matched_topics() {
+        let keys = |k: &[&str]| k.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        let declared = BTreeMap::from([
+            ("a".to_owned(), keys(&["retention.ms", "cleanup.policy"])),
+            ("b".to_owned(), keys(&["cleanup.policy", "retention.ms"])),
+            ("p.x".to_owned(), keys(&["segment.ms"])),
+        ]);
+        let scope = Scope::new(["a".to_owned(), "b".to_owned(), "c".to_owned()], &["p.*".into()], &[])
+            .unwrap()
+            .declaring(declared);
+        let (Some(Some(a)), Some(Some(b))) = (scope.names.get("a"), scope.names.get("b")) else { panic!() };
+        assert!(std::sync::Arc::ptr_eq(a, b), "one list for the same keys, in any order");
+        assert!(scope.keeps("b", "retention.ms", false));
+        assert!(!scope.keeps("c", "retention.ms", false), "a named topic that declares nothing");
+        assert!(scope.keeps("p.x", "segment.ms", false), "a topic the scope matches, not names");
+        assert!(!scope.keeps("p.y", "segment.ms", false));
+        assert!(scope.keeps("p.y", "segment.ms", true), "overrides are always kept");
+    }
 
     #[test]
     fn tight_maps_hold_no_spare_room() {

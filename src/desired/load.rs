@@ -555,10 +555,11 @@ fn read_keeping(file: &Arc<PathBuf>, kept: &mut Option<Arc<str>>) -> Result<Arc<
 /// The location of byte `offset` of `text`, which must be on a character boundary.
 fn position(file: &Arc<PathBuf>, text: &str, offset: usize) -> Location {
     let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() as u64 + 1;
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let line = clamp(before.matches('\n').count() + 1);
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() as u64 + 1;
-    Location { file: file.clone(), line, column, offset: Some(offset) }
+    let column = clamp(before[line_start..].chars().count() + 1);
+    Location { file: file.clone(), line, column, offset: u32::try_from(offset).ok() }
 }
 
 /// The allowed key closest to `key`, when the two are close enough to be a typo.

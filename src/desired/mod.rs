@@ -40,13 +40,15 @@ pub struct Location {
     /// The file, as the user named it (relative paths stay relative).
     pub file: Arc<PathBuf>,
     /// 1-based line.
-    pub line: u64,
+    pub line: u32,
     /// 1-based column.
-    pub column: u64,
-    /// Byte offset from the start of the file, when known; used for source snippets.
+    pub column: u32,
+    /// Byte offset from the start of the file, when known; used for source snippets. (32-bit fields:
+    /// a location is held for every value of tens of thousands of topics; a topic file is far smaller
+    /// than 4 GiB, and the parser's positions are 32-bit already.)
     #[serde(skip)]
     #[schemars(skip)]
-    pub offset: Option<usize>,
+    pub offset: Option<u32>,
 }
 
 impl fmt::Display for Location {

@@ -62,7 +62,7 @@ mod tests {
     use super::*;
     use crate::desired::{DesiredTopic, Location};
 
-    fn at(line: u64) -> Location {
+    fn at(line: u32) -> Location {
         Location { file: Arc::new(PathBuf::from("t.yaml")), line, column: 7, offset: None }
     }
 
@@ -80,7 +80,7 @@ mod tests {
         };
         for (i, (k, v)) in configs.iter().enumerate() {
             topic.configs.insert(k.to_string(), v.to_string());
-            topic.locations.configs.insert(k.to_string(), at(i as u64 + 2));
+            topic.locations.configs.insert(k.to_string(), at(i as u32 + 2));
         }
         Desired { topics: [("t".to_owned(), topic)].into() }
     }

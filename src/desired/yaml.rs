@@ -56,9 +56,9 @@ impl Pos {
     pub fn located(self, file: &Arc<PathBuf>) -> Location {
         Location {
             file: file.clone(),
-            line: u64::from(self.line),
-            column: u64::from(self.column),
-            offset: (self.offset != u32::MAX).then_some(self.offset as usize),
+            line: self.line,
+            column: self.column,
+            offset: (self.offset != u32::MAX).then_some(self.offset),
         }
     }
 }
@@ -790,7 +790,7 @@ pub fn problem(file: &Arc<PathBuf>, text: &str, err: &serde_saphyr::Error) -> Er
             // Point at the `---` that starts the second document.
             let lines: Vec<&str> = text.lines().take(at.line as usize).collect();
             if let Some(line) = lines.iter().rposition(|l| l.starts_with("---")) {
-                at.line = line as u64 + 1;
+                at.line = u32::try_from(line + 1).unwrap_or(u32::MAX);
                 at.column = 1;
                 at.offset = offset_of(text, at.line, 1);
             }
@@ -921,11 +921,11 @@ fn scanner(kind: &Scan) -> String {
 }
 
 /// The byte offset of a 1-based line and column (in characters).
-pub(crate) fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
+pub(crate) fn offset_of(text: &str, line: u32, column: u32) -> Option<u32> {
     let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)? as usize).map(str::len).sum();
     let line_text = text.get(start..)?.lines().next().unwrap_or("");
     let within = line_text.char_indices().nth(column.saturating_sub(1) as usize).map_or(line_text.len(), |(i, _)| i);
-    Some(start + within)
+    u32::try_from(start + within).ok()
 }
 
 #[cfg(test)]

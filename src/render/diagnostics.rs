@@ -82,7 +82,7 @@ fn report(error: &Error, sources: &Sources) -> Report {
         Severity::Warning => miette::Severity::Warning,
     };
     let (src, span) = match &error.at {
-        Some(at) => match (sources.get(&at.file), at.offset) {
+        Some(at) => match (sources.get(&at.file), at.offset.map(|o| o as usize)) {
             (Some(text), Some(offset)) if offset <= text.len() && !text.is_empty() && text.is_char_boundary(offset) => {
                 let (snippet, span) = Snippet::around(at, text, offset);
                 (Some(snippet), Some(span))

@@ -468,6 +468,54 @@ async fn describe_and_execute_are_batched() {
 }
 
 #[tokio::test]
+async fn describe_requests_are_sized_by_their_answers() {
+    require_cluster!("describe_requests_are_sized_by_their_answers");
+    let ws = Workspace::new("sized");
+    // 300 topics: more than the 256 a first DescribeConfigs request holds (before an answer tells what a
+    // topic's weighs).
+    let changes: Vec<Change> = (0..300)
+        .map(|i| Change::CreateTopic {
+            topic: ws.topic(&format!("t{i:03}")),
+            partitions: 1,
+            replication_factor: Some(1),
+            configs: [("retention.ms".to_owned(), "3600000".to_owned())].into(),
+        })
+        .collect();
+    let results = topicform::apply::execute(&ws.admin(), &changes).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ws.live().await.topics.len() < changes.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Named with 3,000 topics that do not exist: more than the 1,536 a first Metadata request holds.
+    let names: Vec<String> = changes
+        .iter()
+        .map(|c| c.topic().to_owned())
+        .chain((0..3000).map(|i| ws.topic(&format!("none{i:04}"))))
+        .collect();
+    let declared = names.iter().map(|n| (n.clone(), vec!["retention.ms".to_owned()])).collect();
+    let admin = ws.admin();
+    let live = admin.describe(&Scope::new(names, &[], &[]).unwrap().declaring(declared)).await.unwrap();
+    assert_eq!(live.topics.len(), changes.len(), "every topic that exists, from both Metadata answers");
+    for c in &changes {
+        let t = &live.topics[c.topic()];
+        assert_eq!(t.partitions.len(), 1);
+        let kept = t.configs.get("retention.ms").unwrap();
+        assert_eq!(
+            (kept.value.as_deref(), kept.source),
+            (Some("3600000"), ConfigSource::TopicOverride),
+            "{}",
+            c.topic()
+        );
+    }
+    // ApiVersions, two Metadata or more, two DescribeConfigs or more, ListPartitionReassignments: one
+    // request of each kind (4) would have carried every topic.
+    assert!(admin.requests() >= 6, "{} requests", admin.requests());
+    assert!(admin.answered_bytes() > 0);
+    assert!(!admin.made_librdkafka(), "a describe on topicform's own connections never makes librdkafka's client");
+}
+
+#[tokio::test]
 async fn replication_factor_changes_by_reassignment() {
     require_cluster!("replication_factor_changes_by_reassignment");
     let ws = Workspace::new("rf");

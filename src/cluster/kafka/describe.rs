@@ -438,9 +438,10 @@ impl Own<'_> {
     }
 }
 
-/// What a topic's DescribeConfigs answer is taken to weigh before an answer tells: more than a 4.x
-/// topic's 33 entries without synonyms (about 1,360 bytes with a 13-character name).
-const CONFIGS_GUESS: usize = 2048;
+/// What a topic's DescribeConfigs answer is taken to weigh before an answer tells: a little more than a
+/// 4.x topic's 33 entries without synonyms (1,358 bytes with a 13-character name), so that the first
+/// requests hold 256 topics (a cluster of a few hundred is asked in one request).
+const CONFIGS_GUESS: usize = 1536;
 
 /// What a topic's Metadata answer is taken to weigh before an answer tells: a topic of about four
 /// partitions of three replicas (a 13-character name with three partitions of one replica is 68 bytes).

@@ -103,6 +103,12 @@ impl KafkaAdmin {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// Whether librdkafka's client was made (it is on first use, see [`KafkaAdmin::client`]), for tests:
+    /// a describe on topicform's own connections never makes it.
+    pub fn made_librdkafka(&self) -> bool {
+        self.made.get().is_some()
+    }
+
     /// Bytes of the Metadata and DescribeConfigs answers read so far on topicform's own connections
     /// (not librdkafka's), for benchmarks: what a describe is given, against what it keeps.
     pub fn answered_bytes(&self) -> usize {

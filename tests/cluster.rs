@@ -421,18 +421,23 @@ async fn unreachable_cluster_fails_within_the_timeout() {
     assert!(run.stderr.contains("cannot describe cluster `test` at 127.0.0.1:1"), "{}", run.stderr);
 }
 
-#[tokio::test]
-async fn describe_and_execute_are_batched() {
-    require_cluster!("describe_and_execute_are_batched");
-    let ws = Workspace::new("batch");
-    let changes: Vec<Change> = (0..40)
+/// The creation of `n` topics of one partition, RF 1, `retention.ms` 3600000.
+fn creates(ws: &Workspace, n: usize) -> Vec<Change> {
+    (0..n)
         .map(|i| Change::CreateTopic {
-            topic: ws.topic(&format!("t{i:02}")),
+            topic: ws.topic(&format!("t{i:03}")),
             partitions: 1,
             replication_factor: Some(1),
             configs: [("retention.ms".to_owned(), "3600000".to_owned())].into(),
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn describe_and_execute_are_batched() {
+    require_cluster!("describe_and_execute_are_batched");
+    let ws = Workspace::new("batch");
+    let changes = creates(&ws, 40);
     let admin = ws.admin();
     let results = topicform::apply::execute(&admin, &changes).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -473,14 +478,7 @@ async fn describe_requests_are_sized_by_their_answers() {
     let ws = Workspace::new("sized");
     // 300 topics: more than the 256 a first DescribeConfigs request holds (before an answer tells what a
     // topic's weighs).
-    let changes: Vec<Change> = (0..300)
-        .map(|i| Change::CreateTopic {
-            topic: ws.topic(&format!("t{i:03}")),
-            partitions: 1,
-            replication_factor: Some(1),
-            configs: [("retention.ms".to_owned(), "3600000".to_owned())].into(),
-        })
-        .collect();
+    let changes = creates(&ws, 300);
     let results = topicform::apply::execute(&ws.admin(), &changes).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Workspace, cluster_available};
+use topicform::live::ConfigSource;
 
 macro_rules! require_cluster {
     ($name:expr) => {
@@ -100,11 +101,17 @@ async fn an_interrupted_throttled_move_is_reported_shown_and_finished() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Interrupt once the move has started and the throttle is set: the topic lists it.
+    // Interrupt once the move has started and the throttle is set: the topic overrides it. (Every topic
+    // lists the throttle keys, as empty defaults: their presence alone is no sign, and waiting for it
+    // interrupted the apply while it was still describing once describing got fast enough.)
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let live = ws.live().await;
-        if live.topics[&t].configs.keys().any(|k| k.contains("throttled.replicas")) || Instant::now() > deadline {
+        let throttled = live.topics[&t]
+            .configs
+            .iter()
+            .any(|(k, c)| k.contains("throttled.replicas") && c.source == ConfigSource::TopicOverride);
+        if throttled || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

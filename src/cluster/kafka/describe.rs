@@ -178,8 +178,9 @@ fn first_of(scope: &Scope, versions: BTreeMap<i16, i16>, response: MetadataRespo
     }
     let controller = live.brokers.get(&response.controller_id.0).map(|b| super::execute::address(&b.host, b.port));
     // Into a map at once, with full B-tree nodes (inserted one by one in the answer's order, mostly
-    // sorted, they were about half full).
-    let mut topics = Vec::with_capacity(response.topics.len());
+    // sorted, they were about half full). An answer of every topic may hold many the scope leaves out.
+    let named = scope.exact_names().is_some();
+    let mut topics = Vec::with_capacity(if named { response.topics.len() } else { 0 });
     for t in response.topics {
         let Some(name) = t.name.map(|n| n.0.to_string()) else { continue };
         if !scope.contains(&name) {

@@ -214,10 +214,7 @@ impl Scope {
         let mut elsewhere = BTreeMap::new();
         for (topic, mut keys) in declared {
             keys.sort_unstable();
-            let keys = match shared.get(&keys) {
-                Some(k) => k.clone(),
-                None => shared.entry(keys.clone()).or_insert_with(|| Keys::from(keys)).clone(),
-            };
+            let keys = shared.entry(keys).or_insert_with_key(|k| Keys::from(k.as_slice())).clone();
             match self.names.get_mut(&topic) {
                 Some(slot) => *slot = Some(keys),
                 None => {

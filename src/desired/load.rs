@@ -189,7 +189,10 @@ fn walk_tree(
 
 /// One topic file read and parsed: its text for [`Sources`] (what could be read of it), and the
 /// document with its problems, or the problem that stops it.
-type Parsed = (Option<Arc<str>>, Result<(Option<yaml::At<TopicFile>>, Vec<Error>), Error>);
+type Parsed = (Option<Arc<str>>, Outcome);
+
+/// A topic file's document with its problems, or the problem that stops it.
+type Outcome = Result<(Option<yaml::At<TopicFile>>, Vec<Error>), Error>;
 
 /// A file larger than this is parsed while no other large one is, so that parsing on several threads
 /// never holds more than one large file's document at once.
@@ -198,10 +201,7 @@ const ALONE_BYTES: usize = 8 * 1024 * 1024;
 /// Reads and parses `files`, on up to four threads (one per core), and hands each outcome to `each` in
 /// the order of `files`, as soon as it and every file before it are done: problems come out in the same
 /// order as from one thread, and the collector sees the files in the same order.
-fn parse_in_order(
-    files: Vec<PathBuf>,
-    mut each: impl FnMut(Arc<PathBuf>, Option<Arc<str>>, Result<(Option<yaml::At<TopicFile>>, Vec<Error>), Error>),
-) {
+fn parse_in_order(files: Vec<PathBuf>, mut each: impl FnMut(Arc<PathBuf>, Option<Arc<str>>, Outcome)) {
     let files: Vec<Arc<PathBuf>> = files.into_iter().map(Arc::new).collect();
     let parse = |file: &Arc<PathBuf>, large: &std::sync::Mutex<()>| -> Parsed {
         match read_text(file) {

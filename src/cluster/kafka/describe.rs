@@ -75,9 +75,8 @@ struct First {
 /// Metadata API key.
 const METADATA: i16 = 3;
 
-/// The first round trip on topicform's own connection to a bootstrap server: ApiVersions, then one
-/// Metadata request (of just the scope's topics when it names them), which also gives the racks, the
-/// cluster's id and the controller. Cheaper than librdkafka's Metadata (which asks for every topic and
+/// The first round trip on topicform's own connection to a bootstrap server: ApiVersions, then Metadata
+/// (see [`metadata_of`]), which also gives the racks, the cluster's id and the controller. Cheaper than librdkafka's Metadata (which asks for every topic and
 /// keeps them all in its cache) and its DescribeCluster. `Err(None)` when it cannot be made or fails:
 /// librdkafka then asks, with its own diagnostics; `Err(Some)` for an answer that ends the describe, or
 /// a server that did not answer in time (asking again through librdkafka would double the wait).
@@ -95,15 +94,8 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
                 .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
                 .filter(|v| protocol::METADATA_VERSIONS.contains(v))
                 .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
-            let response = match scope.exact_names() {
-                None => {
-                    admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let all = protocol::metadata(&mut conn, timeout, version, None).await?;
-                    admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
-                    all
-                }
-                Some(names) => metadata_of(admin, &mut conn, version, &names.collect::<Vec<_>>()).await?,
-            };
+            let names: Option<Vec<&str>> = scope.exact_names().map(Iterator::collect);
+            let response = metadata_of(admin, &mut conn, version, names.as_deref()).await?;
             Ok::<_, protocol::Failure>((versions, response))
         };
         match asked.await {
@@ -133,22 +125,22 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
     Err(None)
 }
 
-/// Metadata of the topics `names` on `conn`, in [`Chunks`] asked one after another (so that no answer
-/// reaches a broker's humongous allocations, see [`ANSWER_BYTES`]: 10,000 topics of three partitions
-/// answer 681,000 bytes), as one answer.
+/// Metadata on `conn`, as one answer: of every topic in one request (`names` is `None`), or of the
+/// topics `names` in [`Chunks`] asked one after another (so that no answer reaches a broker's humongous
+/// allocations, see [`ANSWER_BYTES`]: 10,000 topics of three partitions answer 681,000 bytes).
 async fn metadata_of(
     admin: &KafkaAdmin,
     conn: &mut Connection,
     version: i16,
-    names: &[&str],
+    names: Option<&[&str]>,
 ) -> Result<MetadataResponse, protocol::Failure> {
-    let ask = |chunk: &[&str]| Some(chunk.iter().map(|n| (*n).to_owned()).collect());
-    let mut chunks = Chunks::new(names, METADATA_GUESS, METADATA_CHUNK);
+    let mut chunks = Chunks::new(names.unwrap_or_default(), METADATA_GUESS, METADATA_CHUNK);
     let mut merged: Option<MetadataResponse> = None;
-    // No name at all is still one request: for the brokers.
+    // Every topic, or no name at all, is still one request (for the brokers).
     while let Some(chunk) = chunks.next().or_else(|| merged.is_none().then_some(&[][..])) {
+        let ask = names.map(|_| chunk.iter().map(|n| (*n).to_owned()).collect());
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let response = protocol::metadata(conn, admin.request_timeout(), version, ask(chunk)).await?;
+        let response = protocol::metadata(conn, admin.request_timeout(), version, ask).await?;
         chunks.answered(chunk.len(), conn.last_size());
         admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
         match &mut merged {

@@ -11,14 +11,13 @@
 //! Round trips: `describe` is one ApiVersions request (for the release) and one Metadata request (brokers,
 //! racks and controller too; when the scope names its topics, of just those, one request per chunk of
 //! them that answers under [`ANSWER_BYTES`]) on one connection (through librdkafka where topicform cannot
-//! connect itself: Metadata, DescribeCluster and ApiVersions at once), then one
-//! DescribeConfigs request per [`DESCRIBE_CHUNK`] topics or [`ANSWER_BYTES`] of answer, spread over the
-//! brokers (and, only when the scope needs what some overrides fall back to, one per chunk of those
-//! topics), beside one
+//! connect itself: Metadata, DescribeCluster and ApiVersions at once), then one DescribeConfigs request
+//! per [`DESCRIBE_CHUNK`] topics or [`ANSWER_BYTES`] of answer, spread over the brokers (and, only when
+//! the scope needs what some overrides fall back to, one per chunk of those topics), beside one
 //! ListPartitionReassignments; every other primitive is one request per [`CHANGE_CHUNK`] items or
-//! [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one DescribeCluster plus the
-//! request to the controller it names. `data` sends, to each broker, ApiVersions, DescribeLogDirs, up to four
-//! ListOffsets, ListGroups and one OffsetFetch per 500 groups it coordinates.
+//! [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one DescribeCluster plus
+//! the request to the controller it names. `data` sends, to each broker, ApiVersions, DescribeLogDirs, up
+//! to four ListOffsets, ListGroups and one OffsetFetch per 500 groups it coordinates.
 
 mod client;
 mod connection;

@@ -583,6 +583,26 @@ mod tests {
         assert_eq!(left, ["kept"]);
     }
 
+    /// A pruned topic is in no file, so a diff lists it as unmanaged, not as a change: verification
+    /// still waits until the brokers no longer list it, as for any other change.
+    #[tokio::test(start_paused = true)]
+    async fn pruned_topics_are_verified_gone() {
+        let cluster = FakeCluster::new(3);
+        cluster.create_topic("kept", 1);
+        cluster.create_topic("stray", 1);
+        let d = desired([topic("kept", 1, &[])]);
+        let scope = Scope::new(d.topics.keys().cloned(), &["*".into()], &[]).unwrap();
+        let mut pruning = plan::diff_with(&d, &cluster.describe(&scope).await.unwrap(), &plan::Options { prune: true });
+        assert_eq!(pruning.summary().delete, 1);
+        gather(&mut pruning, &cluster.snapshot(), &cluster, NOW_MS, &mut Silent).await;
+        // Brokers that still list the deleted topic for two more describes.
+        cluster.slow_deletions(2);
+        let report = run(&pruning, &d, &cluster, &Guards { max_destroy: Some(1), ..Guards::default() }).await.unwrap();
+        assert!(matches!(report.verify, Verify::Converged), "{report:?}");
+        let stray = Scope::new(["stray".to_owned()], &[], &[]).unwrap();
+        assert!(cluster.describe(&stray).await.unwrap().topics.is_empty(), "verified gone, so no longer listed");
+    }
+
     /// The data rules: a deletion of data in use is refused naming the rule, the flag or the file's
     /// acknowledgement lets it through, the byte cap holds regardless; idle data deletes freely; and a
     /// plan that touches no data asks nothing about it.

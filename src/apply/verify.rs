@@ -53,6 +53,12 @@ pub async fn verify(
         Ok(scope) => scope.declaring(desired.declared_keys()),
         Err(e) => unreachable!("exact names make a valid scope: {e}"),
     };
+    // A pruned topic is in no file: while it is still listed, the diff calls it unmanaged, not a change.
+    let pruned: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::DeleteTopic { reason: plan::DeleteReason::Pruned, .. }))
+        .collect();
     reporter.event(Event::Verifying { topics: touched.len() });
     let failed_topics: BTreeSet<&str> = failed.iter().map(Change::topic).collect();
     let budget = options.left(verify_budget(plan.changes.len()));
@@ -62,9 +68,14 @@ pub async fn verify(
         let delay = verify_delay(attempt);
         tokio::time::sleep(delay).await;
         waited += delay;
-        // Topics pruned by this apply are gone from the view, and nothing else here is unmanaged.
         let remaining = match super::describe(admin, &scope, options, reporter).await {
-            Ok(live) => plan::diff(&desired, &live),
+            Ok(live) => {
+                let mut remaining = plan::diff(&desired, &live);
+                let listed = pruned.iter().filter(|c| live.topics.contains_key(c.topic()));
+                remaining.changes.extend(listed.map(|c| (*c).clone()));
+                remaining.unmanaged.retain(|n| !pruned.iter().any(|c| c.topic() == n));
+                remaining
+            }
             Err(e) => return Verify::Failed(e),
         };
         if remaining.is_empty() {

@@ -40,7 +40,17 @@ struct Inner {
     broken: Mutex<BTreeSet<String>>,
     /// How many ListPartitionReassignments calls a reassignment stays in progress for.
     reassignment_polls: Mutex<u32>,
+    lingering: Mutex<Lingering>,
     requests: AtomicUsize,
+}
+
+/// Deleted topics that describes still list (see [`FakeCluster::slow_deletions`]).
+#[derive(Default)]
+struct Lingering {
+    /// How many describes a topic deleted from now on is still listed by.
+    describes: u32,
+    /// The deleted topics still listed, with the describes left.
+    listed: BTreeMap<String, (LiveTopic, u32)>,
 }
 
 #[derive(Clone)]
@@ -98,6 +108,7 @@ impl FakeCluster {
                 flaky: Mutex::new(BTreeMap::new()),
                 broken: Mutex::new(BTreeSet::new()),
                 reassignment_polls: Mutex::new(0),
+                lingering: Mutex::new(Lingering::default()),
                 requests: AtomicUsize::new(0),
             }),
         }
@@ -124,6 +135,12 @@ impl FakeCluster {
     /// brokers copying data would.
     pub fn slow_reassignments(&self, polls: u32) {
         *self.inner.reassignment_polls.lock().unwrap() = polls;
+    }
+
+    /// Makes each later deleted topic still listed by the next `describes` describes, as a broker that
+    /// has not yet learnt of the deletion would.
+    pub fn slow_deletions(&self, describes: u32) {
+        self.inner.lingering.lock().unwrap().describes = describes;
     }
 
     /// Makes the cluster say it runs `release` (the fake says nothing by default).
@@ -279,6 +296,13 @@ impl Admin for FakeCluster {
         // One Metadata request and one DescribeConfigs request, like the real adapter for small scopes.
         self.inner.requests.fetch_add(2, Ordering::Relaxed);
         let state = self.inner.state.lock().unwrap();
+        let mut lingering = self.inner.lingering.lock().unwrap();
+        let ghosts: Vec<(String, LiveTopic)> =
+            lingering.listed.iter().map(|(n, (t, _))| (n.clone(), t.clone())).collect();
+        lingering.listed.retain(|_, (_, left)| {
+            *left -= 1;
+            *left > 0
+        });
         let mut moving: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
         for (topic, partition) in state.moving.keys().filter(|(t, _)| scope.contains(t)) {
             moving.entry(topic.clone()).or_default().insert(*partition);
@@ -298,12 +322,13 @@ impl Admin for FakeCluster {
                 .live
                 .topics
                 .iter()
+                .map(|(n, t)| (n.clone(), t.clone()))
+                .chain(ghosts)
                 .filter(|(n, _)| scope.contains(n))
-                .map(|(n, t)| {
+                .map(|(n, mut t)| {
                     // Only what the real adapter keeps, so that every test reads what a live describe gives.
-                    let mut t = t.clone();
-                    scope.narrow(n, &mut t);
-                    (n.clone(), t)
+                    scope.narrow(&n, &mut t);
+                    (n, t)
                 })
                 .collect(),
         })
@@ -403,18 +428,21 @@ impl Admin for FakeCluster {
     }
 
     async fn delete_topics(&self, topics: &[String]) -> Vec<Result<(), Error>> {
+        let lingering = &self.inner.lingering;
         self.batch(
             topics,
             Mode::Execute,
             |t| t,
             |state, topic| {
                 state.logs.retain(|(t, _), _| t != topic);
-                state
-                    .live
-                    .topics
-                    .remove(topic)
-                    .map(|_| ())
-                    .ok_or_else(|| refused("DeleteTopics", topic, ErrorCode::UnknownTopicOrPartition))
+                let gone = state.live.topics.remove(topic);
+                let gone = gone.ok_or_else(|| refused("DeleteTopics", topic, ErrorCode::UnknownTopicOrPartition))?;
+                let mut lingering = lingering.lock().unwrap();
+                if lingering.describes > 0 {
+                    let describes = lingering.describes;
+                    lingering.listed.insert(topic.clone(), (gone, describes));
+                }
+                Ok(())
             },
         )
     }

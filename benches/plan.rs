@@ -74,24 +74,24 @@ fn live_topic(i: usize) -> LiveTopic {
         .iter()
         .map(|spec| {
             let default = (!spec.default.is_empty()).then(|| spec.default.to_owned());
-            let inherited = Some(Effective { value: default.clone(), source: ConfigSource::Default });
+            let inherited = Some(Box::new(Effective { value: default.clone(), source: ConfigSource::Default }));
             let config = match over.get(spec.name) {
                 Some(v) => LiveConfig {
-                    value: Some(v.clone()),
+                    value: Some(v.as_str().into()),
                     source: ConfigSource::TopicOverride,
                     read_only: false,
                     sensitive: false,
                     inherited,
                 },
                 None => LiveConfig {
-                    value: default,
+                    value: default.map(Into::into),
                     source: ConfigSource::Default,
                     read_only: false,
                     sensitive: false,
                     inherited,
                 },
             };
-            (spec.name.to_owned(), config)
+            (spec.name.into(), config)
         })
         .collect();
     let broker = (i % 3) as i32 + 1;

@@ -40,11 +40,11 @@ fn topic_yaml(name: &str, topic: &LiveTopic, release: Option<Release>) -> String
     let mut text = format!("  - name: {}\n", yaml_string(name));
     text += &format!("    partitions: {}\n", topic.partitions.len());
     text += &format!("    replicationFactor: {rf}\n");
-    let overrides: Vec<(&String, &str)> = topic
+    let overrides: Vec<(&str, &str)> = topic
         .configs
         .iter()
         .filter(|(_, c)| c.source == ConfigSource::TopicOverride)
-        .filter_map(|(k, c)| c.value.as_deref().map(|v| (k, v)))
+        .filter_map(|(k, c)| c.value.as_deref().map(|v| (k.as_str(), v)))
         .collect();
     let (known, raw): (Vec<_>, Vec<_>) =
         overrides.into_iter().partition(|(k, _)| matches!(catalog::lookup(k, release), Known::Yes(_)));
@@ -152,13 +152,13 @@ mod tests {
                 .iter()
                 .map(|(k, v, s)| {
                     let c = LiveConfig {
-                        value: Some(v.to_string()),
+                        value: Some((*v).into()),
                         source: *s,
                         read_only: false,
                         sensitive: false,
                         inherited: None,
                     };
-                    (k.to_string(), c)
+                    ((*k).into(), c)
                 })
                 .collect(),
         }
@@ -306,7 +306,7 @@ mod tests {
             let desired = round_trip(&live);
             let names: Vec<&String> = desired.topics.keys().collect();
             proptest::prop_assert_eq!(names, vec![&name]);
-            proptest::prop_assert_eq!(desired.topics[&name].configs.get("x.vendor.key"), Some(&value));
+            proptest::prop_assert_eq!(desired.topics[&name].configs.get("x.vendor.key").map(|v| v.as_str()), Some(value.as_str()));
         }
     }
 }

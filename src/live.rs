@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use compact_str::CompactString;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use litemap::LiteMap;
 use serde::Serialize;
@@ -72,8 +73,9 @@ pub struct LiveTopic {
     /// Partitions, by id.
     pub partitions: Vec<LivePartition>,
     /// Every config the broker describes for the topic (or what a narrowed describe kept of them), by
-    /// name. A flat sorted map: a few entries each, for tens of thousands of topics.
-    pub configs: LiteMap<String, LiveConfig>,
+    /// name. A flat sorted map of inline strings (up to 24 bytes, which nearly every key and value is,
+    /// without an allocation): a few entries each, for tens of thousands of topics.
+    pub configs: LiteMap<CompactString, LiveConfig>,
 }
 
 impl LiveTopic {
@@ -84,8 +86,8 @@ impl LiveTopic {
     }
 
     /// The topic's own overrides (configs whose source is the topic), by name.
-    pub fn overrides(&self) -> impl Iterator<Item = (&String, &LiveConfig)> {
-        self.configs.iter().filter(|(_, c)| c.source == ConfigSource::TopicOverride)
+    pub fn overrides(&self) -> impl Iterator<Item = (&str, &LiveConfig)> {
+        self.configs.iter().filter(|(_, c)| c.source == ConfigSource::TopicOverride).map(|(k, c)| (k.as_str(), c))
     }
 }
 
@@ -107,7 +109,7 @@ pub struct LivePartition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveConfig {
     /// Its value; `None` for sensitive values (the broker does not return them) or unset ones.
-    pub value: Option<String>,
+    pub value: Option<CompactString>,
     /// Where the value comes from.
     pub source: ConfigSource,
     /// Whether it cannot be changed on a topic.
@@ -116,17 +118,23 @@ pub struct LiveConfig {
     pub sensitive: bool,
     /// For an overridden config, the value removing the override falls back to, and where that comes
     /// from; `None` when the broker did not say. Always `None` for a config the topic does not
-    /// override: then `value` and `source` are what it inherits (see [`LiveConfig::effective`]).
-    pub inherited: Option<Effective>,
+    /// override: then `value` and `source` are what it inherits (see [`LiveConfig::effective`]). Boxed:
+    /// few entries have one, and every entry held would otherwise be a third larger.
+    pub inherited: Option<Box<Effective>>,
 }
 
 impl LiveConfig {
     /// What the topic has without its own override: `inherited` for an override, else the entry itself.
     pub fn effective(&self) -> Effective {
         match (&self.inherited, self.source) {
-            (Some(inherited), _) => inherited.clone(),
-            (None, source) => Effective { value: self.value.clone(), source },
+            (Some(inherited), _) => Effective::clone(inherited),
+            (None, source) => Effective { value: self.text(), source },
         }
+    }
+
+    /// Its value, as an owned `String` (for a plan, a note or a file).
+    pub fn text(&self) -> Option<String> {
+        self.value.as_deref().map(str::to_owned)
     }
 }
 
@@ -175,7 +183,7 @@ impl std::fmt::Display for ConfigSource {
 #[derive(Debug, Clone)]
 pub struct Scope {
     /// The exact names, each with its declared config keys once [`Scope::declaring`] gave them.
-    names: BTreeMap<String, Option<Keys>>,
+    names: Names,
     patterns: GlobSet,
     ignore: GlobSet,
     matching: Option<regex::Regex>,
@@ -188,6 +196,54 @@ pub struct Scope {
 /// files give many topics the same few keys), so that tens of thousands of topics hold a few lists.
 type Keys = std::sync::Arc<[String]>;
 
+/// Distinct names, sorted, in one buffer, each with a slot for its declared keys: a scope of the
+/// files' topics holds tens of thousands of them for the whole run, without an allocation each.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<u32>,
+    keys: Vec<Option<Keys>>,
+}
+
+impl Names {
+    fn new<N: AsRef<str>>(names: impl IntoIterator<Item = N>) -> Self {
+        let mut names: Vec<N> = names.into_iter().collect();
+        names.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        names.dedup_by(|a, b| a.as_ref() == b.as_ref());
+        let mut text = String::with_capacity(names.iter().map(|n| n.as_ref().len()).sum());
+        let mut ends = Vec::with_capacity(names.len());
+        for name in &names {
+            text.push_str(name.as_ref());
+            ends.push(u32::try_from(text.len()).expect("names of a scope under 4 GiB"));
+        }
+        Names { text, keys: vec![None; ends.len()], ends }
+    }
+
+    fn name(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// The place of `name`, if held.
+    fn find(&self, name: &str) -> Option<usize> {
+        let (mut low, mut high) = (0, self.ends.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.name(mid).cmp(name) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).map(|i| self.name(i))
+    }
+}
+
 impl Scope {
     /// A scope of exact names and glob patterns (`payments.*`), less the `ignore` patterns.
     pub fn new(
@@ -196,7 +252,7 @@ impl Scope {
         ignore: &[String],
     ) -> Result<Self, globset::Error> {
         Ok(Scope {
-            names: names.into_iter().map(|n| (n, None)).collect(),
+            names: Names::new(names),
             patterns: glob_set(patterns)?,
             ignore: glob_set(ignore)?,
             matching: None,
@@ -215,8 +271,8 @@ impl Scope {
         for (topic, mut keys) in declared {
             keys.sort_unstable();
             let keys = shared.entry(keys).or_insert_with_key(|k| Keys::from(k.as_slice())).clone();
-            match self.names.get_mut(&topic) {
-                Some(slot) => *slot = Some(keys),
+            match self.names.find(&topic) {
+                Some(i) => self.names.keys[i] = Some(keys),
                 None => {
                     elsewhere.insert(topic, keys);
                 }
@@ -239,9 +295,9 @@ impl Scope {
     /// [`Scope::keeps`] and [`Scope::needs_fallback`] for one topic, looked up once for all its entries.
     pub fn keeping(&self, topic: &str) -> Keeping<'_> {
         let declared = self.declared_elsewhere.as_ref().map(|elsewhere| {
-            match self.names.get(topic) {
-                Some(Some(keys)) => Some(keys),
-                _ => elsewhere.get(topic),
+            match self.names.find(topic).and_then(|i| self.names.keys[i].as_ref()) {
+                Some(keys) => Some(keys),
+                None => elsewhere.get(topic),
             }
             .map(|keys| &keys[..])
         });
@@ -272,14 +328,14 @@ impl Scope {
     /// Every topic the scope can contain, when it names them (it has no patterns): a describe can then
     /// ask for just these.
     pub fn exact_names(&self) -> Option<impl Iterator<Item = &str>> {
-        self.patterns.is_empty().then(|| self.names.keys().map(String::as_str).filter(|n| self.contains(n)))
+        self.patterns.is_empty().then(|| self.names.iter().filter(|n| self.contains(n)))
     }
 
     /// Whether the topic is in scope.
     pub fn contains(&self, topic: &str) -> bool {
         !topic.starts_with("__")
             && !self.ignore.is_match(topic)
-            && (self.names.contains_key(topic) || self.patterns.is_match(topic))
+            && (self.names.find(topic).is_some() || self.patterns.is_match(topic))
             && self.matching.as_ref().is_none_or(|r| r.is_match(topic))
     }
 }
@@ -463,13 +519,28 @@ mod tests {
         let scope = Scope::new(["a".to_owned(), "b".to_owned(), "c".to_owned()], &["p.*".into()], &[])
             .unwrap()
             .declaring(declared);
-        let (Some(Some(a)), Some(Some(b))) = (scope.names.get("a"), scope.names.get("b")) else { panic!() };
+        let slot = |n| scope.names.find(n).and_then(|i| scope.names.keys[i].as_ref());
+        let (Some(a), Some(b)) = (slot("a"), slot("b")) else { panic!() };
         assert!(std::sync::Arc::ptr_eq(a, b), "one list for the same keys, in any order");
         assert!(scope.keeps("b", "retention.ms", false));
         assert!(!scope.keeps("c", "retention.ms", false), "a named topic that declares nothing");
         assert!(scope.keeps("p.x", "segment.ms", false), "a topic the scope matches, not names");
         assert!(!scope.keeps("p.y", "segment.ms", false));
         assert!(scope.keeps("p.y", "segment.ms", true), "overrides are always kept");
+    }
+
+    #[test]
+    fn scope_names_are_held_once_in_order_and_found() {
+        let names = Names::new(["orders.v2", "audit", "orders", "orders.v2", "z"].map(str::to_owned));
+        assert_eq!(names.iter().collect::<Vec<_>>(), ["audit", "orders", "orders.v2", "z"]);
+        assert_eq!(names.text, "auditordersorders.v2z", "one buffer for every name");
+        for (i, name) in ["audit", "orders", "orders.v2", "z"].iter().enumerate() {
+            assert_eq!(names.find(name), Some(i));
+        }
+        for absent in ["", "a", "order", "orders.v", "orders.v3", "zz"] {
+            assert_eq!(names.find(absent), None, "{absent}");
+        }
+        assert_eq!(Names::new(Vec::<String>::new()).find("a"), None);
     }
 
     #[test]
@@ -519,7 +590,7 @@ mod tests {
             source,
             read_only: false,
             sensitive: false,
-            inherited: inherited.map(|v| Effective { value: Some(v.into()), source: ConfigSource::Default }),
+            inherited: inherited.map(|v| Box::new(Effective { value: Some(v.into()), source: ConfigSource::Default })),
         };
         topic.configs.insert("retention.ms".into(), config(ConfigSource::TopicOverride, Some("2")));
         topic.configs.insert("segment.ms".into(), config(ConfigSource::TopicOverride, Some("3")));
@@ -530,7 +601,7 @@ mod tests {
         assert!(topic.configs.get("segment.ms").unwrap().inherited.is_some());
         // Every entry librdkafka describes, narrowed: the dropped entries' room is not held on to.
         for i in 0..30 {
-            topic.configs.insert(format!("x.{i}"), config(ConfigSource::Default, None));
+            topic.configs.insert(compact_str::format_compact!("x.{i}"), config(ConfigSource::Default, None));
         }
         scope.narrow("a", &mut topic);
         assert_eq!(topic.configs.into_tuple_vec().capacity(), 2);

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use compact_str::CompactString;
 use litemap::LiteMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -158,17 +159,17 @@ impl Snapshot {
                         c.source != ConfigSource::Default
                             || c.read_only
                             || c.sensitive
-                            || defaults.get(k.as_str()) != c.value.as_ref()
+                            || defaults.get(k.as_str()).map(String::as_str) != c.value.as_deref()
                     })
                     .map(|(k, c)| {
                         let config = SnapshotConfig {
-                            value: if c.sensitive { None } else { c.value.clone() },
+                            value: if c.sensitive { None } else { c.text() },
                             source: c.source,
-                            inherited: c.inherited.clone(),
+                            inherited: c.inherited.as_deref().cloned(),
                             sensitive: c.sensitive,
                             read_only: c.read_only,
                         };
-                        (k.clone(), config)
+                        (k.to_string(), config)
                     })
                     .collect();
                 (name.clone(), SnapshotTopic { partitions, configs })
@@ -253,18 +254,18 @@ impl Snapshot {
             .map(|(name, t)| {
                 let partitions = t.partitions.clone();
                 let keeping = scope.keeping(name);
-                let mut configs: LiteMap<String, LiveConfig> = defaults
+                let mut configs: LiteMap<CompactString, LiveConfig> = defaults
                     .iter()
                     .filter(|(k, _)| !t.configs.contains_key(**k) && keeping.keeps(k, false))
                     .map(|(k, v)| {
                         let entry = LiveConfig {
-                            value: Some(v.clone()),
+                            value: Some(v.as_str().into()),
                             source: ConfigSource::Default,
                             read_only: false,
                             sensitive: false,
                             inherited: None,
                         };
-                        (k.to_string(), entry)
+                        ((*k).into(), entry)
                     })
                     .collect();
                 for (k, s) in &t.configs {
@@ -273,13 +274,13 @@ impl Snapshot {
                         continue;
                     }
                     let entry = LiveConfig {
-                        value: s.value.clone(),
+                        value: s.value.as_deref().map(CompactString::from),
                         source: s.source,
                         read_only: s.read_only,
                         sensitive: s.sensitive,
-                        inherited: s.inherited.clone().filter(|_| keeping.needs_fallback(k)),
+                        inherited: s.inherited.clone().filter(|_| keeping.needs_fallback(k)).map(Box::new),
                     };
-                    configs.insert(k.clone(), entry);
+                    configs.insert(k.as_str().into(), entry);
                 }
                 (name.clone(), LiveTopic { partitions, configs })
             })
@@ -320,20 +321,20 @@ mod tests {
 
     fn live() -> Live {
         let config = |v: &str, source| LiveConfig {
-            value: Some(v.to_owned()),
+            value: Some(v.into()),
             source,
             read_only: false,
             sensitive: false,
             inherited: None,
         };
-        let mut configs: LiteMap<String, LiveConfig> = defaults_of(Some(Release::of("4.4.0")))
+        let mut configs: LiteMap<CompactString, LiveConfig> = defaults_of(Some(Release::of("4.4.0")))
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), config(&v, ConfigSource::Default)))
+            .map(|(k, v)| (k.into(), config(&v, ConfigSource::Default)))
             .collect();
         configs.insert(
             "retention.ms".into(),
             LiveConfig {
-                inherited: Some(Effective { value: Some("604800000".into()), source: ConfigSource::Default }),
+                inherited: Some(Box::new(Effective { value: Some("604800000".into()), source: ConfigSource::Default })),
                 ..config("3600000", ConfigSource::TopicOverride)
             },
         );

@@ -66,8 +66,7 @@ async fn create_then_plan_is_empty() {
         replicas.sort();
         assert_eq!(replicas, [1, 2, 3], "RF 3 on 3 brokers puts a replica on each");
     }
-    let overrides: Vec<(&str, Option<&str>)> =
-        topic.overrides().map(|(k, c)| (k.as_str(), c.value.as_deref())).collect();
+    let overrides: Vec<(&str, Option<&str>)> = topic.overrides().map(|(k, c)| (k, c.value.as_deref())).collect();
     assert_eq!(overrides, [("cleanup.policy", Some("compact")), ("retention.ms", Some("3600000"))]);
     assert_eq!(live.topics[&b].replication_factor(), 1);
 }

@@ -438,7 +438,7 @@ mod tests {
             name: name.into(),
             partitions,
             replication_factor: Some(1),
-            configs: configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            configs: configs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
             origin: None,
             locations: Default::default(),
             config_mode: None,

@@ -253,10 +253,10 @@ fn create(live: &mut Live, new: &NewTopic) -> Result<(), Error> {
     }
     let mut t = LiveTopic {
         partitions: (0..new.partitions as i32).map(|id| partition(id, rf, &brokers)).collect(),
-        configs: DEFAULTS.iter().map(|(k, v)| (k.to_string(), config(k, v, ConfigSource::Default))).collect(),
+        configs: DEFAULTS.iter().map(|(k, v)| ((*k).into(), config(k, v, ConfigSource::Default))).collect(),
     };
     for (k, v) in &new.configs {
-        t.configs.insert(k.clone(), config(k, v, ConfigSource::TopicOverride));
+        t.configs.insert(k.as_str().into(), config(k, v, ConfigSource::TopicOverride));
     }
     live.topics.insert(new.name.clone(), t);
     Ok(())
@@ -271,7 +271,13 @@ fn config(key: &str, value: &str, source: ConfigSource) -> LiveConfig {
         }
         _ => None,
     };
-    LiveConfig { value: Some(value.to_owned()), source, read_only: false, sensitive: false, inherited }
+    LiveConfig {
+        value: Some(value.into()),
+        source,
+        read_only: false,
+        sensitive: false,
+        inherited: inherited.map(Box::new),
+    }
 }
 
 fn partition(id: i32, rf: usize, brokers: &[i32]) -> LivePartition {
@@ -385,14 +391,14 @@ impl Admin for FakeCluster {
                 for op in &alter.ops {
                     match op {
                         ConfigOp::Set { key, value } => {
-                            t.configs.insert(key.clone(), config(key, value, ConfigSource::TopicOverride));
+                            t.configs.insert(key.as_str().into(), config(key, value, ConfigSource::TopicOverride));
                         }
                         ConfigOp::Delete { key } => match DEFAULTS.iter().find(|(k, _)| k == key) {
                             Some((_, v)) => {
-                                t.configs.insert(key.clone(), config(key, v, ConfigSource::Default));
+                                t.configs.insert(key.as_str().into(), config(key, v, ConfigSource::Default));
                             }
                             None => {
-                                t.configs.remove(key);
+                                t.configs.remove(key.as_str());
                             }
                         },
                     }

@@ -21,6 +21,7 @@ pub mod shapes;
 pub mod validate;
 pub mod yaml;
 
+use compact_str::CompactString;
 use litemap::LiteMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -68,7 +69,7 @@ impl Desired {
     /// The config keys each topic declares, by topic: what a describe for a diff must keep beside the
     /// overrides (see [`crate::live::Scope::declaring`]).
     pub fn declared_keys(&self) -> BTreeMap<String, Vec<String>> {
-        self.topics.iter().map(|(name, t)| (name.clone(), t.configs.keys().cloned().collect())).collect()
+        self.topics.iter().map(|(name, t)| (name.clone(), t.configs.keys().map(|k| k.to_string()).collect())).collect()
     }
 }
 
@@ -83,8 +84,9 @@ pub struct DesiredTopic {
     /// never reports drift on it.
     pub replication_factor: Option<u16>,
     /// Declared topic configs (pinned as topic overrides), as the strings Kafka stores, by key. A flat
-    /// sorted map: a topic declares a handful, and tens of thousands of topics are held at once.
-    pub configs: LiteMap<String, String>,
+    /// sorted map of inline strings (up to 24 bytes, which nearly every key and value is, without an
+    /// allocation): a topic declares a handful, and tens of thousands of topics are held at once.
+    pub configs: LiteMap<CompactString, CompactString>,
     /// Where the topic is declared (its `name:` entry).
     pub origin: Option<Location>,
     /// Where its other values were written, for diagnostics about them.
@@ -125,5 +127,5 @@ pub struct Locations {
     /// The `replicationFactor` value.
     pub replication_factor: Option<Location>,
     /// Each config value, by key.
-    pub configs: LiteMap<String, Location>,
+    pub configs: LiteMap<CompactString, Location>,
 }

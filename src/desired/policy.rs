@@ -356,14 +356,14 @@ impl Policy {
             }
         }
         if let Some((keys, severity)) = &self.required {
-            for key in keys.iter().filter(|k| !t.configs.contains_key(*k)) {
+            for key in keys.iter().filter(|k| !t.configs.contains_key(k.as_str())) {
                 let message = format!("topic `{}` does not set `{key}`, which the policy requires", t.name);
                 push("requiredConfigs", *severity, message, None, t.origin.as_ref());
             }
         }
         if let Some((keys, severity)) = &self.forbidden {
-            for key in keys.iter().filter(|k| t.configs.contains_key(*k)) {
-                let at = t.locations.configs.get(key).or(t.origin.as_ref());
+            for key in keys.iter().filter(|k| t.configs.contains_key(k.as_str())) {
+                let at = t.locations.configs.get(key.as_str()).or(t.origin.as_ref());
                 let message = format!("topic `{}` sets `{key}`, which the policy forbids", t.name);
                 push("forbiddenConfigs", *severity, message, None, at);
             }

@@ -3,6 +3,7 @@
 //! Client properties go to librdkafka as they are, after `${VAR}` interpolation. Their values can be
 //! credentials, so [`ClientProperties`] never prints them, not even in `Debug` output.
 
+use compact_str::CompactString;
 use litemap::LiteMap;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -714,8 +715,8 @@ struct Rule {
     matcher: globset::GlobMatcher,
     partitions: Option<(i64, Location)>,
     replication_factor: Option<(i64, Location)>,
-    configs: LiteMap<String, String>,
-    config_at: LiteMap<String, Location>,
+    configs: LiteMap<CompactString, CompactString>,
+    config_at: LiteMap<CompactString, Location>,
 }
 
 impl ClusterView<'_> {

@@ -27,11 +27,11 @@ pub(crate) fn check_topic(topic: &DesiredTopic, release: Release, basis: &Releas
             let why = match catalog::lookup(key, Some(release)) {
                 Known::Yes(def) => {
                     // The value is canonical for the newest release; check it against this one's range.
-                    if let Err(invalid) = catalog::normalise(&def, &Value::String(value.clone())) {
+                    if let Err(invalid) = catalog::normalise(&def, &Value::String(value.to_string())) {
                         problems.push(Error {
                             kind: ErrorKind::ConfigValueForRelease {
                                 subject,
-                                key: key.clone(),
+                                key: key.to_string(),
                                 release,
                                 reason: invalid.reason,
                                 basis: basis.clone(),
@@ -47,7 +47,13 @@ pub(crate) fn check_topic(topic: &DesiredTopic, release: Release, basis: &Releas
                 Known::Unknown => continue,
             };
             problems.push(Error {
-                kind: ErrorKind::ConfigNotInRelease { subject, key: key.clone(), release, why, basis: basis.clone() },
+                kind: ErrorKind::ConfigNotInRelease {
+                    subject,
+                    key: key.to_string(),
+                    release,
+                    why,
+                    basis: basis.clone(),
+                },
                 at,
             });
         }
@@ -79,8 +85,8 @@ mod tests {
             acknowledged: Default::default(),
         };
         for (i, (k, v)) in configs.iter().enumerate() {
-            topic.configs.insert(k.to_string(), v.to_string());
-            topic.locations.configs.insert(k.to_string(), at(i as u32 + 2));
+            topic.configs.insert((*k).into(), (*v).into());
+            topic.locations.configs.insert((*k).into(), at(i as u32 + 2));
         }
         Desired { topics: [("t".to_owned(), topic)].into() }
     }

@@ -6,6 +6,7 @@
 //! `defaults` are merged in once the file is read ([`FileDefaults::topic`]); then the [`Collector`]
 //! checks the topic as each cluster sees it, and keeps it or only counts it (`validate` keeps none).
 
+use compact_str::CompactString;
 use litemap::LiteMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -149,8 +150,8 @@ pub(crate) struct FileDefaults {
     file: Arc<PathBuf>,
     partitions: Once<i64>,
     replication_factor: Once<i64>,
-    configs: LiteMap<String, String>,
-    config_at: LiteMap<String, Location>,
+    configs: LiteMap<CompactString, CompactString>,
+    config_at: LiteMap<CompactString, Location>,
     mode: Option<ConfigMode>,
 }
 
@@ -215,8 +216,8 @@ impl FileDefaults {
         let mut configs = self.configs.clone();
         locations.configs = self.config_at.clone();
         for (key, value, p) in declared.configs.into_vec() {
-            locations.configs.insert(key.to_string(), at(p));
-            configs.insert(key.into_owned(), value.into_string());
+            locations.configs.insert(CompactString::from(&*key), at(p));
+            configs.insert(key.into(), value.into_string().into());
         }
         Some(DesiredTopic {
             name: declared.name.into_string(),
@@ -420,15 +421,15 @@ pub(crate) fn configs_into(
     subject: &Subject,
     map: &ConfigMap,
     at: &dyn Fn(Pos) -> Location,
-    configs: &mut LiteMap<String, String>,
-    locations: &mut LiteMap<String, Location>,
+    configs: &mut LiteMap<CompactString, CompactString>,
+    locations: &mut LiteMap<CompactString, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
         match config(subject, key, value, at) {
             Ok((key, v)) => {
-                configs.insert(key.to_owned(), v);
-                locations.insert(key.to_owned(), at(value.at));
+                configs.insert(key.into(), v.into());
+                locations.insert(key.into(), at(value.at));
             }
             Err(e) => errors.push(e),
         }
@@ -440,15 +441,15 @@ pub(crate) fn raw_configs_into(
     subject: &Subject,
     map: &ConfigMap,
     at: &dyn Fn(Pos) -> Location,
-    configs: &mut LiteMap<String, String>,
-    locations: &mut LiteMap<String, Location>,
+    configs: &mut LiteMap<CompactString, CompactString>,
+    locations: &mut LiteMap<CompactString, Location>,
     errors: &mut Vec<Error>,
 ) {
     for (key, value) in &map.0 {
         match raw_config(subject, key, value, at) {
             Ok(text) => {
-                configs.insert(key.value.clone(), text);
-                locations.insert(key.value.clone(), at(value.at));
+                configs.insert(key.value.as_str().into(), text.into());
+                locations.insert(key.value.as_str().into(), at(value.at));
             }
             Err(e) => errors.push(e),
         }

@@ -56,7 +56,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
                 topic: topic.name.clone(),
                 partitions: topic.partitions,
                 replication_factor: topic.replication_factor,
-                configs: topic.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                configs: topic.configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             }),
             Some(current) => {
                 let notes = Notes { kept: &mut kept, unknown: &mut unknown, release: live.cluster.release };
@@ -199,7 +199,7 @@ fn diff_topic(
     }
 
     for (key, value) in &topic.configs {
-        let entry = live.configs.get(key);
+        let entry = live.configs.get(key.as_str());
         let same = |live_value: Option<&str>| match (live_value, catalog::get(key)) {
             (Some(v), Some(spec)) => catalog::canonical(spec, v) == *value,
             (Some(v), None) => v == value,
@@ -208,56 +208,64 @@ fn diff_topic(
         match entry {
             Some(e) if e.source == ConfigSource::TopicOverride => {
                 if !same(e.value.as_deref()) {
-                    let before = Some(Effective { value: e.value.clone(), source: e.source });
-                    changes.push(Change::SetConfig { topic: name(), key: key.clone(), before, after: value.clone() });
+                    let before = Some(Effective { value: e.text(), source: e.source });
+                    changes.push(Change::SetConfig {
+                        topic: name(),
+                        key: key.to_string(),
+                        before,
+                        after: value.to_string(),
+                    });
                 }
             }
-            Some(e) if e.read_only => blocked.push(block(BlockedReason::ReadOnlyConfig { key: key.clone() })),
+            Some(e) if e.read_only => blocked.push(block(BlockedReason::ReadOnlyConfig { key: key.to_string() })),
             Some(e) => {
                 let inherited = e.effective();
                 if same(inherited.value.as_deref()) {
                     changes.push(Change::PinConfig {
                         topic: name(),
-                        key: key.clone(),
-                        value: value.clone(),
+                        key: key.to_string(),
+                        value: value.to_string(),
                         inherited_from: inherited.source,
                     });
                 } else {
                     changes.push(Change::SetConfig {
                         topic: name(),
-                        key: key.clone(),
+                        key: key.to_string(),
                         before: Some(inherited),
-                        after: value.clone(),
+                        after: value.to_string(),
                     });
                 }
             }
             // The broker did not describe the key at all (an older broker): set it, nothing to compare.
-            None => {
-                changes.push(Change::SetConfig { topic: name(), key: key.clone(), before: None, after: value.clone() })
-            }
+            None => changes.push(Change::SetConfig {
+                topic: name(),
+                key: key.to_string(),
+                before: None,
+                after: value.to_string(),
+            }),
         }
     }
 
     for (key, config) in live.overrides() {
         // The reassignment throttle is not the files' to declare (see `moves_and_throttles`).
-        if topic.configs.contains_key(key) || THROTTLED_REPLICAS.contains(&key.as_str()) {
+        if topic.configs.contains_key(key) || THROTTLED_REPLICAS.contains(&key) {
             continue;
         }
         // A key topicform does not know for this release (a newer Kafka's, a vendor's) is never
         // removed: nothing says what removing it would do.
         if !matches!(catalog::lookup(key, notes.release), catalog::Known::Yes(_)) {
-            notes.unknown.push(Kept { topic: name(), key: key.clone(), value: config.value.clone() });
+            notes.unknown.push(Kept { topic: name(), key: key.to_owned(), value: config.text() });
         } else if topic.config_mode == Some(ConfigMode::Additive) {
-            notes.kept.push(Kept { topic: name(), key: key.clone(), value: config.value.clone() });
+            notes.kept.push(Kept { topic: name(), key: key.to_owned(), value: config.text() });
         } else {
             // A broker lists a broker-level synonym only when a broker setting gives the value; with
             // none, the topic falls back to Kafka's own default, which the catalog knows.
-            let after = config.inherited.clone().or_else(|| {
+            let after = config.inherited.as_deref().cloned().or_else(|| {
                 catalog::get(key)
                     .filter(|spec| !spec.default.is_empty())
                     .map(|spec| Effective { value: Some(spec.default.to_owned()), source: ConfigSource::Default })
             });
-            changes.push(Change::UnsetConfig { topic: name(), key: key.clone(), before: config.value.clone(), after });
+            changes.push(Change::UnsetConfig { topic: name(), key: key.to_owned(), before: config.text(), after });
         }
     }
 }
@@ -277,7 +285,7 @@ mod tests {
             name: name.into(),
             partitions,
             replication_factor: None,
-            configs: configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            configs: configs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
             origin: None,
             locations: Locations::default(),
             config_mode: None,
@@ -301,7 +309,7 @@ mod tests {
             source,
             read_only: false,
             sensitive: false,
-            inherited: effective(value, source),
+            inherited: effective(value, source).map(Box::new),
         }
     }
 
@@ -312,12 +320,12 @@ mod tests {
             source: ConfigSource::TopicOverride,
             read_only: false,
             sensitive: false,
-            inherited: effective(default, ConfigSource::Default),
+            inherited: effective(default, ConfigSource::Default).map(Box::new),
         }
     }
 
     fn existing(partitions: i32, rf: i32, overrides: &[(&str, &str)]) -> LiveTopic {
-        let mut configs: LiteMap<String, LiveConfig> = LiteMap::from_iter([
+        let mut configs: LiteMap<compact_str::CompactString, LiveConfig> = LiteMap::from_iter([
             ("retention.ms".into(), inherited("604800000", ConfigSource::Default)),
             ("cleanup.policy".into(), inherited("delete", ConfigSource::Default)),
             ("segment.ms".into(), inherited("604800000", ConfigSource::Default)),
@@ -325,7 +333,7 @@ mod tests {
         ]);
         for (k, v) in overrides {
             let default = configs.get(*k).unwrap().value.clone().unwrap();
-            configs.insert(k.to_string(), overridden(v, &default));
+            configs.insert((*k).into(), overridden(v, &default));
         }
         LiveTopic {
             partitions: (0..partitions)
@@ -532,7 +540,7 @@ mod tests {
                     source: ConfigSource::TopicOverride,
                     read_only: false,
                     sensitive: false,
-                    inherited: effective(VALUES[fallback], source),
+                    inherited: effective(VALUES[fallback], source).map(Box::new),
                 })),
             ]
         }
@@ -551,7 +559,7 @@ mod tests {
                 topic.configs.clear();
                 for (key, e) in KEYS.iter().zip(&live_entries) {
                     if let Some(e) = e {
-                        topic.configs.insert(key.to_string(), e.clone());
+                        topic.configs.insert((*key).into(), e.clone());
                     }
                 }
                 let configs: Vec<(&str, &str)> =

@@ -126,7 +126,7 @@ impl Fingerprint {
         Fingerprint {
             partitions: topic.partitions.len(),
             replication_factor: topic.replication_factor(),
-            overrides: topic.overrides().map(|(k, c)| (k.clone(), c.value.clone())).collect(),
+            overrides: topic.overrides().map(|(k, c)| (k.to_owned(), c.text())).collect(),
         }
     }
 }
@@ -167,7 +167,7 @@ impl SavedTopic {
             name: t.name.clone(),
             partitions: t.partitions,
             replication_factor: t.replication_factor,
-            configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            configs: t.configs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             config_mode: t.config_mode,
             delete: t.delete,
         }
@@ -253,7 +253,7 @@ impl SavedPlan {
                     name: t.name.clone(),
                     partitions: t.partitions,
                     replication_factor: t.replication_factor,
-                    configs: t.configs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    configs: t.configs.iter().map(|(k, v)| (k.as_str().into(), v.as_str().into())).collect(),
                     origin: None,
                     locations: Default::default(),
                     config_mode: t.config_mode,
@@ -398,13 +398,13 @@ mod tests {
                 .iter()
                 .map(|(k, v)| {
                     let c = LiveConfig {
-                        value: Some(v.to_string()),
+                        value: Some((*v).into()),
                         source: ConfigSource::TopicOverride,
                         read_only: false,
                         sensitive: false,
                         inherited: None,
                     };
-                    (k.to_string(), c)
+                    ((*k).into(), c)
                 })
                 .collect(),
         }

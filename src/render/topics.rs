@@ -72,7 +72,7 @@ impl TopicsView {
             .map(|(name, t)| TopicView {
                 health: health(t),
                 name: name.clone(),
-                overrides: t.overrides().map(|(k, c)| (k.clone(), c.value.clone())).collect(),
+                overrides: t.overrides().map(|(k, c)| (k.to_owned(), c.text())).collect(),
                 partition_details: t
                     .partitions
                     .iter()

@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
+use compact_str::CompactString;
 use kafka_protocol::messages::{DescribeConfigsResponse, MetadataResponse};
 use litemap::LiteMap;
 use rdkafka::error::RDKafkaErrorCode;
@@ -331,24 +332,26 @@ struct Own<'a> {
     version: i16,
 }
 
-/// One topic's answer: its kept entries, or the broker's error for it.
-type Answer = (String, Result<LiteMap<String, LiveConfig>, protocol::Failure>);
+/// One topic's answer, by its place in the asks: its kept entries, or the broker's error for it.
+type Answer = (usize, Result<LiteMap<CompactString, LiveConfig>, protocol::Failure>);
 
 impl Own<'_> {
     /// Every topic's configs without synonyms; then the synonyms of the overrides whose fallback the
     /// scope needs, their keys named. Returns the topics a broker said it does not know.
     async fn describe(&self, scope: &Scope, live: &mut Live) -> Result<Vec<String>, protocol::Failure> {
         let mut unknown = Vec::new();
-        let names: Vec<String> = live.topics.keys().cloned().collect();
-        let asks: Vec<protocol::Ask> = names.iter().map(|topic| protocol::Ask { topic, keys: None }).collect();
-        for (topic, answer) in self.ask(&asks, false, scope).await? {
-            match answer {
-                Ok(configs) => {
-                    if let Some(t) = live.topics.get_mut(&topic) {
-                        t.configs = configs;
-                    }
+        // Asked by the names the map holds (no copy of them), and answered by place in that order.
+        let asks: Vec<protocol::Ask> = live.topics.keys().map(|topic| protocol::Ask { topic, keys: None }).collect();
+        let mut answers = self.ask(&asks, false, scope).await?;
+        drop(asks);
+        answers.sort_unstable_by_key(|(i, _)| *i);
+        let mut answers = answers.into_iter().peekable();
+        for (i, (topic, t)) in live.topics.iter_mut().enumerate() {
+            while let Some((_, answer)) = answers.next_if(|(at, _)| *at == i) {
+                match answer {
+                    Ok(configs) => t.configs = configs,
+                    Err(f) => unknown.push(settle(topic.clone(), f)?),
                 }
-                Err(f) => unknown.push(settle(topic, f)?),
             }
         }
 
@@ -357,7 +360,7 @@ impl Own<'_> {
             .iter()
             .filter_map(|(name, t)| {
                 let keys: Vec<String> =
-                    t.overrides().filter(|(k, _)| scope.needs_fallback(name, k)).map(|(k, _)| k.clone()).collect();
+                    t.overrides().filter(|(k, _)| scope.needs_fallback(name, k)).map(|(k, _)| k.to_owned()).collect();
                 (!keys.is_empty()).then(|| (name.clone(), keys))
             })
             .collect();
@@ -366,24 +369,25 @@ impl Own<'_> {
         }
         let asks: Vec<protocol::Ask> =
             fallbacks.iter().map(|(topic, keys)| protocol::Ask { topic, keys: Some(keys) }).collect();
-        for (topic, answer) in self.ask(&asks, true, scope).await? {
+        for (i, answer) in self.ask(&asks, true, scope).await? {
+            let topic = &fallbacks[i].0;
             match answer {
                 Ok(configs) => {
-                    let Some(t) = live.topics.get_mut(&topic) else { continue };
+                    let Some(t) = live.topics.get_mut(topic) else { continue };
                     for (key, c) in configs {
-                        if let Some(entry) = t.configs.get_mut(&key) {
+                        if let Some(entry) = t.configs.get_mut(key.as_str()) {
                             entry.inherited = c.inherited;
                         }
                     }
                 }
-                Err(f) => unknown.push(settle(topic, f)?),
+                Err(f) => unknown.push(settle(topic.clone(), f)?),
             }
         }
         Ok(unknown)
     }
 
-    /// `asks` in [`Chunks`], spread over one connection per broker: each takes the next chunk when it
-    /// has its answer. A chunk whose broker fails goes back for another; when every connection failed
+    /// `asks` (sorted by topic) in [`Chunks`], spread over one connection per broker: each takes the next
+    /// chunk when it has its answer. A chunk whose broker fails goes back for another; when every connection failed
     /// with chunks left, the first failure.
     async fn ask(
         &self,
@@ -411,7 +415,7 @@ impl Own<'_> {
                         Ok(response) => {
                             chunks.lock().unwrap().answered(chunk.len(), conn.last_size());
                             self.admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
-                            let kept = kept(response, synonyms, scope);
+                            let kept = kept(response, synonyms, scope, asks);
                             answers.lock().unwrap().extend(kept);
                         }
                         Err(f) => {
@@ -492,18 +496,20 @@ impl<'a, T> Chunks<'a, T> {
     }
 }
 
-/// What the scope needs of one DescribeConfigs answer; the rest is dropped with the answer.
-fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope) -> Vec<Answer> {
+/// What the scope needs of one DescribeConfigs answer to `asks` (sorted by topic), by the place of each
+/// topic in them; the rest is dropped with the answer, and so is a result for a topic not asked.
+fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope, asks: &[protocol::Ask<'_>]) -> Vec<Answer> {
     response
         .results
         .into_iter()
-        .map(|r| {
-            let topic = r.resource_name.to_string();
+        .filter_map(|r| {
+            let topic: &str = &r.resource_name;
+            let at = asks.binary_search_by(|a| a.topic.cmp(topic)).ok()?;
             if r.error_code != 0 {
                 let message = r.error_message.map(|m| m.to_string()).unwrap_or_default();
-                return (topic, Err(protocol::failure_with(r.error_code, message)));
+                return Some((at, Err(protocol::failure_with(r.error_code, message))));
             }
-            let keeping = scope.keeping(&topic);
+            let keeping = scope.keeping(topic);
             let configs = r
                 .configs
                 .into_iter()
@@ -525,16 +531,16 @@ fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope) -> Vec
                             source: config_source(i32::from(s.source)),
                         });
                     let config = LiveConfig {
-                        value: hide(e.value.map(|v| v.to_string())),
+                        value: e.value.filter(|_| !e.is_sensitive).map(|v| CompactString::from(&*v)),
                         source,
                         read_only: e.read_only,
                         sensitive: e.is_sensitive,
-                        inherited,
+                        inherited: inherited.map(Box::new),
                     };
-                    Some((e.name.to_string(), config))
+                    Some((CompactString::from(&*e.name), config))
                 })
                 .collect();
-            (topic, Ok(crate::live::tight(configs)))
+            Some((at, Ok(crate::live::tight(configs))))
         })
         .collect()
 }
@@ -675,7 +681,7 @@ fn config_source(raw: i32) -> ConfigSource {
     }
 }
 
-fn live_config(e: librdkafka::Entry) -> (String, LiveConfig) {
+fn live_config(e: librdkafka::Entry) -> (CompactString, LiveConfig) {
     let source = config_source(e.source);
     let hide = |v: Option<String>| if e.sensitive { None } else { v };
     let inherited = if source == ConfigSource::TopicOverride {
@@ -688,8 +694,14 @@ fn live_config(e: librdkafka::Entry) -> (String, LiveConfig) {
         // have 330,000 entries).
         None
     };
-    let config = LiveConfig { value: hide(e.value), source, read_only: e.read_only, sensitive: e.sensitive, inherited };
-    (e.name, config)
+    let config = LiveConfig {
+        value: hide(e.value).map(CompactString::from),
+        source,
+        read_only: e.read_only,
+        sensitive: e.sensitive,
+        inherited: inherited.map(Box::new),
+    };
+    (e.name.into(), config)
 }
 
 /// A broker synonym's value in the topic config's unit: `retention.ms` falls back to

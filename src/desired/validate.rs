@@ -239,10 +239,10 @@ impl FileDefaults {
 pub struct Collector<'p> {
     views: Vec<ClusterView<'p>>,
     keep: bool,
-    /// The topics kept, in the order read: the map is built from them at once when all are read, with
-    /// full B-tree nodes (inserted one by one, in the files' order, which is mostly sorted, the nodes
-    /// were about half full: some 110 bytes a topic).
-    kept: Vec<DesiredTopic>,
+    /// The topics kept, by name, in the order read: the map is built from them at once when all are
+    /// read, with full B-tree nodes (inserted one by one, in the files' order, which is mostly sorted,
+    /// the nodes were about half full: some 110 bytes a topic).
+    kept: Vec<(String, DesiredTopic)>,
     /// Every topic's name, with where it is declared first.
     index: HashMap<String, Location>,
     topics: usize,
@@ -298,31 +298,40 @@ impl<'p> Collector<'p> {
         self.problems.extend(base);
         self.problems.extend(own);
         if self.keep {
-            self.kept.push(kept.unwrap_or(topic));
+            let topic = kept.unwrap_or(topic);
+            self.kept.push((topic.name.clone(), topic));
         }
     }
 
     /// Everything found, with the names that collide once `.` becomes `_`.
-    pub(crate) fn finish(mut self) -> Collected {
-        let mut names: Vec<(&String, &Location)> = self.index.iter().collect();
-        names.sort();
-        // Kafka's metric names replace `.` with `_`, so `a.b` and `a_b` collide, and Kafka refuses the
-        // second topic.
-        let mut by_metric_name: HashMap<String, (&String, &Location)> = HashMap::new();
-        for (name, at) in names {
-            if !name.contains(['.', '_']) {
-                continue;
-            }
-            if let Some((other, other_at)) = by_metric_name.insert(name.replace('.', "_"), (name, at)) {
-                self.problems.push(Error::at(
-                    ErrorKind::NameCollision { topic: name.clone(), other: other.clone(), other_at: other_at.clone() },
-                    at.clone(),
-                ));
-            }
+    pub(crate) fn finish(self) -> Collected {
+        let Collector { kept, index, topics, mut problems, .. } = self;
+        collisions(&index, &mut problems);
+        // Gone before the map is built, the largest moment of a load: the list and the map, at once.
+        drop(index);
+        // No name is kept twice (a second declaration is a problem, above). From a list of the map's
+        // own entries, the map is built in that list's room (no copy of it).
+        let desired = Desired { topics: kept.into_iter().collect() };
+        Collected { desired, topics, problems }
+    }
+}
+
+/// Kafka's metric names replace `.` with `_`, so `a.b` and `a_b` collide, and Kafka refuses the second
+/// topic: a problem at the later name of each such pair, in name order.
+fn collisions(index: &HashMap<String, Location>, problems: &mut Vec<Error>) {
+    let mut names: Vec<(&String, &Location)> = index.iter().collect();
+    names.sort();
+    let mut by_metric_name: HashMap<String, (&String, &Location)> = HashMap::new();
+    for (name, at) in names {
+        if !name.contains(['.', '_']) {
+            continue;
         }
-        // No name is kept twice (a second declaration is a problem, above).
-        let desired = Desired { topics: self.kept.into_iter().map(|t| (t.name.clone(), t)).collect() };
-        Collected { desired, topics: self.topics, problems: self.problems }
+        if let Some((other, other_at)) = by_metric_name.insert(name.replace('.', "_"), (name, at)) {
+            problems.push(Error::at(
+                ErrorKind::NameCollision { topic: name.clone(), other: other.clone(), other_at: other_at.clone() },
+                at.clone(),
+            ));
+        }
     }
 }
 

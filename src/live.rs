@@ -182,8 +182,11 @@ impl std::fmt::Display for ConfigSource {
 /// Internal topics (names starting `__`) are outside every scope.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    /// The exact names, each with its declared config keys once [`Scope::declaring`] gave them.
+    /// The exact names.
     names: Names,
+    /// By the place of each name in `names`: its declared config keys, once [`Scope::declaring`] gave
+    /// them.
+    keys: Vec<Option<Keys>>,
     patterns: GlobSet,
     ignore: GlobSet,
     matching: Option<regex::Regex>,
@@ -196,18 +199,18 @@ pub struct Scope {
 /// files give many topics the same few keys), so that tens of thousands of topics hold a few lists.
 type Keys = std::sync::Arc<[String]>;
 
-/// Distinct names, sorted, in one buffer, each with a slot for its declared keys: a scope of the
-/// files' topics holds tens of thousands of them for the whole run, without an allocation each.
+/// Distinct names, sorted, in one buffer: a scope of the files' topics, or the asks of a describe,
+/// hold tens of thousands of them at once, without an allocation each.
 #[derive(Debug, Clone, Default)]
-struct Names {
+pub struct Names {
     text: String,
     /// Where each name ends in `text`.
     ends: Vec<u32>,
-    keys: Vec<Option<Keys>>,
 }
 
 impl Names {
-    fn new<N: AsRef<str>>(names: impl IntoIterator<Item = N>) -> Self {
+    /// `names`, sorted, each once.
+    pub fn new<N: AsRef<str>>(names: impl IntoIterator<Item = N>) -> Self {
         let mut names: Vec<N> = names.into_iter().collect();
         names.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
         names.dedup_by(|a, b| a.as_ref() == b.as_ref());
@@ -217,16 +220,27 @@ impl Names {
             text.push_str(name.as_ref());
             ends.push(u32::try_from(text.len()).expect("names of a scope under 4 GiB"));
         }
-        Names { text, keys: vec![None; ends.len()], ends }
+        Names { text, ends }
     }
 
-    fn name(&self, i: usize) -> &str {
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The name at place `i`.
+    pub fn name(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.text[start..self.ends[i] as usize]
     }
 
     /// The place of `name`, if held.
-    fn find(&self, name: &str) -> Option<usize> {
+    pub fn find(&self, name: &str) -> Option<usize> {
         let (mut low, mut high) = (0, self.ends.len());
         while low < high {
             let mid = low + (high - low) / 2;
@@ -239,7 +253,8 @@ impl Names {
         None
     }
 
-    fn iter(&self) -> impl Iterator<Item = &str> {
+    /// Every name, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.ends.len()).map(|i| self.name(i))
     }
 }
@@ -252,6 +267,7 @@ impl Scope {
         ignore: &[String],
     ) -> Result<Self, globset::Error> {
         Ok(Scope {
+            keys: Vec::new(),
             names: Names::new(names),
             patterns: glob_set(patterns)?,
             ignore: glob_set(ignore)?,
@@ -266,13 +282,14 @@ impl Scope {
     /// A scope that declares nothing (a snapshot, `describe`, `import`) keeps every entry and every
     /// fallback.
     pub fn declaring(mut self, declared: BTreeMap<String, Vec<String>>) -> Self {
+        self.keys = vec![None; self.names.len()];
         let mut shared: std::collections::HashMap<Vec<String>, Keys> = std::collections::HashMap::new();
         let mut elsewhere = BTreeMap::new();
         for (topic, mut keys) in declared {
             keys.sort_unstable();
             let keys = shared.entry(keys).or_insert_with_key(|k| Keys::from(k.as_slice())).clone();
             match self.names.find(&topic) {
-                Some(i) => self.names.keys[i] = Some(keys),
+                Some(i) => self.keys[i] = Some(keys),
                 None => {
                     elsewhere.insert(topic, keys);
                 }
@@ -295,7 +312,7 @@ impl Scope {
     /// [`Scope::keeps`] and [`Scope::needs_fallback`] for one topic, looked up once for all its entries.
     pub fn keeping(&self, topic: &str) -> Keeping<'_> {
         let declared = self.declared_elsewhere.as_ref().map(|elsewhere| {
-            match self.names.find(topic).and_then(|i| self.names.keys[i].as_ref()) {
+            match self.names.find(topic).and_then(|i| self.keys.get(i)?.as_ref()) {
                 Some(keys) => Some(keys),
                 None => elsewhere.get(topic),
             }
@@ -519,7 +536,7 @@ mod tests {
         let scope = Scope::new(["a".to_owned(), "b".to_owned(), "c".to_owned()], &["p.*".into()], &[])
             .unwrap()
             .declaring(declared);
-        let slot = |n| scope.names.find(n).and_then(|i| scope.names.keys[i].as_ref());
+        let slot = |n| scope.names.find(n).and_then(|i| scope.keys[i].as_ref());
         let (Some(a), Some(b)) = (slot("a"), slot("b")) else { panic!() };
         assert!(std::sync::Arc::ptr_eq(a, b), "one list for the same keys, in any order");
         assert!(scope.keeps("b", "retention.ms", false));

@@ -24,7 +24,7 @@ use super::connection::Connection;
 use super::{ANSWER_BYTES, DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
 use crate::catalog;
 use crate::cluster::{Error, ErrorCode};
-use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Scope};
+use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Names, Scope};
 
 /// Describes the brokers and every topic in `scope`.
 pub(super) async fn describe(admin: &KafkaAdmin, scope: &Scope) -> Result<Live, Error> {
@@ -332,31 +332,37 @@ struct Own<'a> {
     version: i16,
 }
 
+/// One topic's kept config entries.
+type Configs = LiteMap<CompactString, LiveConfig>;
+
 /// One topic's answer, by its place in the asks: its kept entries, or the broker's error for it.
-type Answer = (usize, Result<LiteMap<CompactString, LiveConfig>, protocol::Failure>);
+type Answer = (usize, Result<Configs, protocol::Failure>);
 
 impl Own<'_> {
     /// Every topic's configs without synonyms; then the synonyms of the overrides whose fallback the
     /// scope needs, their keys named. Returns the topics a broker said it does not know.
     async fn describe(&self, scope: &Scope, live: &mut Live) -> Result<Vec<String>, protocol::Failure> {
         let mut unknown = Vec::new();
-        // Asked by the names the map holds (no copy of them), and answered by place in that order.
-        let asks: Vec<protocol::Ask> = live.topics.keys().map(|topic| protocol::Ask { topic, keys: None }).collect();
-        let mut answers = self.ask(&asks, false, scope).await?;
-        drop(asks);
-        answers.sort_unstable_by_key(|(i, _)| *i);
-        let mut answers = answers.into_iter().peekable();
-        for (i, (topic, t)) in live.topics.iter_mut().enumerate() {
-            while let Some((_, answer)) = answers.next_if(|(at, _)| *at == i) {
-                match answer {
-                    Ok(configs) => t.configs = configs,
-                    Err(f) => unknown.push(settle(topic.clone(), f)?),
+        // The asks borrow the names from one buffer of them, not from the map, so that each answer
+        // goes into the map as it comes: no list of every topic's answer is ever held.
+        let names = Names::new(live.topics.keys());
+        let asks: Vec<protocol::Ask> = names.iter().map(|topic| protocol::Ask { topic, keys: None }).collect();
+        let topics = Mutex::new(&mut live.topics);
+        let failed = self
+            .ask(&asks, false, scope, |i, configs| {
+                if let Some(t) = topics.lock().unwrap().get_mut(asks[i].topic) {
+                    t.configs = configs;
                 }
-            }
+            })
+            .await?;
+        for (i, f) in failed {
+            unknown.push(settle(asks[i].topic.to_owned(), f)?);
         }
+        drop(asks);
+        drop(names);
 
-        let fallbacks: Vec<(String, Vec<String>)> = live
-            .topics
+        let topics = topics.into_inner().unwrap();
+        let fallbacks: Vec<(String, Vec<String>)> = topics
             .iter()
             .filter_map(|(name, t)| {
                 let keys: Vec<String> =
@@ -369,41 +375,45 @@ impl Own<'_> {
         }
         let asks: Vec<protocol::Ask> =
             fallbacks.iter().map(|(topic, keys)| protocol::Ask { topic, keys: Some(keys) }).collect();
-        for (i, answer) in self.ask(&asks, true, scope).await? {
-            let topic = &fallbacks[i].0;
-            match answer {
-                Ok(configs) => {
-                    let Some(t) = live.topics.get_mut(topic) else { continue };
-                    for (key, c) in configs {
-                        if let Some(entry) = t.configs.get_mut(key.as_str()) {
-                            entry.inherited = c.inherited;
-                        }
+        let topics = Mutex::new(topics);
+        let failed = self
+            .ask(&asks, true, scope, |i, configs| {
+                let mut topics = topics.lock().unwrap();
+                let Some(t) = topics.get_mut(asks[i].topic) else { return };
+                for (key, c) in configs {
+                    if let Some(entry) = t.configs.get_mut(key.as_str()) {
+                        entry.inherited = c.inherited;
                     }
                 }
-                Err(f) => unknown.push(settle(topic.clone(), f)?),
-            }
+            })
+            .await?;
+        for (i, f) in failed {
+            unknown.push(settle(asks[i].topic.to_owned(), f)?);
         }
         Ok(unknown)
     }
 
     /// `asks` (sorted by topic) in [`Chunks`], spread over one connection per broker: each takes the next
-    /// chunk when it has its answer. A chunk whose broker fails goes back for another; when every connection failed
-    /// with chunks left, the first failure.
+    /// chunk when it has its answer, and hands each topic's kept entries to `take` (with the topic's
+    /// place in `asks`) as they come. A chunk whose broker fails goes back for another; when every
+    /// connection failed with chunks left, the first failure. Returns the topics the brokers answered
+    /// with an error, in the order of `asks`.
     async fn ask(
         &self,
         asks: &[protocol::Ask<'_>],
         synonyms: bool,
         scope: &Scope,
-    ) -> Result<Vec<Answer>, protocol::Failure> {
+        take: impl Fn(usize, Configs),
+    ) -> Result<Vec<(usize, protocol::Failure)>, protocol::Failure> {
         if asks.is_empty() {
             return Ok(Vec::new());
         }
         // Locked only between awaits, never across one.
         let chunks = Mutex::new(Chunks::new(asks, CONFIGS_GUESS, DESCRIBE_CHUNK));
-        let answers: Mutex<Vec<Answer>> = Mutex::new(Vec::with_capacity(asks.len()));
+        let failed: Mutex<Vec<(usize, protocol::Failure)>> = Mutex::new(Vec::new());
         let first = asks.len().div_ceil(chunks.lock().unwrap().size());
         let workers = self.brokers.iter().take(first).map(|broker| {
-            let (chunks, answers) = (&chunks, &answers);
+            let (chunks, failed, take) = (&chunks, &failed, &take);
             async move {
                 let timeout = self.admin.request_timeout();
                 let mut conn = protocol::open(&protocol::Target::new(broker, self.security, timeout)).await?;
@@ -415,8 +425,12 @@ impl Own<'_> {
                         Ok(response) => {
                             chunks.lock().unwrap().answered(chunk.len(), conn.last_size());
                             self.admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
-                            let kept = kept(response, synonyms, scope, asks);
-                            answers.lock().unwrap().extend(kept);
+                            for (i, answer) in kept(response, synonyms, scope, asks) {
+                                match answer {
+                                    Ok(configs) => take(i, configs),
+                                    Err(f) => failed.lock().unwrap().push((i, f)),
+                                }
+                            }
                         }
                         Err(f) => {
                             chunks.lock().unwrap().again.push_back(chunk);
@@ -431,7 +445,9 @@ impl Own<'_> {
             let failure = outcomes.into_iter().find_map(Result::err);
             return Err(failure.unwrap_or_else(|| protocol::Failure::new("_TRANSPORT", "no broker to ask")));
         }
-        Ok(answers.into_inner().unwrap())
+        let mut failed = failed.into_inner().unwrap();
+        failed.sort_unstable_by_key(|(i, _)| *i);
+        Ok(failed)
     }
 }
 

@@ -77,8 +77,9 @@ struct First {
 const METADATA: i16 = 3;
 
 /// The first round trip on topicform's own connection to a bootstrap server: ApiVersions, then Metadata
-/// (see [`metadata_of`]), which also gives the racks, the cluster's id and the controller. Cheaper than librdkafka's Metadata (which asks for every topic and
-/// keeps them all in its cache) and its DescribeCluster. `Err(None)` when it cannot be made or fails:
+/// (see [`metadata_of`]), which also gives the racks, the cluster's id and the controller. Cheaper than
+/// librdkafka's Metadata (which asks for every topic and keeps them all in its cache) and its
+/// DescribeCluster. `Err(None)` when it cannot be made or fails:
 /// librdkafka then asks, with its own diagnostics; `Err(Some)` for an answer that ends the describe, or
 /// a server that did not answer in time (asking again through librdkafka would double the wait).
 async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Error>> {
@@ -534,7 +535,8 @@ fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope, asks: 
                     if !keeping.keeps(&e.name, source == ConfigSource::TopicOverride) {
                         return None;
                     }
-                    let hide = |v: Option<String>| if e.is_sensitive { None } else { v };
+                    // A broker does not return a secret's value; should one, it is not kept either.
+                    let shown = !e.is_sensitive;
                     let inherited = (synonyms && source == ConfigSource::TopicOverride)
                         .then(|| {
                             e.synonyms
@@ -543,11 +545,11 @@ fn kept(response: DescribeConfigsResponse, synonyms: bool, scope: &Scope, asks: 
                         })
                         .flatten()
                         .map(|s| Effective {
-                            value: hide(s.value.as_deref().map(|v| in_topic_units(&e.name, &s.name, v))),
+                            value: s.value.as_deref().filter(|_| shown).map(|v| in_topic_units(&e.name, &s.name, v)),
                             source: config_source(i32::from(s.source)),
                         });
                     let config = LiveConfig {
-                        value: e.value.filter(|_| !e.is_sensitive).map(|v| CompactString::from(&*v)),
+                        value: e.value.filter(|_| shown).map(|v| CompactString::from(&*v)),
                         source,
                         read_only: e.read_only,
                         sensitive: e.is_sensitive,
@@ -825,6 +827,62 @@ mod tests {
         assert_eq!(config_source(5), ConfigSource::Default);
         assert_eq!(config_source(6), ConfigSource::Unknown);
         assert_eq!(config_source(-1), ConfigSource::Unknown);
+    }
+
+    /// One DescribeConfigs answer, in the broker's order: each topic found by its place in the asks, a
+    /// topic not asked dropped, a topic's error carried, the entries narrowed to what the scope keeps,
+    /// and a sensitive value never kept.
+    #[test]
+    fn a_describe_configs_answer_is_kept_by_place() {
+        use kafka_protocol::messages::describe_configs_response::{
+            DescribeConfigsResourceResult, DescribeConfigsResult,
+        };
+        let entry = |name: &'static str, value: &'static str, source: i8, sensitive: bool| {
+            let mut e = DescribeConfigsResourceResult::default();
+            e.name = StrBytes::from_static_str(name);
+            e.value = Some(StrBytes::from_static_str(value));
+            e.config_source = source;
+            e.is_sensitive = sensitive;
+            e
+        };
+        let result = |topic: &'static str, error: i16, configs| {
+            let mut r = DescribeConfigsResult::default();
+            r.resource_name = StrBytes::from_static_str(topic);
+            r.error_code = error;
+            r.configs = configs;
+            r
+        };
+        const OVERRIDE: i8 = 1;
+        const DEFAULT: i8 = 5;
+        let mut response = DescribeConfigsResponse::default();
+        response.results = vec![
+            result("c", 0, vec![entry("segment.ms", "1", DEFAULT, false)]),
+            result(
+                "a",
+                0,
+                vec![
+                    entry("retention.ms", "7", OVERRIDE, false),
+                    entry("segment.ms", "2", DEFAULT, false),
+                    entry("x.secret", "s3cr3t", OVERRIDE, true),
+                ],
+            ),
+            result("not.asked", 0, vec![entry("retention.ms", "1", OVERRIDE, false)]),
+            result("b", 3, vec![]),
+        ];
+        let asks: Vec<protocol::Ask> =
+            ["a", "b", "c"].iter().map(|topic| protocol::Ask { topic, keys: None }).collect();
+        let scope = Scope::new(["a", "b", "c"].map(str::to_owned), &[], &[])
+            .unwrap()
+            .declaring(BTreeMap::from([("a".to_owned(), vec!["retention.ms".to_owned()])]));
+        let answers = kept(response, false, &scope, &asks);
+        assert_eq!(answers.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2, 0, 1], "by place, `not.asked` dropped");
+        assert!(answers[0].1.as_ref().unwrap().is_empty(), "a default nobody declares is not kept");
+        let a = answers[1].1.as_ref().unwrap();
+        assert_eq!(a.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["retention.ms", "x.secret"]);
+        assert_eq!(a.get("retention.ms").unwrap().value.as_deref(), Some("7"));
+        assert_eq!(a.get("x.secret").unwrap().value, None, "a sensitive value is never kept");
+        let failure = answers[2].1.as_ref().unwrap_err();
+        assert_eq!(failure.code, ErrorCode::UnknownTopicOrPartition);
     }
 
     #[test]

@@ -26,7 +26,10 @@ fn main() -> ExitCode {
         Ok(ExitStatus::Failure) => ExitCode::from(1),
         Ok(ExitStatus::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The message may quote a path, a name or a broker's words: escaped line by line.
+            let text = format!("{e:#}");
+            let lines: Vec<_> = text.split('\n').map(topicform::render::escape::terminal).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::from(1)
         }
     }

@@ -95,7 +95,10 @@ fn report(error: &Error, sources: &Sources) -> Report {
         Some(at) => format!("{}: {}", short(at), error.kind),
         None => error.kind.to_string(),
     };
-    Report { message, src, span, help: error.hint(), severity }
+    // A path, a name or a value quoted from a file reaches the terminal escaped.
+    let message = super::escape::terminal(&message).into_owned();
+    let help = error.hint().map(|h| super::escape::terminal(&h).into_owned());
+    Report { message, src, span, help, severity }
 }
 
 fn short(at: &Location) -> String {
@@ -148,8 +151,18 @@ impl Snippet {
                 out.push_str(&cut(line, 0).0);
             }
         }
+        // Control and format characters of the file are drawn as `?`s, one per byte, so that the span
+        // still points at the same bytes and nothing in a file can drive the terminal.
+        let out: String = out
+            .chars()
+            .flat_map(|c| {
+                let hidden = c != '\n' && c != '\t' && super::escape::hidden(c);
+                let n = if hidden { c.len_utf8() } else { 0 };
+                std::iter::repeat_n('?', n).chain((!hidden).then_some(c))
+            })
+            .collect();
         let snippet = Snippet {
-            name: at.file.display().to_string(),
+            name: super::escape::terminal(&at.file.display().to_string()).into_owned(),
             text: out,
             first_line,
             column: at.column.saturating_sub(1) as usize,

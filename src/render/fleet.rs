@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Style;
+use super::escape::{code, markdown as md, terminal as t};
 use super::topics::TopicsView;
 use crate::plan::{ExitStatus, Plan};
 
@@ -219,13 +220,13 @@ pub fn text(report: &FleetReport, bodies: &[Vec<u8>], style: Style, out: &mut dy
 
 /// The heading of a cluster's section.
 pub fn section_start(cluster: &str, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{}", style.paint("1", &format!("== Cluster `{cluster}` ==")))
+    writeln!(out, "{}", style.paint("1", &format!("== Cluster `{}` ==", t(cluster))))
 }
 
 /// The end of a cluster's section: why it failed, if it did, and a blank line.
 pub fn section_end(c: &ClusterReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(error) = &c.error {
-        writeln!(out, "{}: {error}", painted(c.status, style))?;
+        writeln!(out, "{}: {}", painted(c.status, style), t(error))?;
     }
     writeln!(out)
 }
@@ -240,7 +241,7 @@ pub fn summary(report: &FleetReport, style: Style, out: &mut dyn Write) -> io::R
         .clusters
         .iter()
         .map(|c| {
-            let mut row = vec![c.cluster.clone(), status_word(c.status).to_owned()];
+            let mut row = vec![t(&c.cluster).into_owned(), status_word(c.status).to_owned()];
             row.extend(cells(report.command, c));
             row.push(format!("{:.1}s", c.duration_ms as f64 / 1000.0));
             row
@@ -282,16 +283,16 @@ pub fn markdown(report: &FleetReport, bodies: &[Vec<u8>], out: &mut dyn Write) -
     writeln!(out, "| {} |", header.join(" | "))?;
     writeln!(out, "|{}", "---|".repeat(header.len()))?;
     for c in &report.clusters {
-        let mut row = vec![format!("`{}`", c.cluster), status_word(c.status).to_owned()];
+        let mut row = vec![code(&c.cluster), status_word(c.status).to_owned()];
         row.extend(cells(report.command, c));
         writeln!(out, "| {} |", row.join(" | "))?;
     }
     for (c, body) in report.clusters.iter().zip(bodies) {
         writeln!(out)?;
-        writeln!(out, "## Cluster `{}`", c.cluster)?;
+        writeln!(out, "## Cluster {}", code(&c.cluster))?;
         writeln!(out)?;
         if let Some(error) = &c.error {
-            writeln!(out, "**{}**: {}", status_word(c.status), error.replace('|', "\\|"))?;
+            writeln!(out, "**{}**: {}", status_word(c.status), md(error))?;
             writeln!(out)?;
         }
         out.write_all(body)?;
@@ -416,7 +417,7 @@ mod tests {
 
         ## Cluster `gone`
 
-        **failed**: cannot describe cluster `gone` at 127.0.0.1:1: Metadata failed
+        **failed**: cannot describe cluster &#96;gone&#96; at 127.0.0.1:1: Metadata failed
 
         ");
     }

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::{code, code_line, markdown as md};
 use super::sections::{Action, Tag, sections};
 use super::text::summary_line;
 use crate::plan::{Plan, Risk};
@@ -12,7 +13,7 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "### topicform plan")?;
     writeln!(out)?;
     if let Some(basis) = &plan.basis {
-        writeln!(out, "> {}", super::text::basis_line(basis))?;
+        writeln!(out, "> {}", super::text::basis_line(basis, code, md))?;
         writeln!(out)?;
     }
     if plan.is_empty() {
@@ -38,10 +39,10 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 Action::Change => ("✏️", "change"),
                 Action::Delete => ("🗑️", "delete"),
             };
-            write!(out, "| {sign} | `{}` | {action} | {} |", s.topic, risk_badge(s.risk))?;
+            write!(out, "| {sign} | {} | {action} | {} |", code(s.topic), risk_badge(s.risk))?;
             if data {
                 let summary = s.data.first().map_or("", |d| d.strip_prefix("data: ").unwrap_or(d));
-                write!(out, " {} |", summary.replace('|', "\\|"))?;
+                write!(out, " {} |", md(summary))?;
             }
             writeln!(out)?;
         }
@@ -53,7 +54,7 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             Action::Delete => "delete",
         };
         writeln!(out)?;
-        writeln!(out, "<details><summary><code>{}</code>: {verb}, {}</summary>", s.topic, risk_badge(s.risk))?;
+        writeln!(out, "<details><summary><code>{}</code>: {verb}, {}</summary>", md(s.topic), risk_badge(s.risk))?;
         writeln!(out)?;
         writeln!(out, "```diff")?;
         for line in &s.lines {
@@ -62,19 +63,19 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 Tag::Remove => '-',
                 Tag::Context => ' ',
             };
-            // A fence inside a value would end the code block early.
-            writeln!(out, "{sign} {}", line.text.replace("```", "'''"))?;
+            // A fence or a line break inside a value would end the code block early.
+            writeln!(out, "{sign} {}", code_line(&line.text))?;
         }
         writeln!(out, "```")?;
         if !s.data.is_empty() {
             writeln!(out)?;
             for line in &s.data {
-                writeln!(out, "- 📦 {line}")?;
+                writeln!(out, "- 📦 {}", md(line))?;
             }
         }
         for (what, why) in &s.cautions {
             writeln!(out)?;
-            writeln!(out, "⚠️ **{what}**: {why}")?;
+            writeln!(out, "⚠️ **{}**: {why}", md(what))?;
         }
         writeln!(out)?;
         writeln!(out, "</details>")?;
@@ -84,8 +85,8 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "#### ⛔ Blocked: nothing will be applied")?;
         writeln!(out)?;
         for b in &plan.blocked {
-            let at = b.declared_at.as_ref().map(|l| format!(" (`{l}`)")).unwrap_or_default();
-            writeln!(out, "- `{}`{at}: {}", b.topic, b.reason)?;
+            let at = b.declared_at.as_ref().map(|l| format!(" ({})", code(&l.to_string()))).unwrap_or_default();
+            writeln!(out, "- {}{at}: {}", code(&b.topic), md(&b.reason.to_string()))?;
         }
     }
     if !plan.kept.is_empty() {
@@ -95,7 +96,7 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         for k in &plan.kept {
             let value =
                 k.value.as_deref().map_or_else(|| "(sensitive)".to_owned(), |v| super::sections::valued(&k.key, v));
-            writeln!(out, "- `{}`: `{}` = `{value}`", k.topic, k.key)?;
+            writeln!(out, "- {}: {} = {}", code(&k.topic), code(&k.key), code(&value))?;
         }
     }
     if !plan.unknown.is_empty() {
@@ -107,7 +108,13 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         )?;
         writeln!(out)?;
         for k in &plan.unknown {
-            writeln!(out, "- `{}`: `{}` = `{}`", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+            writeln!(
+                out,
+                "- {}: {} = {}",
+                code(&k.topic),
+                code(&k.key),
+                code(k.value.as_deref().unwrap_or("(sensitive)"))
+            )?;
         }
     }
     if !plan.unmanaged.is_empty() {
@@ -115,7 +122,7 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "#### Unmanaged topics (inside `owns`, in no file; never changed)")?;
         writeln!(out)?;
         for t in &plan.unmanaged {
-            writeln!(out, "- `{t}`")?;
+            writeln!(out, "- {}", code(t))?;
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! environment and chooses no exit code.
 
 mod diagnostics;
+pub mod escape;
 pub mod fleet;
 #[cfg(test)]
 mod golden;

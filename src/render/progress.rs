@@ -28,7 +28,21 @@ impl<W: Write, R: BufRead> Terminal<W, R> {
         Terminal { err, input, style, terminal, verbose, open: false, prefix: String::new() }
     }
 
+    /// Lines of progress: what they hold from outside (names, paths, a broker's message) is escaped
+    /// here, line by line, so that nothing can move the cursor, recolour or reverse the text. Line
+    /// breaks are kept (a message may end with a `hint:` line); one-line records use [`Self::one`].
     fn line(&mut self, text: &str) {
+        let escaped: Vec<_> = text.split('\n').map(super::escape::terminal).collect();
+        self.raw(&escaped.join("\n"));
+    }
+
+    /// A record that must stay one line (a watch cycle, read by log tools), escaped whole.
+    fn one(&mut self, text: &str) {
+        self.raw(&super::escape::terminal(text));
+    }
+
+    /// Text drawn by topicform itself (diagnostics, which escape their own parts), as it is.
+    fn raw(&mut self, text: &str) {
         self.close();
         if self.prefix.is_empty() {
             let _ = writeln!(self.err, "{text}");
@@ -49,7 +63,7 @@ impl<W: Write, R: BufRead> Terminal<W, R> {
     fn counting(&mut self, text: &str) {
         // Several clusters' counts would overwrite each other's line.
         if self.terminal && self.prefix.is_empty() {
-            let _ = write!(self.err, "\r\x1b[K{text}");
+            let _ = write!(self.err, "\r\x1b[K{}", super::escape::terminal(text));
             let _ = self.err.flush();
             self.open = true;
         } else {
@@ -68,15 +82,15 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
     fn event(&mut self, event: Event<'_>) {
         match event {
             Event::Within { cluster, event } => {
-                let outer = std::mem::replace(&mut self.prefix, format!("[{cluster}] "));
+                let outer = std::mem::replace(&mut self.prefix, format!("[{}] ", super::escape::terminal(cluster)));
                 self.event(*event);
                 self.prefix = outer;
             }
-            Event::Cycle(cycle) => self.line(&cycle.line()),
+            Event::Cycle(cycle) => self.one(&cycle.line()),
             Event::Problems { problems, sources } if !self.prefix.is_empty() => {
                 let mut text = Vec::new();
                 let _ = diagnostics(problems, sources, self.style, &mut text);
-                self.line(String::from_utf8_lossy(&text).trim_end());
+                self.raw(String::from_utf8_lossy(&text).trim_end());
             }
             Event::Problems { problems, sources } => {
                 self.close();
@@ -100,9 +114,9 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
                 self.line(&format!("Asking the brokers to validate {changes} change(s)..."))
             }
             Event::Refused { change, error } if error.code().is_some_and(|c| c.is_timeout()) => {
-                self.line(&format!("timed out: {}: {error}", describe(change)))
+                self.one(&format!("timed out: {}: {error}", describe(change)))
             }
-            Event::Refused { change, error } => self.line(&format!("refused: {}: {error}", describe(change))),
+            Event::Refused { change, error } => self.one(&format!("refused: {}: {error}", describe(change))),
             Event::BrokerCheckDone { refused: 0 } => self.line("The brokers accept every change."),
             Event::BrokerCheckDone { refused } => self.line(&format!(
                 "The brokers would refuse {refused} change(s); apply would stop before changing anything."
@@ -127,7 +141,11 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
                 delay.as_millis()
             )),
             Event::ChangeDone { change } => self.detail(&format!("done: {}", describe(change))),
-            Event::ChangeFailed { change, error } => self.detail(&format!("failed: {}: {error}", describe(change))),
+            Event::ChangeFailed { change, error } => {
+                if self.verbose >= 1 {
+                    self.one(&format!("failed: {}: {error}", describe(change)))
+                }
+            }
             Event::AlreadyExisted { topic } => {
                 self.detail(&format!("Topic `{topic}` already existed (made by someone else); verification checks it."))
             }
@@ -178,7 +196,7 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
         if !destructive.is_empty() {
             let _ = writeln!(self.err, "\nThese changes delete data and cannot be undone:");
             for change in destructive {
-                let _ = writeln!(self.err, "  - {}", describe(change));
+                let _ = writeln!(self.err, "  - {}", super::escape::terminal(&describe(change)));
             }
         }
         let _ = write!(self.err, "\nApply these changes? Only `yes` is accepted: ");

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::Style;
+use super::escape::terminal as t;
 use super::sections::{Action, Tag, sections};
 use crate::apply::{ApplyReport, Verify};
 use crate::plan::{Change, Plan, Risk};
@@ -29,7 +30,7 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 /// class, then anything blocked, kept or unmanaged.
 pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if let Some(basis) = &plan.basis {
-        writeln!(out, "{}", basis_line(basis))?;
+        writeln!(out, "{}", basis_line(basis, |s| format!("`{}`", t(s)), |s| t(s).into_owned()))?;
     }
     if plan.is_empty() {
         writeln!(out, "No changes. The cluster matches the files.")?;
@@ -48,19 +49,20 @@ pub fn text(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
             Risk::Caution => style.paint(YELLOW, "caution"),
             Risk::Destructive => style.paint(BOLD_RED, "destructive"),
         };
-        writeln!(out, "{} topic {} ({verb}, {risk})", style.paint(color, sign), section.topic)?;
+        writeln!(out, "{} topic {} ({verb}, {risk})", style.paint(color, sign), t(section.topic))?;
         for line in &section.lines {
+            let text = t(&line.text);
             match line.tag {
-                Tag::Add => writeln!(out, "  {}", style.paint(GREEN, &format!("+ {}", line.text)))?,
-                Tag::Remove => writeln!(out, "  {}", style.paint(RED, &format!("- {}", line.text)))?,
-                Tag::Context => writeln!(out, "    {}", line.text)?,
+                Tag::Add => writeln!(out, "  {}", style.paint(GREEN, &format!("+ {text}")))?,
+                Tag::Remove => writeln!(out, "  {}", style.paint(RED, &format!("- {text}")))?,
+                Tag::Context => writeln!(out, "    {text}")?,
             }
         }
         for line in &section.data {
-            writeln!(out, "  {line}")?;
+            writeln!(out, "  {}", t(line))?;
         }
         for (what, why) in &section.cautions {
-            writeln!(out, "  {} {what}: {why}", style.paint(YELLOW, "caution:"))?;
+            writeln!(out, "  {} {}: {why}", style.paint(YELLOW, "caution:"), t(what))?;
         }
     }
     notes(plan, style, out)
@@ -76,7 +78,8 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
         )?;
         for b in &plan.blocked {
             let at = b.declared_at.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-            writeln!(out, "{} topic {}{at}: {}", style.paint(BOLD_RED, "!"), b.topic, b.reason)?;
+            let at = t(&at);
+            writeln!(out, "{} topic {}{at}: {}", style.paint(BOLD_RED, "!"), t(&b.topic), t(&b.reason.to_string()))?;
         }
     }
     if !plan.kept.is_empty() {
@@ -85,7 +88,7 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
         for k in &plan.kept {
             let value =
                 k.value.as_deref().map_or_else(|| "(sensitive)".to_owned(), |v| super::sections::valued(&k.key, v));
-            writeln!(out, "  topic {} keeps {} = {value}", k.topic, k.key)?;
+            writeln!(out, "  topic {} keeps {} = {}", t(&k.topic), t(&k.key), t(&value))?;
         }
     }
     if !plan.unknown.is_empty() {
@@ -96,21 +99,27 @@ fn notes(plan: &Plan, style: Style, out: &mut dyn Write) -> io::Result<()> {
             release_note(plan)
         )?;
         for k in &plan.unknown {
-            writeln!(out, "  topic {} keeps {} = {}", k.topic, k.key, k.value.as_deref().unwrap_or("(sensitive)"))?;
+            let value = k.value.as_deref().unwrap_or("(sensitive)");
+            writeln!(out, "  topic {} keeps {} = {}", t(&k.topic), t(&k.key), t(value))?;
         }
     }
     if !plan.unmanaged.is_empty() {
         writeln!(out)?;
         writeln!(out, "Unmanaged: inside `owns` but declared in no file; never changed:")?;
-        for t in &plan.unmanaged {
-            writeln!(out, "  {t}")?;
+        for t_ in &plan.unmanaged {
+            writeln!(out, "  {}", t(t_))?;
         }
     }
     Ok(())
 }
 
-/// Says that a plan was made from a snapshot, when it was taken and how old it was.
-pub(crate) fn basis_line(basis: &crate::plan::Basis) -> String {
+/// Says that a plan was made from a snapshot, when it was taken and how old it was; the snapshot's
+/// path and date (outside text) written by `quote` and `text`, escaped for the medium.
+pub(crate) fn basis_line(
+    basis: &crate::plan::Basis,
+    quote: impl Fn(&str) -> String,
+    text: impl Fn(&str) -> String,
+) -> String {
     let age = basis.age_secs;
     let (n, unit) = if age >= 86_400 {
         (age / 86_400, "d")
@@ -120,8 +129,9 @@ pub(crate) fn basis_line(basis: &crate::plan::Basis) -> String {
         (age / 60, "min")
     };
     format!(
-        "Planned from the snapshot `{}`, taken {} ({n} {unit} before this plan), not from the live cluster; `apply` checks the live cluster.",
-        basis.snapshot, basis.taken_at
+        "Planned from the snapshot {}, taken {} ({n} {unit} before this plan), not from the live cluster; `apply` checks the live cluster.",
+        quote(&basis.snapshot),
+        text(&basis.taken_at)
     )
 }
 
@@ -148,16 +158,17 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
     }
     writeln!(out, ".")?;
     for topic in &report.already_existed {
-        writeln!(out, "  topic {topic} already existed: verification compares it with the files")?;
+        writeln!(out, "  topic {} already existed: verification compares it with the files", t(topic))?;
     }
     for (change, err) in &failed {
-        writeln!(out, "{} {}: {err}", style.paint(BOLD_RED, "failed:"), describe(change))?;
+        let (what, err) = (describe(change), err.to_string());
+        writeln!(out, "{} {}: {}", style.paint(BOLD_RED, "failed:"), t(&what), t(&err))?;
     }
     if report.interrupted {
         writeln!(out, "{}", style.paint(BOLD_RED, "Interrupted before apply was done:"))?;
         for (change, r) in report.outcomes.iter().filter(|(_, r)| interrupted(r)) {
             if let Err(e) = r {
-                writeln!(out, "  {}: {}", describe(change), interruption(e))?;
+                writeln!(out, "  {}: {}", t(&describe(change)), t(interruption(e)))?;
             }
         }
     }
@@ -172,10 +183,12 @@ pub fn apply_report(report: &ApplyReport, style: Style, out: &mut dyn Write) -> 
             out,
             "{} every change was applied, but the cluster could not be described to check it: {e}\n\
              Check with `topicform plan --detailed-exitcode` (exit 0: the cluster matches the files).",
-            style.paint(BOLD_RED, "Not verified:")
+            style.paint(BOLD_RED, "Not verified:"),
+            e = t(&e.to_string())
         ),
         Verify::Failed(e) => {
-            writeln!(out, "{} cannot describe the cluster: {e}", style.paint(BOLD_RED, "Not verified:"))
+            let e = e.to_string();
+            writeln!(out, "{} cannot describe the cluster: {}", style.paint(BOLD_RED, "Not verified:"), t(&e))
         }
         Verify::Skipped(why) => writeln!(out, "Not verified: {why}."),
     }

@@ -121,6 +121,7 @@ pub fn list(live: &Live, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{:width$}  PARTITIONS  RF", "TOPIC")?;
     for (name, topic) in &live.topics {
         let h = health(topic);
+        let name = super::escape::terminal(name);
         writeln!(
             out,
             "{name:width$}  {:>10}  {:>2}{}",
@@ -135,16 +136,18 @@ pub fn list(live: &Live, style: Style, out: &mut dyn Write) -> io::Result<()> {
 /// Writes each topic as `kafka-topics --describe` does: a header with its overrides, then a line per
 /// partition.
 pub fn describe(live: &Live, names: &[String], style: Style, out: &mut dyn Write) -> io::Result<()> {
+    use super::escape::terminal as t;
     for name in names {
         let Some(topic) = live.topics.get(name) else {
-            writeln!(out, "Topic: {name}  (does not exist)")?;
+            writeln!(out, "Topic: {}  (does not exist)", t(name))?;
             continue;
         };
+        let name = t(name);
         let overrides: Vec<String> = topic
             .configs
             .iter()
             .filter(|(_, c)| c.source == ConfigSource::TopicOverride)
-            .map(|(k, c)| format!("{k}={}", c.value.as_deref().unwrap_or("(sensitive)")))
+            .map(|(k, c)| format!("{}={}", t(k), t(c.value.as_deref().unwrap_or("(sensitive)"))))
             .collect();
         writeln!(
             out,

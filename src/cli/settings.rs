@@ -58,17 +58,25 @@ impl Env {
     }
 
     /// Resolves `${NAME}` from the captured variables and `${file:PATH}` from a file (a mounted
-    /// secret), with one trailing newline dropped. Neither value is ever printed.
+    /// secret), with one trailing newline dropped. Neither value is ever printed. The file is read
+    /// through the shared reader: a named pipe, a device or a directory is refused at once (never a
+    /// read that blocks), and so is a file above [`MAX_SECRET_BYTES`].
     pub fn lookup(&self) -> commands::Lookup {
         let vars = self.vars.clone();
         Arc::new(move |name: &str| match name.strip_prefix("file:") {
             Some(path) => {
-                std::fs::read_to_string(path.trim()).ok().map(|s| s.strip_suffix('\n').unwrap_or(&s).to_owned())
+                let bytes =
+                    crate::desired::load::read_file(std::path::Path::new(path.trim()), MAX_SECRET_BYTES).ok()?;
+                let s = String::from_utf8(bytes).ok()?;
+                Some(s.strip_suffix('\n').unwrap_or(&s).to_owned())
             }
             None => vars.get(name).cloned(),
         })
     }
 }
+
+/// The largest file a `${file:PATH}` reference reads: 1 MiB, far above any secret or certificate.
+pub const MAX_SECRET_BYTES: u64 = 1024 * 1024;
 
 /// Everything a run needs, decided from the command line and the environment.
 pub struct Settings {
@@ -213,7 +221,10 @@ fn apply_settings(args: ApplyArgs, env: &Env) -> (apply::Settings, FleetChoice) 
         max_destroy_bytes,
     } = args;
     let source = match saved_plan(&paths) {
-        Some(path) => apply::Source::Saved(path),
+        Some(path) => {
+            let others = paths.into_iter().filter(|p| *p != path).collect();
+            apply::Source::Saved { path, others, prune }
+        }
         None => apply::Source::Files { paths, prune },
     };
     let (target, fleet) = target(connect);
@@ -232,12 +243,9 @@ fn apply_settings(args: ApplyArgs, env: &Env) -> (apply::Settings, FleetChoice) 
     (settings, fleet)
 }
 
-/// A single `.json` argument is a saved plan.
+/// A `.json` argument (`PLAN.JSON` too) is a saved plan; apply refuses it beside other paths.
 fn saved_plan(paths: &[PathBuf]) -> Option<PathBuf> {
-    match paths {
-        [path] if path.extension().is_some_and(|e| e == "json") => Some(path.clone()),
-        _ => None,
-    }
+    paths.iter().find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))).cloned()
 }
 
 fn snapshot_settings(args: SnapshotArgs) -> (snapshot::Settings, FleetChoice) {
@@ -321,7 +329,12 @@ mod tests {
     fn apply_of_a_json_file_is_a_saved_plan() {
         let env = Env::default();
         let commands::Command::Apply(s) = resolve(&["topicform", "apply", "p.json"], &env).command else { panic!() };
-        assert_eq!(s.source, apply::Source::Saved("p.json".into()));
+        assert_eq!(s.source, apply::Source::Saved { path: "p.json".into(), others: vec![], prune: false });
+        let commands::Command::Apply(s) = resolve(&["topicform", "apply", "--prune", "PLAN.JSON", "t/"], &env).command
+        else {
+            panic!()
+        };
+        assert_eq!(s.source, apply::Source::Saved { path: "PLAN.JSON".into(), others: vec!["t/".into()], prune: true });
         assert!(!s.interactive);
         let commands::Command::Apply(s) =
             resolve(&["topicform", "apply", "--prune", "--max-destroy", "2", "--throttle", "1MiB/s", "t/"], &env)

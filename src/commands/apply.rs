@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use super::{Common, Loaded, Target};
 use crate::apply::{self, Guards, Options};
@@ -44,8 +44,15 @@ pub enum Source {
         /// Delete unmanaged topics inside `owns`.
         prune: bool,
     },
-    /// A plan saved by `plan --out`.
-    Saved(PathBuf),
+    /// A plan saved by `plan --out` (a path ending in `.json`, in any letter case).
+    Saved {
+        /// The saved plan.
+        path: PathBuf,
+        /// Other paths given beside it: refused, the plan names its own topic paths.
+        others: Vec<PathBuf>,
+        /// `--prune` was given: refused unless the plan was made with it, and required when it was.
+        prune: bool,
+    },
 }
 
 /// Runs `apply`.
@@ -64,7 +71,16 @@ pub async fn run(
     let options = common.apply_options(&target, options);
     let run = Run { out, reporter, auto_approve, guards, options };
     match source {
-        Source::Saved(path) => saved(common, &target, &path, max_plan_age, connect, run).await,
+        Source::Saved { path, others, prune } => {
+            if let Some(other) = others.first() {
+                bail!(
+                    "`{}` is a saved plan, applied alone with the topic paths it was made from; `{}` cannot be given beside it",
+                    path.display(),
+                    other.display()
+                );
+            }
+            saved(common, &target, &path, prune, max_plan_age, connect, run).await
+        }
         Source::Files { paths, prune } => {
             let options = plan::Options { prune };
             let planned =
@@ -91,21 +107,24 @@ async fn saved(
     common: &Common,
     target: &Target,
     path: &Path,
+    prune: bool,
     max_plan_age: Option<u64>,
     connect: &impl Connect,
     run: Run<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the saved plan `{}`", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
-        format!("`{}` is not a plan saved by this version of `topicform plan --out`", path.display())
-    })?;
-    if saved.plan.format_version != plan::FORMAT_VERSION {
-        bail!(
-            "`{}` has plan format {}, this topicform reads format {}; make the plan again with this version",
-            path.display(),
-            saved.plan.format_version,
-            plan::FORMAT_VERSION
-        );
+    let text = super::read_document(path, "saved plan")?;
+    let saved = SavedPlan::from_text(&text).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
+    // What the plan was made with is fixed by it: a flag that says otherwise is refused, never ignored.
+    match (prune, saved.made.prune) {
+        (true, false) => bail!(
+            "`{}` was made without `--prune`, so it deletes no unmanaged topic: make the plan again with `plan --prune --out`, or apply it without `--prune`",
+            path.display()
+        ),
+        (false, true) => bail!(
+            "`{}` was made with `--prune` and deletes unmanaged topics: give `--prune` to apply it, so that the deletions are asked for",
+            path.display()
+        ),
+        _ => {}
     }
     if let Some(name) = &target.cluster
         && *name != saved.cluster

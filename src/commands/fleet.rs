@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -34,7 +34,7 @@ pub struct Settings {
 }
 
 /// Placeholder of `--out` that each cluster's name replaces.
-pub const CLUSTER_PLACEHOLDER: &str = "{cluster}";
+pub use super::CLUSTER_PLACEHOLDER;
 
 /// A cluster's reporter: every event goes to the run's reporter, marked with the cluster's name.
 pub(crate) struct Within<'r, 'a> {
@@ -68,10 +68,7 @@ pub(crate) fn names(common: &Common, selection: &Selection, reporter: &mut dyn R
     }
 }
 
-/// `path` with `{cluster}` replaced by `cluster`.
-fn per_cluster(path: &Path, cluster: &str) -> PathBuf {
-    PathBuf::from(path.to_string_lossy().replace(CLUSTER_PLACEHOLDER, cluster))
-}
+use super::per_cluster;
 
 fn needs_placeholder(flag: &str, path: &Path) -> anyhow::Result<()> {
     if path.to_string_lossy().contains(CLUSTER_PLACEHOLDER) {
@@ -264,7 +261,7 @@ pub async fn run(
                      not a glob: a new cluster matching it would be changed without review"
                 );
             }
-            if matches!(s.source, super::apply::Source::Saved(_)) {
+            if matches!(s.source, super::apply::Source::Saved { .. }) {
                 anyhow::bail!("a saved plan is for one cluster: apply it with `--cluster` naming that cluster");
             }
         }

@@ -34,12 +34,17 @@ pub async fn run(
     let Some((live, cluster)) = read_cluster(common, &target, matching.as_ref(), None, connect, reporter).await? else {
         return Ok(ExitStatus::Failure);
     };
+    let out = super::per_cluster(&out, &cluster.name);
     let schema = schema_path(&out);
     let files = crate::import::files(&live, schema.as_deref().unwrap_or(BESIDE));
     std::fs::create_dir_all(&out).with_context(|| format!("creating `{}`", out.display()))?;
     let existing: Vec<String> = files.iter().map(|(n, _)| n.clone()).filter(|n| out.join(n).exists()).collect();
     if !existing.is_empty() && !force {
         bail!("`{}` already holds {}; pass --force to overwrite", out.display(), existing.join(", "));
+    }
+    // A topic named like the project file must not overwrite it, even with --force.
+    for (name, _) in &files {
+        super::refuse_clobber(&out.join(name), "--out", [common.project.as_path()])?;
     }
     for (name, text) in &files {
         let path = out.join(name);

@@ -147,6 +147,84 @@ pub async fn run(
     }
 }
 
+/// The text of a saved plan or a snapshot at `path` (`what` names it in errors), read through
+/// [`desired::load::read_file`]: a named pipe, a device or a directory is refused at once, and a file
+/// above [`MAX_DOCUMENT_BYTES`] before it is read.
+pub(crate) fn read_document(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
+    let bytes = desired::load::read_file(path, MAX_DOCUMENT_BYTES)
+        .map_err(|kind| anyhow::anyhow!("cannot read the {what}: {kind}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "`{}` is not a topicform {what}: byte {} is not UTF-8 text",
+            path.display(),
+            e.utf8_error().valid_up_to() + 1
+        )
+    })
+}
+
+/// `{cluster}` in an output or input path (`--out plans/{cluster}.json`), in a fleet and in a
+/// one-cluster run alike.
+pub const CLUSTER_PLACEHOLDER: &str = "{cluster}";
+
+/// `path` with every `{cluster}` replaced by `cluster` (a name of the safe set, see
+/// [`desired::project::check_cluster_name`], so that it cannot lead out of the directory).
+pub(crate) fn per_cluster(path: &std::path::Path, cluster: &str) -> PathBuf {
+    match path.to_str() {
+        Some(text) if text.contains(CLUSTER_PLACEHOLDER) => PathBuf::from(text.replace(CLUSTER_PLACEHOLDER, cluster)),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuses to write `out` (given as `flag`) when it is one of the `inputs` this run read (the project
+/// file, a topic file, the plan or snapshot read): compared as files (device and inode, after links),
+/// never as strings, so `./topicform.yaml` or a link to it is caught too.
+pub(crate) fn refuse_clobber<'a>(
+    out: &std::path::Path,
+    flag: &str,
+    inputs: impl IntoIterator<Item = &'a std::path::Path>,
+) -> anyhow::Result<()> {
+    let Ok(written) = std::fs::metadata(out) else { return Ok(()) };
+    for input in inputs {
+        let Ok(read) = std::fs::metadata(input) else { continue };
+        if same_file(&written, &read) {
+            anyhow::bail!(
+                "{flag} `{}` is `{}`, which this run reads: it would be overwritten; choose another path",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok() && a.created().ok() == b.created().ok()
+}
+
+/// The name of the cluster `target` selects: the one given, else the project's only one.
+fn selected_cluster(common: &Common, target: &Target) -> Option<String> {
+    if let Some(name) = &target.cluster {
+        return Some(name.clone());
+    }
+    let project = desired::load_project(&common.project, &mut Sources::default()).ok()?;
+    let mut names = project.cluster_names();
+    match (names.next(), names.next()) {
+        (Some(only), None) => Some(only.to_owned()),
+        _ => None,
+    }
+}
+
+/// The largest saved plan or snapshot topicform reads: 1 GiB, above a snapshot of 100,000 topics with
+/// their partitions (about 200 MiB), and below what would exhaust a CI runner's memory once parsed.
+pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
 /// The loaded files, or `Invalid` once the problems have been reported.
 pub(crate) enum Loaded<T> {
     Ok(T),

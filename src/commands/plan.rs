@@ -2,7 +2,7 @@
 //! it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -58,6 +58,8 @@ pub(crate) struct Planned<A> {
     pub(crate) live: Live,
     pub(crate) admin: A,
     pub(crate) plan: Plan,
+    /// Every file read to make it (the project file, the topic files): what an output must not be.
+    pub(crate) read: Vec<PathBuf>,
 }
 
 /// How much of the cluster [`make`] keeps.
@@ -119,7 +121,8 @@ pub(crate) async fn make<C: Connect>(
     plan.kafka_version = live.cluster.release;
     let now_ms = i64::try_from(common.now_unix).unwrap_or(i64::MAX / 1000) * 1000;
     apply::gather(&mut plan, &live, &admin, now_ms, reporter).await;
-    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
+    let read = sources.files().map(Path::to_path_buf).chain([common.project.clone()]).collect();
+    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan, read }))
 }
 
 /// Runs `plan`: against the live cluster, or against a snapshot (`--from-snapshot`).
@@ -145,10 +148,15 @@ pub(crate) async fn run_keeping(
     let Some(path) = settings.from_snapshot.clone() else {
         return plan_with(common, settings, connect, None, out, reporter, kept).await;
     };
+    // `{cluster}` names the selected cluster's snapshot in a one-cluster run too.
+    let path = match super::selected_cluster(common, &settings.target) {
+        Some(cluster) => super::per_cluster(&path, &cluster),
+        None => path,
+    };
     if settings.validate_on_broker {
         anyhow::bail!("--validate-on-broker asks the live cluster, and --from-snapshot plans without it: choose one");
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading the snapshot `{}`", path.display()))?;
+    let text = super::read_document(&path, "snapshot")?;
     let snapshot = Snapshot::from_text(&text).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
     // `--max-snapshot-age`, else the project's `maxSnapshotAge`, else any age.
     let max_age = match settings.max_snapshot_age {
@@ -168,9 +176,7 @@ pub(crate) async fn run_keeping(
             }
         }
     };
-    if let Some(max) = max_age {
-        snapshot.check_age(common.now_unix, max).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
-    }
+    snapshot.check_age(common.now_unix, max_age).map_err(|e| anyhow::anyhow!("`{}` {e}", path.display()))?;
     let basis = Basis {
         snapshot: path.display().to_string(),
         taken_at: snapshot.taken_at.clone(),
@@ -201,6 +207,7 @@ async fn plan_with(
         from_snapshot: _,
         max_snapshot_age: _,
     } = settings;
+    let read_snapshot = basis.as_ref().map(|b| PathBuf::from(&b.snapshot));
     let options = plan::Options { prune };
     let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let Some(mut planned) = make(common, &target, paths, options, Keep::ForDiff, connect, reporter).await? else {
@@ -213,7 +220,10 @@ async fn plan_with(
         Format::Json => render::json(&planned.plan, out)?,
     }
     *kept = Some(planned.plan.clone());
-    if let Some(path) = &save {
+    if let Some(path) = save.map(|p| super::per_cluster(&p, &planned.cluster)) {
+        let path = &path;
+        let inputs = planned.read.iter().chain(&read_snapshot).map(PathBuf::as_path);
+        super::refuse_clobber(path, "--out", inputs)?;
         let made = Made {
             cluster_id: planned.live.cluster.id.clone(),
             desired_digest: plan::desired_digest(&planned.desired),

@@ -49,6 +49,8 @@ pub(crate) async fn run_keeping(
     else {
         return Ok(ExitStatus::Failure);
     };
+    let out = super::per_cluster(&out, &planned.cluster);
+    super::refuse_clobber(&out, "--out", planned.read.iter().map(PathBuf::as_path))?;
     let snapshot = Snapshot::of(&planned.live, keep_hosts, common.now_unix);
     std::fs::write(&out, snapshot.to_text()).with_context(|| format!("writing the snapshot to `{}`", out.display()))?;
     *kept = Some(snapshot.content.topics.len());

@@ -204,7 +204,7 @@ async fn a_saved_plan_applies_as_reviewed_and_a_stale_one_is_refused() {
     let apply_saved = || {
         Command::Apply(apply::Settings {
             target: target(),
-            source: apply::Source::Saved(saved.clone()),
+            source: apply::Source::Saved { path: saved.clone(), others: vec![], prune: false },
             auto_approve: true,
             interactive: false,
             guards: Guards::default(),
@@ -251,7 +251,7 @@ async fn a_saved_plan_is_a_commitment() {
         async move {
             let command = Command::Apply(apply::Settings {
                 target: target(),
-                source: apply::Source::Saved(saved),
+                source: apply::Source::Saved { path: saved, others: vec![], prune: false },
                 auto_approve: true,
                 interactive: false,
                 guards: Guards::default(),
@@ -383,7 +383,7 @@ async fn a_plan_from_a_snapshot_equals_the_live_plan_and_needs_no_secret() {
     let apply_saved = || {
         Command::Apply(apply::Settings {
             target: target(),
-            source: apply::Source::Saved(saved.clone()),
+            source: apply::Source::Saved { path: saved.clone(), others: vec![], prune: false },
             auto_approve: true,
             interactive: false,
             guards: Guards::default(),
@@ -428,7 +428,7 @@ async fn broken_and_old_snapshots_are_clear_errors() {
     let cases = [
         ("truncated", text[..text.len() / 3].to_owned(), None, "cut short"),
         ("tampered", text.replacen("\"id\": 0", "\"id\": 7", 1), None, "changed after it was taken"),
-        ("newer", text.replacen("\"formatVersion\": 1", "\"formatVersion\": 9", 1), None, "upgrade topicform"),
+        ("newer", text.replacen("\"formatVersion\": 2", "\"formatVersion\": 9", 1), None, "upgrade topicform"),
         ("old", text.clone(), Some(0), "more than the 0 s allowed"),
     ];
     for (what, content, max, said) in cases {
@@ -503,7 +503,12 @@ async fn deleting_data_in_use_is_refused_and_a_saved_plan_of_idle_data_goes_stal
             max_plan_age: None,
         })
     };
-    let stale = run(&project, apply_with(apply::Source::Saved(saved.clone()), true), &cluster).await;
+    let stale = run(
+        &project,
+        apply_with(apply::Source::Saved { path: saved.clone(), others: vec![], prune: false }, true),
+        &cluster,
+    )
+    .await;
     assert!(stale.starts_with("status: Ok(Failure)"), "{stale}");
     assert!(stale.contains("BecameActive"), "{stale}");
 

@@ -57,6 +57,11 @@ impl Error {
                 Some("add `partitions: N` to the topic, or to the file's `defaults`".into())
             }
             ErrorKind::DuplicateTopic { first, .. } => Some(format!("first declared at {first}")),
+            ErrorKind::InvalidClusterName { .. } => Some(format!(
+                "cluster names have 1 to {} characters from `a-z A-Z 0-9 . _ -` and do not start with `.` or `-`: \
+                 they name files, log lines and metric labels",
+                super::project::MAX_CLUSTER_NAME
+            )),
             ErrorKind::InvalidTopicName { .. } => {
                 Some("legal names have 1 to 249 characters from `a-z A-Z 0-9 . _ -` and are not `.` or `..`".into())
             }
@@ -94,7 +99,11 @@ impl Error {
             ErrorKind::NotUtf8 { utf16: true, .. } => Some("this looks like UTF-16; save the file as UTF-8".into()),
             ErrorKind::NotUtf8 { utf16: false, .. } => Some("save the file as UTF-8".into()),
             ErrorKind::UnsetVariable { name } if name.starts_with("file:") => {
-                Some("check the path, and that the file exists and can be read".into())
+                Some(
+                    "check the path, and that it is a regular file (not a named pipe, a device or a directory) of at \
+                     most 1 MiB that can be read"
+                        .into(),
+                )
             }
             ErrorKind::UnsetVariable { .. } => {
                 Some("export the variable, or write the value into the project file".into())
@@ -239,6 +248,15 @@ pub enum ErrorKind {
     /// A topic name Kafka would refuse.
     #[error("{} is not a legal topic name: {reason}", if name.is_empty() { "the empty string".to_owned() } else { format!("`{name}`") })]
     InvalidTopicName {
+        /// The name as written.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A cluster name outside the safe set: it names files (`--out plans/{cluster}.json`), log lines,
+    /// metric labels and `/readyz` lines, and is selected with `--cluster a,b`.
+    #[error("{} is not a legal cluster name: {reason}", if name.is_empty() { "the empty string".to_owned() } else { format!("`{}`", super::yaml::shown(name)) })]
+    InvalidClusterName {
         /// The name as written.
         name: String,
         /// Why it is refused.

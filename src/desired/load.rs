@@ -29,6 +29,11 @@ impl Sources {
         self.0.insert(file, text);
     }
 
+    /// Every file read, by the path it was read by.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.0.keys().map(|p| p.as_path())
+    }
+
     /// Adds a text, as if `file` had been read: for tests of rendering.
     #[doc(hidden)]
     pub fn insert_for_tests(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
@@ -515,28 +520,46 @@ fn read_text(file: &Arc<PathBuf>) -> (Option<Arc<str>>, Result<Arc<str>, Error>)
     (kept, result)
 }
 
-fn read_keeping(file: &Arc<PathBuf>, kept: &mut Option<Arc<str>>) -> Result<Arc<str>, Error> {
-    let fail = |reason: String| Error { kind: ErrorKind::Read { reason }, at: None };
-    let cannot = |e: std::io::Error| fail(format!("cannot read `{}`: {}", file.display(), reason(&e)));
-    let meta = std::fs::metadata(file.as_path()).map_err(cannot)?;
+/// The bytes of the regular file at `path` (links followed), at most `max` of them: the one function
+/// through which topicform reads a file it is given (topic and project files, saved plans, snapshots,
+/// `${file:PATH}` references). A named pipe, a socket, a device or a directory is refused at once,
+/// never opened for a read that could block past `--timeout`; a larger file is refused before it is
+/// read, so a mistake cannot exhaust memory.
+pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, ErrorKind> {
+    let cannot =
+        |e: std::io::Error| ErrorKind::Read { reason: format!("cannot read `{}`: {}", path.display(), reason(&e)) };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
     if !meta.is_file() {
-        return Err(Error { kind: not_regular(file, &meta), at: None });
+        return Err(not_regular(path, &meta));
     }
-    let handle = open(file).map_err(cannot)?;
+    let handle = open(path).map_err(cannot)?;
+    // Looked at again through the handle: the path may have been swapped for a pipe meanwhile.
     let meta = handle.metadata().map_err(cannot)?;
     if !meta.is_file() {
-        return Err(Error { kind: not_regular(file, &meta), at: None });
+        return Err(not_regular(path, &meta));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "`{}` holds {} MiB; topicform reads files of up to {} MiB",
-            file.display(),
-            meta.len() / (1024 * 1024),
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
+    let too_large = |len: u64| ErrorKind::Read {
+        reason: format!("`{}` holds {}; topicform reads files of up to {}", path.display(), mib(len), mib(max)),
+    };
+    if meta.len() > max {
+        return Err(too_large(meta.len()));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    handle.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    // A file that grew while it was read.
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// `n` bytes in MiB, or in bytes below 1 MiB.
+fn mib(n: u64) -> String {
+    if n >= 1024 * 1024 { format!("{} MiB", n / (1024 * 1024)) } else { format!("{n} bytes") }
+}
+
+fn read_keeping(file: &Arc<PathBuf>, kept: &mut Option<Arc<str>>) -> Result<Arc<str>, Error> {
+    let bytes = read_file(file, MAX_FILE_BYTES).map_err(|kind| Error { kind, at: None })?;
     let text: Arc<str> = match String::from_utf8(bytes) {
         Ok(s) => s.into(),
         Err(e) => {

@@ -370,6 +370,10 @@ impl Project {
             problems.push(Error::at(ErrorKind::NoClusters { needed: false }, self.origin.clone()));
         }
         for (name, cluster) in &self.doc.clusters {
+            if let Err(reason) = check_cluster_name(&name.value) {
+                let kind = ErrorKind::InvalidClusterName { name: name.value.clone(), reason };
+                problems.push(Error::at(kind, at(name.at)));
+            }
             let name = &name.value;
             let doc = &cluster.value;
             match &doc.bootstrap {
@@ -779,6 +783,29 @@ fn client_problem(cluster: &str, key: &str, problem: client::Problem, resolved: 
         hint,
         warning: problem.is_warning(),
     }
+}
+
+/// The longest cluster name.
+pub const MAX_CLUSTER_NAME: usize = 64;
+
+/// Whether `name` is in the safe set of cluster names: 1 to [`MAX_CLUSTER_NAME`] ASCII letters, digits,
+/// `-`, `_` and `.`, not starting with `.` or `-`. A name becomes a path (`--out plans/{cluster}.json`:
+/// no `/`, no `..`, no hidden file), a `--cluster a,b` selection (no `,`, no glob), a metric label and a
+/// log or `/readyz` line (no line break, no control character).
+pub fn check_cluster_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a cluster needs a name".into());
+    }
+    if name.len() > MAX_CLUSTER_NAME {
+        return Err(format!("it has {} characters, more than {MAX_CLUSTER_NAME}", name.chars().count()));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(format!("it contains `{}`", c.escape_default()));
+    }
+    if let Some(first) = name.strip_prefix(['.', '-']).map(|rest| &name[..name.len() - rest.len()]) {
+        return Err(format!("it starts with `{first}`"));
+    }
+    Ok(())
 }
 
 /// Replaces every `${NAME}` in `text` with the variable's value, and every `${file:PATH}` with what

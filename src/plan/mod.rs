@@ -12,4 +12,8 @@ pub use model::{
     Basis, Blocked, BlockedReason, Change, DeleteReason, ExitStatus, FORMAT_VERSION, Kept, PartitionMove, Phase, Plan,
     RatedChange, Risk, Summary,
 };
-pub use saved::{Fingerprint, Made, Refusal, SavedPlan, SavedTopic, Stale, desired_digest, utc};
+pub(crate) use saved::format_version;
+pub use saved::{
+    Fingerprint, MAX_CLOCK_SKEW_SECS, Made, ReadError, Refusal, SavedPlan, SavedTopic, Stale, desired_digest,
+    json_reason, utc,
+};

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Change, Plan};
+use super::{Change, FORMAT_VERSION, Plan};
 use crate::desired::{ConfigMode, Desired, DesiredTopic};
 use crate::live::{Live, LiveTopic};
 
@@ -58,6 +58,76 @@ pub struct Made {
     pub by: String,
 }
 
+/// How far ahead of this machine's clock a saved plan's or a snapshot's date may be (clocks of CI
+/// runners drift a little); further ahead, it is refused: a date in the future would pass any age limit.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+/// Why a file is not a saved plan this topicform can read. The caller names the file in front.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// Not JSON of a saved plan (another file, or cut short).
+    #[error(
+        "is not a topicform saved plan: {reason}; this topicform reads saved plans of format {FORMAT_VERSION}, as \
+         `topicform plan --out` writes them"
+    )]
+    Unreadable {
+        /// Where and what, in words.
+        reason: String,
+    },
+    /// Written by a newer topicform.
+    #[error(
+        "is a saved plan of format {found}, newer than this topicform reads (format {FORMAT_VERSION}): upgrade \
+         topicform, or make the plan again with this version"
+    )]
+    NewerFormat {
+        /// The file's format.
+        found: u32,
+    },
+    /// Written by an older topicform.
+    #[error(
+        "is a saved plan of format {found}, older than this topicform reads (format {FORMAT_VERSION}): make the \
+         plan again with this version"
+    )]
+    OlderFormat {
+        /// The file's format.
+        found: u32,
+    },
+}
+
+/// Where a JSON document failed to parse and why, in words rather than the parser's: the field named
+/// when it is missing or unknown.
+pub fn json_reason(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => return "the file ends too early (it may be cut short)".into(),
+        serde_json::error::Category::Io => "it cannot be read".to_owned(),
+        serde_json::error::Category::Syntax => "it is not valid JSON".to_owned(),
+        serde_json::error::Category::Data => {
+            let message = e.to_string();
+            let field =
+                |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned);
+            if let Some(f) = field("missing field `") {
+                format!("it has no `{f}` field")
+            } else if let Some(f) = field("unknown field `") {
+                format!("it has a field `{f}`, which the format does not have")
+            } else {
+                "a field holds a value of the wrong type".to_owned()
+            }
+        }
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
+}
+
+/// The `formatVersion` of a JSON document, read before the rest so that a newer file is named as such
+/// rather than as unreadable.
+pub(crate) fn format_version(text: &str) -> Result<u32, serde_json::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Head {
+        format_version: u32,
+    }
+    serde_json::from_str::<Head>(text).map(|h| h.format_version)
+}
+
 /// Why `apply` refuses a saved plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -78,6 +148,11 @@ pub enum Refusal {
         age_secs: u64,
         /// The limit.
         max_secs: u64,
+    },
+    /// Dated further in the future than [`MAX_CLOCK_SKEW_SECS`]: its age cannot be trusted.
+    Future {
+        /// How far ahead of now it is dated.
+        ahead_secs: u64,
     },
     /// A topic the plan touches changed on the cluster.
     Stale(Stale),
@@ -175,6 +250,17 @@ impl SavedTopic {
 }
 
 impl SavedPlan {
+    /// Reads a saved plan's text, naming a newer or older format as such.
+    pub fn from_text(text: &str) -> Result<SavedPlan, ReadError> {
+        let unreadable = |e: serde_json::Error| ReadError::Unreadable { reason: json_reason(&e) };
+        match format_version(text).map_err(unreadable)? {
+            found if found > super::FORMAT_VERSION => return Err(ReadError::NewerFormat { found }),
+            found if found < super::FORMAT_VERSION => return Err(ReadError::OlderFormat { found }),
+            _ => {}
+        }
+        serde_json::from_str(text).map_err(unreadable)
+    }
+
     /// Records `plan`, made for `cluster` from `desired` and `live`, as `made` says (its digest field is
     /// filled in here).
     pub fn new(plan: Plan, cluster: &str, desired: &Desired, live: &Live, made: Made) -> Self {
@@ -219,6 +305,10 @@ impl SavedPlan {
             out.push(Refusal::OtherCluster { saved: self.made.cluster_id.clone(), now: cluster_id.map(str::to_owned) });
         }
         let age = now_unix.saturating_sub(self.made.at_unix);
+        let ahead_secs = self.made.at_unix.saturating_sub(now_unix);
+        if ahead_secs > MAX_CLOCK_SKEW_SECS {
+            out.push(Refusal::Future { ahead_secs });
+        }
         if age > max_age_secs {
             out.push(Refusal::TooOld { age_secs: age, max_secs: max_age_secs });
         }

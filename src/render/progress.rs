@@ -271,6 +271,11 @@ fn refusal(reason: &Refusal) -> String {
             age(*age_secs),
             age(*max_secs)
         ),
+        Refusal::Future { ahead_secs } => format!(
+            "it is dated {} in the future, more than the {} of clock difference allowed: its age cannot be checked",
+            age(*ahead_secs),
+            age(crate::plan::MAX_CLOCK_SKEW_SECS)
+        ),
         Refusal::Stale(stale) => stale.to_string(),
         Refusal::NotInSaved(change) => format!("a fresh plan would also {}", describe(change)),
         Refusal::NotInFresh(change) => {

@@ -395,4 +395,43 @@ mod tests {
         assert_eq!(lookup("MISSING"), None);
         assert_eq!(lookup(&format!("file:{}", secret.display())).as_deref(), Some("s3cr3t"));
     }
+
+    /// A `${file:...}` naming a named pipe, a directory or a device is refused at once, located at its
+    /// line; a read would block past `--timeout`. Bounded, so that a hang fails the test.
+    #[test]
+    fn a_file_reference_to_a_pipe_a_directory_or_a_device_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; MAX_SECRET_BYTES as usize + 1]).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        let paths = [fifo.clone(), dir.path().to_path_buf(), "/dev/zero".into(), big];
+        std::thread::spawn(move || {
+            let lookup = Env::default().lookup();
+            for path in paths {
+                let text = format!(
+                    "clusters:\n  c:\n    bootstrap: a:1\n    client:\n      sasl.password: ${{file:{}}}\n",
+                    path.display()
+                );
+                let project = crate::desired::load::project_text("topicform.yaml", &text).unwrap();
+                let errors = project.cluster(Some("c"), &*lookup).unwrap_err();
+                let shown: Vec<String> =
+                    errors.iter().map(|e| format!("{}: {}", e.at.as_ref().unwrap(), e.kind)).collect();
+                assert_eq!(
+                    shown,
+                    [format!("topicform.yaml:5:22: `${{file:{}}}` names a file that cannot be read", path.display())],
+                    "{}",
+                    path.display()
+                );
+            }
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(Duration::from_secs(120)) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("blocked on `{}`", fifo.display()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the check failed; see above"),
+        }
+    }
 }

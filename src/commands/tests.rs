@@ -524,3 +524,290 @@ async fn deleting_data_in_use_is_refused_and_a_saved_plan_of_idle_data_goes_stal
     assert!(done.starts_with("status: Ok(Success)"), "{done}");
     assert!(!cluster.snapshot().topics.contains_key("old"));
 }
+
+/// Runs `test` on its own thread and runtime, failing the test when it has not finished after a
+/// generous bound: a read that blocks (a named pipe opened for reading) would hang the test otherwise.
+/// The bound is no timing assertion, only a way for a hang to fail.
+pub(super) fn bounded<F: std::future::Future<Output = ()> + 'static>(test: impl FnOnce() -> F + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(test());
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(120)) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("blocked: the run did not end"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the test panicked; see above"),
+    }
+}
+
+/// A named pipe at `path`, made with `mkfifo(1)`.
+pub(super) fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn plan_to(out: Option<PathBuf>, from_snapshot: Option<PathBuf>, format: plan::Format) -> Command {
+    Command::Plan(plan::Settings {
+        target: target(),
+        paths: vec![],
+        detailed_exitcode: false,
+        format,
+        out,
+        prune: false,
+        validate_on_broker: false,
+        from_snapshot,
+        max_snapshot_age: None,
+    })
+}
+
+fn apply_saved(path: PathBuf, prune: bool) -> Command {
+    Command::Apply(apply::Settings {
+        target: target(),
+        source: apply::Source::Saved { path, others: vec![], prune },
+        auto_approve: true,
+        interactive: false,
+        guards: Guards::default(),
+        options: Options::default(),
+        max_plan_age: None,
+    })
+}
+
+#[test]
+fn a_named_pipe_or_a_directory_as_a_plan_or_a_snapshot_is_refused_at_once() {
+    bounded(|| async {
+        let project = Project::new(TOPICS);
+        let cluster = FakeCluster::new(3);
+        let fifo = project.path("pipe.json");
+        mkfifo(&fifo);
+        std::fs::create_dir(project.path("dir.json")).unwrap();
+        for path in [fifo.clone(), project.path("dir.json")] {
+            let shown = run(&project, apply_saved(path.clone(), false), &cluster).await;
+            assert!(
+                shown.contains("cannot read the saved plan") && shown.contains("reads only regular files"),
+                "{shown}"
+            );
+            let shown = run(&project, plan_to(None, Some(path), plan::Format::Text), &cluster).await;
+            assert!(
+                shown.contains("cannot read the snapshot") && shown.contains("reads only regular files"),
+                "{shown}"
+            );
+        }
+        let shown = run(&project, apply_saved(fifo, false), &cluster).await;
+        assert!(shown.contains("`[DIR]/pipe.json` is a named pipe (FIFO)"), "{shown}");
+        assert_eq!(cluster.requests(), 0, "refused before any request");
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_saved_plan_says_what_it_is_and_refuses_what_it_does_not_fix() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    // Any letter case of `.json` is a saved plan (see `cli::settings`); here it is written so.
+    let saved = project.path("PLAN.JSON");
+    run(&project, plan_to(Some(saved.clone()), None, plan::Format::Text), &cluster).await;
+    let text = std::fs::read_to_string(&saved).unwrap();
+
+    let shown = run(&project, apply_saved(saved.clone(), true), &cluster).await;
+    assert!(shown.contains("was made without `--prune`"), "{shown}");
+    let mut prune = plan_to(Some(saved.clone()), None, plan::Format::Text);
+    if let Command::Plan(s) = &mut prune {
+        s.prune = true;
+    }
+    run(&project, prune, &cluster).await;
+    let shown = run(&project, apply_saved(saved.clone(), false), &cluster).await;
+    assert!(shown.contains("was made with `--prune`"), "{shown}");
+    std::fs::write(&saved, &text).unwrap();
+
+    let cases = [
+        ("not JSON", "hello".to_owned(), "is not a topicform saved plan: it is not valid JSON (line 1, column 1)"),
+        ("cut", text[..text.len() / 2].to_owned(), "the file ends too early"),
+        ("a field gone", text.replacen("\"made\"", "\"mode\"", 1), "it has no `made` field (line "),
+        ("newer", text.replacen("\"formatVersion\": 1", "\"formatVersion\": 2", 1), "newer than this topicform reads"),
+        ("no version", "{}".to_owned(), "it has no `formatVersion` field"),
+    ];
+    for (what, content, said) in cases {
+        std::fs::write(&saved, content).unwrap();
+        let shown = run(&project, apply_saved(saved.clone(), false), &cluster).await;
+        assert!(shown.contains(said), "{what}: {shown}");
+        assert!(shown.contains("reads saved plans of format 1") || what == "newer", "{what}: {shown}");
+    }
+    std::fs::write(&saved, &text).unwrap();
+
+    // Made "later" than now: this machine's clock is behind the plan's by more than the skew allowed.
+    let apply_at = |now_unix: u64| {
+        let mut common = project.common();
+        common.now_unix = now_unix;
+        let (saved, cluster) = (saved.clone(), cluster.clone());
+        async move {
+            let (mut out, mut events) = (Vec::new(), Recorder::default());
+            let status = super::run(&common, apply_saved(saved, false), &cluster, &mut out, &mut events).await;
+            (status.unwrap(), events.lines.join("\n"))
+        }
+    };
+    let now = project.common().now_unix;
+    let (status, events) = apply_at(now - crate::plan::MAX_CLOCK_SKEW_SECS - 1).await;
+    assert_eq!(status, ExitStatus::Failure, "{events}");
+    assert!(events.contains("Future { ahead_secs: 301 }"), "{events}");
+    assert!(!cluster.snapshot().topics.contains_key("orders"), "nothing was applied");
+    let (status, events) = apply_at(now - crate::plan::MAX_CLOCK_SKEW_SECS).await;
+    assert_eq!(status, ExitStatus::Success, "within the skew: {events}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_dated_in_the_future_is_refused() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    let snapshot = project.path("s.json");
+    let take = Command::Snapshot(snapshot::Settings {
+        target: target(),
+        paths: vec![],
+        out: snapshot.clone(),
+        keep_hosts: false,
+    });
+    run(&project, take, &cluster).await;
+    let mut behind = project.common();
+    behind.now_unix -= 3600;
+    let (mut out, mut events) = (Vec::new(), Recorder::default());
+    let plan = plan_to(None, Some(snapshot), plan::Format::Text);
+    let err = super::run(&behind, plan, &cluster, &mut out, &mut events).await.unwrap_err().to_string();
+    assert!(err.contains("is dated 3600 s in the future, more than the 300 s"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_never_overwrites_what_the_run_reads() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    let snapshot = project.path("s.json");
+    let take = |out: PathBuf| {
+        Command::Snapshot(snapshot::Settings { target: target(), paths: vec![], out, keep_hosts: false })
+    };
+    run(&project, take(snapshot.clone()), &cluster).await;
+    std::os::unix::fs::symlink(project.path("topicform.yaml"), project.path("link.json")).unwrap();
+    let inputs = ["topicform.yaml", "topics/t.yaml", "s.json"].map(|p| (p, std::fs::read(project.path(p)).unwrap()));
+    let outs = [
+        (project.path("topicform.yaml"), None),
+        (project.path("topics/../topicform.yaml"), None),
+        (project.path("link.json"), None),
+        (project.path("topics/t.yaml"), None),
+        (snapshot.clone(), Some(snapshot.clone())),
+    ];
+    for (out, from) in outs {
+        let shown = run(&project, plan_to(Some(out.clone()), from, plan::Format::Text), &cluster).await;
+        assert!(shown.contains("which this run reads: it would be overwritten"), "{}: {shown}", out.display());
+    }
+    for out in [project.path("topicform.yaml"), project.path("topics/t.yaml")] {
+        let shown = run(&project, take(out.clone()), &cluster).await;
+        assert!(shown.contains("which this run reads"), "{}: {shown}", out.display());
+    }
+    for (path, before) in inputs {
+        assert_eq!(std::fs::read(project.path(path)).unwrap(), before, "{path} is unchanged");
+    }
+
+    // A topic named like the project file is not imported over it, even with --force.
+    cluster.create_topic("topicform", 1);
+    let import = Command::Import(import::Settings {
+        target: target(),
+        matching: None,
+        out: project.dir.path().to_path_buf(),
+        force: true,
+    });
+    let shown = run(&project, import, &cluster).await;
+    assert!(shown.contains("[DIR]/topicform.yaml` is `[DIR]/topicform.yaml`, which this run reads"), "{shown}");
+    assert_eq!(
+        std::fs::read_to_string(project.path("topicform.yaml")).unwrap(),
+        "clusters:\n  fake:\n    bootstrap: 127.0.0.1:1\n"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cluster_in_a_path_is_the_cluster_s_name_in_a_one_cluster_run() {
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    let unnamed = Target { cluster: None, timeout: Duration::from_secs(5) };
+    let take = Command::Snapshot(snapshot::Settings {
+        target: unnamed.clone(),
+        paths: vec![],
+        out: project.path("{cluster}.snapshot.json"),
+        keep_hosts: false,
+    });
+    let shown = run(&project, take, &cluster).await;
+    assert!(project.path("fake.snapshot.json").is_file(), "{shown}");
+    let mut plan = plan_to(
+        Some(project.path("plans-{cluster}.json")),
+        Some(project.path("{cluster}.snapshot.json")),
+        plan::Format::Text,
+    );
+    if let Command::Plan(s) = &mut plan {
+        s.target = unnamed.clone();
+    }
+    let shown = run(&project, plan, &cluster).await;
+    assert!(shown.starts_with("status: Ok(Success)"), "{shown}");
+    assert!(shown.contains("Planned from the snapshot `[DIR]/fake.snapshot.json`"), "{shown}");
+    assert!(project.path("plans-fake.json").is_file(), "{shown}");
+    assert!(!project.path("{cluster}.snapshot.json").exists() && !project.path("plans-{cluster}.json").exists());
+}
+
+/// Text that tries everything: terminal escapes (clear screen, window title, bidi override), Markdown
+/// that closes the `<details>`, starts a heading, forges "No changes." and a table row, a link, HTML,
+/// and a code fence.
+const HOSTILE: &str = "\x1b[2J\x1b]0;pwned\x07</code></summary></details>\n\n## Approved\n\nNo changes. | forged | row |\n\u{202e}[link](https://evil.example)<img src=x onerror=alert(1)>\n```";
+
+/// A snapshot whose every outside field that validation lets through (config values, inherited values,
+/// unknown keys' values, racks, the file's own name) holds [`HOSTILE`], planned as text and as
+/// Markdown: golden files show each escaped for its medium.
+#[tokio::test(start_paused = true)]
+async fn a_hostile_snapshot_is_escaped_in_text_and_markdown() {
+    use crate::live::{ConfigSource, Effective, LiveConfig};
+    let project = Project::new(TOPICS);
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("orders", 3);
+    let mut live = cluster.snapshot();
+    let hostile = |source| LiveConfig {
+        value: Some(HOSTILE.into()),
+        source,
+        read_only: false,
+        sensitive: false,
+        inherited: Some(Box::new(Effective {
+            value: Some(HOSTILE.into()),
+            source: ConfigSource::DynamicDefaultBroker,
+        })),
+    };
+    let orders = live.topics.get_mut("orders").unwrap();
+    for key in ["retention.ms", "segment.ms", "vendor.hostile.key"] {
+        orders.configs.insert(key.into(), hostile(ConfigSource::TopicOverride));
+    }
+    for broker in live.brokers.values_mut() {
+        broker.rack = Some(HOSTILE.into());
+    }
+    let snapshot = crate::snapshot::Snapshot::of(&live, false, project.common().now_unix);
+    let path = project.path("snap\x1b[31m`|## Approved.json");
+    std::fs::write(&path, snapshot.to_text()).unwrap();
+    for (name, format) in
+        [("hostile_snapshot_text", plan::Format::Text), ("hostile_snapshot_markdown", plan::Format::Markdown)]
+    {
+        let shown = run(&project, plan_to(None, Some(path.clone()), format), &cluster).await;
+        for raw in ["\x1b", "\x07", "\u{202e}", "\n## Approved", "\nNo changes."] {
+            assert!(!shown.contains(raw), "{name}: {raw:?} came through:\n{shown}");
+        }
+        if format == plan::Format::Markdown {
+            // Outside the diff's code block (where Markdown and HTML are only text, and the fence is
+            // broken), nothing of it is read as Markdown or HTML.
+            let mut fenced = false;
+            let prose: Vec<&str> = shown
+                .lines()
+                .filter(|l| {
+                    let fence = l.starts_with("```");
+                    fenced ^= fence;
+                    !fenced && !fence
+                })
+                .collect();
+            assert!(!fenced, "every code block is closed by its own fence:\n{shown}");
+            for raw in ["<img", "</details></", "</code></summary></", "[link](", "| forged |", "```"] {
+                assert!(!prose.iter().any(|l| l.contains(raw)), "{name}: {raw:?} came through:\n{shown}");
+            }
+        }
+        insta::assert_snapshot!(name, shown);
+    }
+}

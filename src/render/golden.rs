@@ -227,3 +227,58 @@ fn colour_only_when_asked() {
     assert!(String::from_utf8(out).unwrap().contains("\x1b[32m+"));
     assert!(!as_text(&every_kind()).contains('\x1b'));
 }
+
+/// Text that tries everything in both media: terminal escapes (clear screen, window title, a bidi
+/// override), and Markdown/HTML that closes a `<details>`, starts a heading, forges "No changes." and
+/// a table row, adds a link and an image, and breaks out of a code block.
+const HOSTILE: &str = "\x1b[2J\x1b]0;x\x07</code></summary></details>\n\n## Approved\n\nNo changes. | a | b |\n\u{202e}[l](https://e.example)<img src=x>\n```\n";
+
+/// The plan of every kind with every name from outside (topics, groups, the snapshot's path and date)
+/// made hostile: group names and config values can hold anything, and a renderer must not trust that
+/// a topic name was checked.
+fn hostile() -> Plan {
+    let escaped = serde_json::to_string(HOSTILE).unwrap();
+    let inner = &escaped[1..escaped.len() - 1];
+    let json = serde_json::to_string(&every_kind())
+        .unwrap()
+        .replace("payments.", &format!("{inner}payments."))
+        .replace("\"billing\"", &escaped)
+        .replace("536870912", &format!("536870912{inner}"));
+    let mut plan: Plan = serde_json::from_str(&json).unwrap();
+    plan.basis = Some(crate::plan::Basis {
+        snapshot: format!("{HOSTILE}.json"),
+        taken_at: HOSTILE.into(),
+        age_secs: 60,
+        content_hash: "0".repeat(64),
+    });
+    plan
+}
+
+#[test]
+fn text_hostile() {
+    let shown = as_text(&hostile());
+    for raw in ["\x1b", "\x07", "\u{202e}", "\n## Approved", "\nNo changes."] {
+        assert!(!shown.contains(raw), "{raw:?} came through:\n{shown}");
+    }
+    assert_snapshot!(shown);
+}
+
+#[test]
+fn markdown_hostile() {
+    let shown = render(|p, out| markdown(p, out), &hostile());
+    for raw in ["\x1b", "\x07", "\u{202e}", "\n## Approved", "\nNo changes."] {
+        assert!(!shown.contains(raw), "{raw:?} came through:\n{shown}");
+    }
+    let mut fenced = false;
+    for line in shown.lines() {
+        let fence = line.starts_with("```");
+        fenced ^= fence;
+        if !fenced && !fence {
+            for raw in ["<img", "</details></", "</code></summary></", "[l](", "| a | b |", "```"] {
+                assert!(!line.contains(raw), "{raw:?} came through in {line:?}:\n{shown}");
+            }
+        }
+    }
+    assert!(!fenced, "every code block is closed by its own fence:\n{shown}");
+    assert_snapshot!(shown);
+}

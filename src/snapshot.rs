@@ -282,15 +282,15 @@ impl Snapshot {
     /// replication factor, brokers and moving partitions that exist.
     fn validate(&self) -> Result<(), SnapshotError> {
         let invalid = |at: String, reason: String| Err(SnapshotError::Invalid { at, reason });
+        // Years past 9999 do not print as RFC 3339.
+        if self.taken_at_unix > 253_402_300_799 {
+            return invalid("takenAtUnix".into(), "it is after the year 9999".into());
+        }
         if self.taken_at != crate::plan::utc(self.taken_at_unix) {
             return invalid(
                 "takenAt".into(),
                 format!("it does not say the same time as `takenAtUnix` ({})", self.taken_at_unix),
             );
-        }
-        // Years past 9999 do not print as RFC 3339.
-        if self.taken_at_unix > 253_402_300_799 {
-            return invalid("takenAtUnix".into(), "it is after the year 9999".into());
         }
         if !legal(&self.taken_by, 64, |c| c.is_ascii_alphanumeric() || ".+-".contains(c)) {
             return invalid("takenBy".into(), "it is not a topicform version".into());
@@ -567,6 +567,7 @@ mod tests {
         assert_eq!(at(resealed(rename("a\x1b[2J"))), "content.topics.a\x1b[2J");
         assert_eq!(at(resealed(rename(&"x".repeat(250)))), format!("content.topics.{}", "x".repeat(250)));
         assert_eq!(at(resealed(|s| s.taken_at = "yesterday".into())), "takenAt");
+        assert_eq!(at(resealed(|s| s.taken_at_unix = u64::MAX)), "takenAtUnix");
         assert_eq!(at(resealed(|s| s.taken_by = "<b>1</b>".into())), "takenBy");
         assert_eq!(at(resealed(|s| s.content.cluster_id = Some("a|b".into()))), "content.clusterId");
         assert_eq!(

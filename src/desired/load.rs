@@ -452,6 +452,8 @@ fn not_regular(path: &Path, meta: &std::fs::Metadata) -> ErrorKind {
             "a socket"
         } else if t.is_block_device() || t.is_char_device() {
             "a device"
+        } else if t.is_dir() {
+            "a directory"
         } else {
             "not a regular file"
         }

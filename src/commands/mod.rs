@@ -177,13 +177,21 @@ pub(crate) fn per_cluster(path: &std::path::Path, cluster: &str) -> PathBuf {
 
 /// Refuses to write `out` (given as `flag`) when it is one of the `inputs` this run read (the project
 /// file, a topic file, the plan or snapshot read): compared as files (device and inode, after links),
-/// never as strings, so `./topicform.yaml` or a link to it is caught too.
+/// never as strings, so `./topicform.yaml` or a link to it is caught too. Refuses as well an `out` that
+/// exists and is not a regular file.
 pub(crate) fn refuse_clobber<'a>(
     out: &std::path::Path,
     flag: &str,
     inputs: impl IntoIterator<Item = &'a std::path::Path>,
 ) -> anyhow::Result<()> {
     let Ok(written) = std::fs::metadata(out) else { return Ok(()) };
+    // A write into a named pipe waits for a reader, past any deadline; into a device, worse.
+    if !written.is_file() {
+        anyhow::bail!(
+            "{flag} `{}` is not a regular file (a named pipe, a device or a directory); topicform writes only regular files",
+            out.display()
+        );
+    }
     for input in inputs {
         let Ok(read) = std::fs::metadata(input) else { continue };
         if same_file(&written, &read) {

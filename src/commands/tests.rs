@@ -675,50 +675,61 @@ async fn a_snapshot_dated_in_the_future_is_refused() {
     assert!(err.contains("is dated 3600 s in the future, more than the 300 s"), "{err}");
 }
 
-#[tokio::test(start_paused = true)]
-async fn out_never_overwrites_what_the_run_reads() {
-    let project = Project::new(TOPICS);
-    let cluster = FakeCluster::new(3);
-    let snapshot = project.path("s.json");
-    let take = |out: PathBuf| {
-        Command::Snapshot(snapshot::Settings { target: target(), paths: vec![], out, keep_hosts: false })
-    };
-    run(&project, take(snapshot.clone()), &cluster).await;
-    std::os::unix::fs::symlink(project.path("topicform.yaml"), project.path("link.json")).unwrap();
-    let inputs = ["topicform.yaml", "topics/t.yaml", "s.json"].map(|p| (p, std::fs::read(project.path(p)).unwrap()));
-    let outs = [
-        (project.path("topicform.yaml"), None),
-        (project.path("topics/../topicform.yaml"), None),
-        (project.path("link.json"), None),
-        (project.path("topics/t.yaml"), None),
-        (snapshot.clone(), Some(snapshot.clone())),
-    ];
-    for (out, from) in outs {
-        let shown = run(&project, plan_to(Some(out.clone()), from, plan::Format::Text), &cluster).await;
-        assert!(shown.contains("which this run reads: it would be overwritten"), "{}: {shown}", out.display());
-    }
-    for out in [project.path("topicform.yaml"), project.path("topics/t.yaml")] {
-        let shown = run(&project, take(out.clone()), &cluster).await;
-        assert!(shown.contains("which this run reads"), "{}: {shown}", out.display());
-    }
-    for (path, before) in inputs {
-        assert_eq!(std::fs::read(project.path(path)).unwrap(), before, "{path} is unchanged");
-    }
+/// Bounded: a regression that writes into the named pipe would block.
+#[test]
+fn out_never_overwrites_what_the_run_reads() {
+    bounded(|| async {
+        let project = Project::new(TOPICS);
+        let cluster = FakeCluster::new(3);
+        let snapshot = project.path("s.json");
+        let take = |out: PathBuf| {
+            Command::Snapshot(snapshot::Settings { target: target(), paths: vec![], out, keep_hosts: false })
+        };
+        run(&project, take(snapshot.clone()), &cluster).await;
+        std::os::unix::fs::symlink(project.path("topicform.yaml"), project.path("link.json")).unwrap();
+        let inputs =
+            ["topicform.yaml", "topics/t.yaml", "s.json"].map(|p| (p, std::fs::read(project.path(p)).unwrap()));
+        let outs = [
+            (project.path("topicform.yaml"), None),
+            (project.path("topics/../topicform.yaml"), None),
+            (project.path("link.json"), None),
+            (project.path("topics/t.yaml"), None),
+            (snapshot.clone(), Some(snapshot.clone())),
+        ];
+        for (out, from) in outs {
+            let shown = run(&project, plan_to(Some(out.clone()), from, plan::Format::Text), &cluster).await;
+            assert!(shown.contains("which this run reads: it would be overwritten"), "{}: {shown}", out.display());
+        }
+        for out in [project.path("topicform.yaml"), project.path("topics/t.yaml")] {
+            let shown = run(&project, take(out.clone()), &cluster).await;
+            assert!(shown.contains("which this run reads"), "{}: {shown}", out.display());
+        }
+        for (path, before) in inputs {
+            assert_eq!(std::fs::read(project.path(path)).unwrap(), before, "{path} is unchanged");
+        }
+        // A named pipe as an output would block the write until someone reads it.
+        let pipe = project.path("out.pipe");
+        mkfifo(&pipe);
+        let shown = run(&project, take(pipe.clone()), &cluster).await;
+        assert!(shown.contains("is not a regular file (a named pipe, a device or a directory)"), "{shown}");
+        let shown = run(&project, plan_to(Some(pipe), None, plan::Format::Text), &cluster).await;
+        assert!(shown.contains("topicform writes only regular files"), "{shown}");
 
-    // A topic named like the project file is not imported over it, even with --force.
-    cluster.create_topic("topicform", 1);
-    let import = Command::Import(import::Settings {
-        target: target(),
-        matching: None,
-        out: project.dir.path().to_path_buf(),
-        force: true,
+        // A topic named like the project file is not imported over it, even with --force.
+        cluster.create_topic("topicform", 1);
+        let import = Command::Import(import::Settings {
+            target: target(),
+            matching: None,
+            out: project.dir.path().to_path_buf(),
+            force: true,
+        });
+        let shown = run(&project, import, &cluster).await;
+        assert!(shown.contains("[DIR]/topicform.yaml` is `[DIR]/topicform.yaml`, which this run reads"), "{shown}");
+        assert_eq!(
+            std::fs::read_to_string(project.path("topicform.yaml")).unwrap(),
+            "clusters:\n  fake:\n    bootstrap: 127.0.0.1:1\n"
+        );
     });
-    let shown = run(&project, import, &cluster).await;
-    assert!(shown.contains("[DIR]/topicform.yaml` is `[DIR]/topicform.yaml`, which this run reads"), "{shown}");
-    assert_eq!(
-        std::fs::read_to_string(project.path("topicform.yaml")).unwrap(),
-        "clusters:\n  fake:\n    bootstrap: 127.0.0.1:1\n"
-    );
 }
 
 #[tokio::test(start_paused = true)]

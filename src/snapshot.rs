@@ -313,6 +313,11 @@ impl Snapshot {
             {
                 return invalid(format!("content.brokers.{id}.rack"), "a rack has 1 to 1024 characters".into());
             }
+            if let Some(address) = &broker.address
+                && !legal(address, 1024, |c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c))
+            {
+                return invalid(format!("content.brokers.{id}.address"), "it is not a `host:port` address".into());
+            }
         }
         for (name, topic) in &c.topics {
             if let Err(why) = crate::desired::validate::check_topic_name(name) {

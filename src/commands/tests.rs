@@ -626,6 +626,16 @@ async fn a_saved_plan_says_what_it_is_and_refuses_what_it_does_not_fix() {
         ("a field gone", text.replacen("\"made\"", "\"mode\"", 1), "it has no `made` field (line "),
         ("newer", text.replacen("\"formatVersion\": 1", "\"formatVersion\": 2", 1), "newer than this topicform reads"),
         ("no version", "{}".to_owned(), "it has no `formatVersion` field"),
+        (
+            "a forged name",
+            text.replacen("\"cluster\": \"fake\"", "\"cluster\": \"fake\\nok\"", 1),
+            "its `cluster` is not a cluster name",
+        ),
+        (
+            "a forged topic",
+            text.replace("\"payments\"", "\"pay\\u001bments\""),
+            "names a topic that is not a legal name",
+        ),
     ];
     for (what, content, said) in cases {
         std::fs::write(&saved, content).unwrap();

@@ -258,7 +258,27 @@ impl SavedPlan {
             found if found < super::FORMAT_VERSION => return Err(ReadError::OlderFormat { found }),
             _ => {}
         }
-        serde_json::from_str(text).map_err(unreadable)
+        let saved: SavedPlan = serde_json::from_str(text).map_err(unreadable)?;
+        // Its names reach messages before the plan is compared with a fresh one: they must be names.
+        if let Err(why) = crate::desired::project::check_cluster_name(&saved.cluster) {
+            return Err(ReadError::Unreadable { reason: format!("its `cluster` is not a cluster name: {why}") });
+        }
+        let topics = saved
+            .plan
+            .changes
+            .iter()
+            .map(Change::topic)
+            .chain(saved.plan.blocked.iter().map(|b| b.topic.as_str()))
+            .chain(saved.desired.iter().map(|t| t.name.as_str()))
+            .chain(saved.topics());
+        for topic in topics {
+            if let Err(why) = crate::desired::validate::check_topic_name(topic) {
+                return Err(ReadError::Unreadable {
+                    reason: format!("it names a topic that is not a legal name: {why}"),
+                });
+            }
+        }
+        Ok(saved)
     }
 
     /// Records `plan`, made for `cluster` from `desired` and `live`, as `made` says (its digest field is

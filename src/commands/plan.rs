@@ -58,8 +58,16 @@ pub(crate) struct Planned<A> {
     pub(crate) live: Live,
     pub(crate) admin: A,
     pub(crate) plan: Plan,
-    /// Every file read to make it (the project file, the topic files): what an output must not be.
-    pub(crate) read: Vec<PathBuf>,
+}
+
+/// A file the command will write once the plan is made (`--out`), checked before the cluster is asked:
+/// `{cluster}` expanded, and refused when it is a file the run reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Output<'a> {
+    /// The path as given.
+    pub(crate) path: &'a Path,
+    /// A file read besides the project and topic files (the snapshot planned against).
+    pub(crate) also_read: Option<&'a Path>,
 }
 
 /// How much of the cluster [`make`] keeps.
@@ -82,6 +90,22 @@ pub(crate) async fn make<C: Connect>(
     connect: &C,
     reporter: &mut dyn Reporter,
 ) -> anyhow::Result<Option<Planned<C::Admin>>> {
+    make_writing(common, target, paths, options, keep, None, connect, reporter).await
+}
+
+/// [`make`], refusing `out` once the files are read and before the cluster is asked, when it is one
+/// of them (see [`super::refuse_clobber`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn make_writing<C: Connect>(
+    common: &Common,
+    target: &Target,
+    paths: Vec<PathBuf>,
+    options: plan::Options,
+    keep: Keep,
+    out: Option<Output<'_>>,
+    connect: &C,
+    reporter: &mut dyn Reporter,
+) -> anyhow::Result<Option<Planned<C::Admin>>> {
     let mut sources = Sources::default();
     let offline = !connect.is_live();
     let Loaded::Ok((project, cluster)) = cluster(common, target.cluster.as_deref(), offline, &mut sources, reporter)
@@ -92,6 +116,11 @@ pub(crate) async fn make<C: Connect>(
     let Loaded::Ok(desired) = desired(paths, Some(&project), &clusters, false, &mut sources, reporter) else {
         return Ok(None);
     };
+    if let Some(Output { path, also_read }) = out {
+        let path = super::per_cluster(path, &cluster.name);
+        let inputs = sources.files().chain([common.project.as_path()]).chain(also_read);
+        super::refuse_clobber(&path, "--out", inputs)?;
+    }
     let scope = Scope::new(desired.topics.keys().cloned(), project.owns(), project.ignore())
         .context("reading the project's `owns` and `ignore` patterns")?;
     let scope = match keep {
@@ -121,8 +150,7 @@ pub(crate) async fn make<C: Connect>(
     plan.kafka_version = live.cluster.release;
     let now_ms = i64::try_from(common.now_unix).unwrap_or(i64::MAX / 1000) * 1000;
     apply::gather(&mut plan, &live, &admin, now_ms, reporter).await;
-    let read = sources.files().map(Path::to_path_buf).chain([common.project.clone()]).collect();
-    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan, read }))
+    Ok(Some(Planned { cluster: cluster.name, desired, live, admin, plan }))
 }
 
 /// Runs `plan`: against the live cluster, or against a snapshot (`--from-snapshot`).
@@ -210,7 +238,9 @@ async fn plan_with(
     let read_snapshot = basis.as_ref().map(|b| PathBuf::from(&b.snapshot));
     let options = plan::Options { prune };
     let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let Some(mut planned) = make(common, &target, paths, options, Keep::ForDiff, connect, reporter).await? else {
+    let output = save.as_deref().map(|path| Output { path, also_read: read_snapshot.as_deref() });
+    let made = make_writing(common, &target, paths, options, Keep::ForDiff, output, connect, reporter).await?;
+    let Some(mut planned) = made else {
         return Ok(ExitStatus::Failure);
     };
     planned.plan.basis = basis;
@@ -222,8 +252,6 @@ async fn plan_with(
     *kept = Some(planned.plan.clone());
     if let Some(path) = save.map(|p| super::per_cluster(&p, &planned.cluster)) {
         let path = &path;
-        let inputs = planned.read.iter().chain(&read_snapshot).map(PathBuf::as_path);
-        super::refuse_clobber(path, "--out", inputs)?;
         let made = Made {
             cluster_id: planned.live.cluster.id.clone(),
             desired_digest: plan::desired_digest(&planned.desired),

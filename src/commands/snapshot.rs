@@ -44,13 +44,14 @@ pub(crate) async fn run_keeping(
 ) -> anyhow::Result<ExitStatus> {
     let Settings { target, paths, out, keep_hosts } = settings;
     let options = plan::Options::default();
-    let Some(planned) =
-        super::plan::make(common, &target, paths, options, super::plan::Keep::Everything, connect, reporter).await?
-    else {
+    let output = super::plan::Output { path: &out, also_read: None };
+    let keep = super::plan::Keep::Everything;
+    let made =
+        super::plan::make_writing(common, &target, paths, options, keep, Some(output), connect, reporter).await?;
+    let Some(planned) = made else {
         return Ok(ExitStatus::Failure);
     };
     let out = super::per_cluster(&out, &planned.cluster);
-    super::refuse_clobber(&out, "--out", planned.read.iter().map(PathBuf::as_path))?;
     let snapshot = Snapshot::of(&planned.live, keep_hosts, common.now_unix);
     std::fs::write(&out, snapshot.to_text()).with_context(|| format!("writing the snapshot to `{}`", out.display()))?;
     *kept = Some(snapshot.content.topics.len());

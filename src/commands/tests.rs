@@ -699,6 +699,7 @@ fn out_never_overwrites_what_the_run_reads() {
         std::os::unix::fs::symlink(project.path("topicform.yaml"), project.path("link.json")).unwrap();
         let inputs =
             ["topicform.yaml", "topics/t.yaml", "s.json"].map(|p| (p, std::fs::read(project.path(p)).unwrap()));
+        let asked = cluster.requests();
         let outs = [
             (project.path("topicform.yaml"), None),
             (project.path("topics/../topicform.yaml"), None),
@@ -717,6 +718,7 @@ fn out_never_overwrites_what_the_run_reads() {
         for (path, before) in inputs {
             assert_eq!(std::fs::read(project.path(path)).unwrap(), before, "{path} is unchanged");
         }
+        assert_eq!(cluster.requests(), asked, "refused before the cluster was asked");
         // A named pipe as an output would block the write until someone reads it.
         let pipe = project.path("out.pipe");
         mkfifo(&pipe);

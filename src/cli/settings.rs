@@ -408,8 +408,27 @@ mod tests {
         std::fs::write(&big, vec![b'x'; MAX_SECRET_BYTES as usize + 1]).unwrap();
         let (done, finished) = std::sync::mpsc::channel();
         let paths = [fifo.clone(), dir.path().to_path_buf(), "/dev/zero".into(), big];
+        let location = fifo.clone();
         std::thread::spawn(move || {
             let lookup = Env::default().lookup();
+            // A file librdkafka reads when the client is made: refused before, naming only the key.
+            for (path, what) in
+                [(location.display().to_string(), "a named pipe (FIFO)"), ("/dev/zero".into(), "a device")]
+            {
+                let text = format!(
+                    "clusters:\n  c:\n    bootstrap: a:1\n    client:\n      security.protocol: SSL\n      ssl.ca.location: {path}\n"
+                );
+                let project = crate::desired::load::project_text("topicform.yaml", &text).unwrap();
+                let errors = project.cluster(Some("c"), &*lookup).unwrap_err();
+                let shown: Vec<String> =
+                    errors.iter().map(|e| format!("{}: {}", e.at.as_ref().unwrap(), e.kind)).collect();
+                assert_eq!(
+                    shown,
+                    [format!(
+                        "topicform.yaml:6:24: client property `ssl.ca.location` names {what}; the Kafka client reads only regular files there"
+                    )]
+                );
+            }
             for path in paths {
                 let text = format!(
                     "clusters:\n  c:\n    bootstrap: a:1\n    client:\n      sasl.password: ${{file:{}}}\n",

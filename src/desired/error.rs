@@ -425,6 +425,15 @@ pub enum ErrorKind {
         /// What the rule asks for.
         hint: Option<String>,
     },
+    /// A client property naming a file (`ssl.ca.location`, ...) that is a named pipe, a socket or a
+    /// device: the Kafka client would wait on it, past `--timeout`. The path is not shown.
+    #[error("client property `{key}` names {what}; the Kafka client reads only regular files there")]
+    ClientFileNotRegular {
+        /// The property.
+        key: String,
+        /// What the file is: "a named pipe (FIFO)", "a device".
+        what: String,
+    },
     /// A client property that is not a single value.
     #[error("client property `{key}` is {reason}; it takes a single value")]
     InvalidClientProperty {

@@ -466,6 +466,19 @@ fn not_regular(path: &Path, meta: &std::fs::Metadata) -> ErrorKind {
     ErrorKind::NotRegular { path: path.display().to_string(), what: what.into() }
 }
 
+/// What `path` is when it is a named pipe, a socket or a device (links followed): files that a
+/// reader waits on forever, or that never end. `None` for a regular file, a directory, or nothing.
+pub fn special_file(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() || meta.is_dir() {
+        return None;
+    }
+    match not_regular(path, &meta) {
+        ErrorKind::NotRegular { what, .. } => Some(what),
+        _ => None,
+    }
+}
+
 /// A symbolic link that cannot be followed, or a path that vanished.
 fn broken_link(path: &Path, e: &std::io::Error) -> ErrorKind {
     match std::fs::read_link(path) {

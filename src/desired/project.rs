@@ -562,6 +562,14 @@ impl Project {
                         for problem in problems.into_iter().filter(|p| !p.is_warning()) {
                             errors.push(Error::at(client_problem(&name, &key.value, problem, true), at(pos)));
                         }
+                        // librdkafka and OpenSSL read these files when the client is made, before
+                        // any deadline runs: a named pipe there would hang the command.
+                        if key.value.ends_with(".location")
+                            && let Some(what) = super::load::special_file(Path::new(v.trim()))
+                        {
+                            let kind = ErrorKind::ClientFileNotRegular { key: key.value.clone(), what };
+                            errors.push(Error::at(kind, at(pos)));
+                        }
                         client.insert(key.value.clone(), v);
                     }
                 }

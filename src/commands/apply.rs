@@ -150,6 +150,23 @@ async fn saved(
     // The same inputs as the plan: its cluster, its topic paths, its options.
     let target = Target { cluster: Some(saved.cluster.clone()), timeout: target.timeout };
     let paths: Vec<PathBuf> = saved.made.paths.iter().map(PathBuf::from).collect();
+    // The plan names the files apply reads: only inside the project's directory, so that a plan from a
+    // pull request cannot have a secret elsewhere read and quoted in a diagnostic.
+    let dir = common.project.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Ok(base) = std::fs::canonicalize(dir) {
+        for p in &paths {
+            if let Ok(real) = std::fs::canonicalize(p)
+                && !real.starts_with(&base)
+            {
+                bail!(
+                    "`{}` names the topic path `{}`, outside the project's directory `{}`: make the plan with topic paths inside it",
+                    path.display(),
+                    p.display(),
+                    base.display()
+                );
+            }
+        }
+    }
     let options = plan::Options { prune: saved.made.prune };
     let Some(fresh) =
         super::plan::make(common, &target, paths, options, super::plan::Keep::ForDiff, connect, run.reporter).await?

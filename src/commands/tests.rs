@@ -643,6 +643,21 @@ async fn a_saved_plan_says_what_it_is_and_refuses_what_it_does_not_fix() {
         assert!(shown.contains(said), "{what}: {shown}");
         assert!(shown.contains("reads saved plans of format 1") || what == "newer", "{what}: {shown}");
     }
+    // The topic paths it names are read by apply: never outside the project's directory.
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.yaml");
+    std::fs::write(&secret, "password: hunter2\n").unwrap();
+    let mut named = plan_to(Some(saved.clone()), None, plan::Format::Text);
+    if let Command::Plan(s) = &mut named {
+        s.paths = vec![project.path("topics")];
+    }
+    run(&project, named, &cluster).await;
+    let planned = std::fs::read_to_string(&saved).unwrap();
+    let elsewhere = serde_json::to_string(&secret.display().to_string()).unwrap();
+    let inside = serde_json::to_string(&project.path("topics").display().to_string()).unwrap();
+    std::fs::write(&saved, planned.replacen(&inside, &elsewhere, 1)).unwrap();
+    let shown = run(&project, apply_saved(saved.clone(), false), &cluster).await;
+    assert!(shown.contains("outside the project's directory") && !shown.contains("hunter2"), "{shown}");
     std::fs::write(&saved, &text).unwrap();
 
     // Made "later" than now: this machine's clock is behind the plan's by more than the skew allowed.

@@ -459,6 +459,14 @@ pub enum ErrorKind {
         /// The variable's name.
         name: String,
     },
+    /// A `${file:PATH}` naming a named pipe, a socket or a device, which a read would wait on.
+    #[error("`${{{name}}}` names {what}; topicform reads only regular files")]
+    SpecialFileReference {
+        /// The reference's name (`file:PATH`).
+        name: String,
+        /// What the file is: "a named pipe (FIFO)", "a device".
+        what: String,
+    },
     /// A malformed `${...}` reference.
     #[error("malformed variable reference `{text}`; write `${{NAME}}`")]
     BadVariable {

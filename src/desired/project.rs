@@ -498,13 +498,18 @@ impl Project {
         };
         let doc = &cluster.value;
         let base = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // What a `${file:...}` named when it is a named pipe, a socket or a device: never handed to
+        // `env` (a read would block past `--timeout`), and said in the message.
+        let special: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
         let env = |var: &str| match var.strip_prefix("file:") {
             Some(path) => {
                 let path = Path::new(path.trim());
-                env(&format!(
-                    "file:{}",
-                    if path.is_absolute() { path.to_path_buf() } else { base.join(path) }.display()
-                ))
+                let path = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
+                if let Some(what) = super::load::special_file(&path) {
+                    *special.borrow_mut() = Some(what);
+                    return None;
+                }
+                env(&format!("file:{}", path.display()))
             }
             None => env(var),
         };
@@ -513,6 +518,10 @@ impl Project {
         let resolve = |value: &str, pos: yaml::Pos, errors: &mut Vec<Error>| match interpolate(value, &env) {
             Ok(v) => Some(v),
             Err(kind) => {
+                let kind = match (kind, special.borrow_mut().take()) {
+                    (ErrorKind::UnsetVariable { name }, Some(what)) => ErrorKind::SpecialFileReference { name, what },
+                    (kind, _) => kind,
+                };
                 errors.push(Error::at(kind, at(pos)));
                 None
             }

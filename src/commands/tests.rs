@@ -842,7 +842,7 @@ async fn a_hostile_snapshot_is_escaped_in_text_and_markdown() {
                 })
                 .collect();
             assert!(!fenced, "every code block is closed by its own fence:\n{shown}");
-            for raw in ["<img", "</details></", "</code></summary></", "[link](", "| forged |", "```"] {
+            for raw in ["<img", "</details></", "</code></summary></", "[link](", "| forged |", "```", "https://"] {
                 assert!(!prose.iter().any(|l| l.contains(raw)), "{name}: {raw:?} came through:\n{shown}");
             }
         }

@@ -54,8 +54,13 @@ fn plain(c: char) -> bool {
 pub fn markdown(s: &str) -> String {
     let s = terminal(s);
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if plain(c) || !c.is_ascii() {
+    for (i, c) in s.char_indices() {
+        let rest = &s[i..];
+        // GitHub and GitLab turn a bare `https://...` or `www....` into a link; a character reference in
+        // it splits the text so that neither is recognised, and it still reads the same.
+        let autolink = (c == ':' && rest.starts_with("://"))
+            || (c == '.' && i >= 3 && s.as_bytes()[i - 3..i].eq_ignore_ascii_case(b"www"));
+        if (plain(c) || !c.is_ascii()) && !autolink {
             out.push(c);
         } else {
             let _ = write!(out, "&#{};", c as u32);
@@ -109,9 +114,10 @@ mod tests {
             ("## Approved", "&#35;&#35; Approved"),
             ("a|b", "a&#124;b"),
             ("</details><img src=x>", "&#60;/details>&#60;img src=x>"),
-            ("[x](http://e)", "&#91;x&#93;(http://e)"),
+            ("[x](http://e)", "&#91;x&#93;(http&#58;//e)"),
             ("*_~`\\!", "&#42;&#95;&#126;&#96;&#92;&#33;"),
             ("a\nNo changes.", "a&#92;nNo changes."),
+            ("see https://e.example or WWW.e.example", "see https&#58;//e.example or WWW&#46;e.example"),
             ("\x1b[31m", "&#92;x1b&#91;31m"),
         ];
         for (raw, want) in cases {

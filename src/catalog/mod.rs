@@ -5,6 +5,7 @@
 pub mod fingerprint;
 pub mod human;
 mod release;
+pub mod setting;
 mod table;
 mod value;
 

@@ -52,12 +52,13 @@ pub struct ProjectDoc {
     #[serde(default)]
     #[schemars(with = "Option<PolicyDoc>")]
     pub policy: Option<At<PolicyDoc>>,
-    /// How old a saved plan `apply` still takes (`7d`, `36h`; default 7 days); `--max-plan-age` wins.
+    /// How old a saved plan `apply` still takes (`7d`, `36h`; a bare number is seconds; 1s to 365d;
+    /// default 7 days); `--max-plan-age` wins.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_plan_age: Option<At<String>>,
-    /// How old a snapshot `plan --from-snapshot` still takes (`24h`; default: any age);
-    /// `--max-snapshot-age` wins.
+    /// How old a snapshot `plan --from-snapshot` still takes (`24h`; a bare number is seconds; 1s to
+    /// 365d; default: any age); `--max-snapshot-age` wins.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_snapshot_age: Option<At<String>>,
@@ -600,10 +601,9 @@ impl Project {
 
     fn age(&self, key: &'static str, written: &At<String>) -> Option<Result<u64, Error>> {
         let at = written.at.located(self.file());
-        Some(match crate::catalog::duration_in_ms(&written.value) {
-            Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
-            Ok(_) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: "negative".into() }, at)),
-            Err(invalid) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: invalid.reason }, at)),
+        Some(match crate::catalog::setting::duration(&written.value, crate::catalog::setting::MAX_AGE) {
+            Ok(age) => Ok(age.as_secs()),
+            Err(e) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: e.to_string() }, at)),
         })
     }
 
@@ -881,6 +881,15 @@ mod tests {
         assert!(p.max_plan_age().is_none());
         let e = p.max_snapshot_age().unwrap().unwrap_err();
         assert!(messages(&[e])[0].starts_with("4:17: `maxSnapshotAge` is "), "{:?}", p.max_snapshot_age());
+        // A bare number is seconds, as for the flags; the bounds are the flags' too, and a huge value is
+        // refused at its line, never wrapped around to a small one.
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 3600\nmaxSnapshotAge: 366d\n");
+        assert_eq!(p.max_plan_age().unwrap().unwrap(), 3600);
+        let e = p.max_snapshot_age().unwrap().unwrap_err();
+        assert_eq!(messages(&[e])[0], "5:17: `maxSnapshotAge` is `366d`, outside the range it takes: from 1s to 365d");
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 99999999999999999999999w\n");
+        let e = p.max_plan_age().unwrap().unwrap_err();
+        assert!(messages(&[e])[0].starts_with("4:13: `maxPlanAge` is `99999999999999999999999w`, outside"));
     }
 
     #[test]

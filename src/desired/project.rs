@@ -427,6 +427,8 @@ impl Project {
                 problems.extend(glob_problem(key, p, self.file()));
             }
         }
+        problems.extend(self.max_plan_age().and_then(Result::err));
+        problems.extend(self.max_snapshot_age().and_then(Result::err));
         problems
     }
 
@@ -469,10 +471,16 @@ impl Project {
 
     /// The topic paths the project names, relative to the current directory.
     pub fn topic_paths(&self) -> Vec<PathBuf> {
+        self.located_topic_paths().into_iter().map(|(path, _)| path).collect()
+    }
+
+    /// [`Self::topic_paths`], each with where the project file names it (`None` for the default
+    /// `topics`, which it does not name).
+    pub fn located_topic_paths(&self) -> Vec<(PathBuf, Option<Location>)> {
         let base = self.path.parent().map(PathBuf::from).unwrap_or_default();
         match &self.doc.topics {
-            Some(paths) => paths.value.iter().map(|p| base.join(&p.value)).collect(),
-            None => vec![base.join("topics")],
+            Some(paths) => paths.value.iter().map(|p| (base.join(&p.value), Some(p.at.located(self.file())))).collect(),
+            None => vec![(base.join("topics"), None)],
         }
     }
 
@@ -956,7 +964,7 @@ mod tests {
         assert_eq!(got.len(), 6, "{got:#?}");
         assert!(got[0].starts_with("5:21: `policy.partitions.min` is 12, above `policy.partitions.max` 6"), "{got:#?}");
         assert!(
-            got[1].starts_with("6:28: `policy.replicationFactor.min` is 1.5, which is not a whole number"),
+            got[1].starts_with("6:28: `policy.replicationFactor.min` is `1.5`, which is not a whole number"),
             "{got:#?}"
         );
         assert!(got[2].starts_with("7:28: `policy.requiredConfigs` names `min.insync.replica`"), "{got:#?}");

@@ -342,12 +342,12 @@ pub(crate) enum Field {
     ReplicationFactor,
 }
 
-/// The most partitions one topic may declare. Kafka's protocol carries a partition count as a Java
-/// int, but no cluster holds a topic of two billion partitions, and a plan must not allocate for one:
-/// Kafka 3.6 and later refuse a request that writes more than 10,000 metadata records (KAFKA-14996),
-/// so no topic is created with more than 10,000 partitions, or grows by more at once; a topic this
-/// large was grown in steps, or made before those releases. Ten times that keeps every topic a real
-/// cluster holds importable. See `partitions` in docs/format.md.
+/// The most partitions one topic may declare: librdkafka's own limit (`RD_KAFKAP_PARTITIONS_MAX`),
+/// above which it refuses to create a topic, to add partitions, or to read a topic's metadata, so that
+/// topicform could neither make nor see such a topic. Kafka's protocol carries the count as a Java int,
+/// but a plan must not allocate for two billion partitions. Kafka 3.6 and later also refuse a request
+/// that writes more than 10,000 metadata records (KAFKA-14996): a topic larger than that is created or
+/// grown in steps. See `partitions` in docs/format.md.
 pub const MAX_PARTITIONS: i64 = 100_000;
 
 /// Checks a count where it is written, reporting a bad one once.
@@ -367,7 +367,7 @@ pub(crate) fn check_count(
     let loc = at(value.at);
     let checked = value.value.within(1, max).and_then(|n| match field {
         Field::Partitions if n > MAX_PARTITIONS => {
-            Err(format!("{n}, more than the {MAX_PARTITIONS} partitions topicform takes for one topic"))
+            Err(format!("{n}, above librdkafka's limit of {MAX_PARTITIONS} partitions for one topic"))
         }
         _ => Ok(n),
     });

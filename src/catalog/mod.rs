@@ -10,7 +10,7 @@ mod table;
 mod value;
 
 pub use release::{NotARelease, Release};
-pub use value::{Invalid, Value, canonical, duration_in_ms, java_double, normalise, size_in_bytes};
+pub use value::{Invalid, Value, canonical, java_double, normalise, size_in_bytes};
 
 /// How a config's value is written and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -153,4 +153,26 @@ fn watch_with_json_logs_writes_only_json_lines_on_stderr_when_it_fails() {
     // No project file.
     let output = run(dir.path(), &[&["--project", "missing.yaml"][..], &watch].concat());
     assert_json_lines(&output.stderr, "no project");
+    // A signal: the watcher says it stops, as JSON.
+    std::fs::write(dir.path().join("topics/b.yaml"), "topics:\n  - name: b\n    partitions: x\n").unwrap();
+    let log = dir.path().join("watch.log");
+    let mut args = watch.to_vec();
+    args[4] = "100"; // cycles
+    let mut child = topicform(dir.path(), &[&args[..], &["--interval", "1h"]].concat())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // The first cycle's summary is written once the signal handlers are in place.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&log).unwrap().contains("\"event\":\"cycle\"") {
+        assert!(std::time::Instant::now() < deadline, "no cycle: {}", std::fs::read_to_string(&log).unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a signal ends watch with 0");
+    let lines = assert_json_lines(&std::fs::read(&log).unwrap(), "signal");
+    assert!(lines.iter().any(|l| l["event"] == "signal"), "{lines:?}");
 }

@@ -53,6 +53,7 @@ fn a_usage_error_exits_1_never_2_and_help_and_version_exit_0() {
         let output = run(dir.path(), args);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output.stderr));
         assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.contains(&0x1b), "{args:?}: no colour off a terminal");
         assert_no_panic(&output);
     }
     let typo = run(dir.path(), &["plan", "--detailed-exitcode", "--bogus"]);
@@ -61,6 +62,7 @@ fn a_usage_error_exits_1_never_2_and_help_and_version_exit_0() {
         let output = run(dir.path(), args);
         assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output.stderr));
         assert!(!output.stdout.is_empty(), "{args:?} prints on stdout");
+        assert!(!output.stdout.contains(&0x1b), "{args:?}: no colour off a terminal");
     }
 }
 

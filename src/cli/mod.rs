@@ -111,9 +111,13 @@ impl Lines {
 pub fn usage(error: &clap::Error, args: &[OsString]) -> ExitStatus {
     use clap::error::ErrorKind;
     if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let mut out = stdout();
-        let shown = write!(out, "{}", error.render().ansi()).and_then(|()| out.flush());
-        return if shown.is_ok() { ExitStatus::Success } else { ExitStatus::Failure };
+        // clap prints help on stdout, coloured only on a terminal.
+        let shown = error.print().and_then(|()| io::stdout().flush());
+        if let Err(e) = shown {
+            let _ = STDOUT_FAILED.set(e.kind());
+            return ExitStatus::Failure;
+        }
+        return ExitStatus::Success;
     }
     match Lines::of_args(args) {
         Lines::Json => {

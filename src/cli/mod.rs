@@ -43,6 +43,18 @@ impl<W: Write> Write for Checked<W> {
             let _ = self.failed.set(e.kind());
         })
     }
+    // The stream's own: standard error takes its lock for the whole line, so that lines written from
+    // other threads (the Kafka client's log) never cut into it.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf).inspect_err(|e| {
+            let _ = self.failed.set(e.kind());
+        })
+    }
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
+        self.inner.write_fmt(args).inspect_err(|e| {
+            let _ = self.failed.set(e.kind());
+        })
+    }
 }
 
 /// Standard output, checked.

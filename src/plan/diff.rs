@@ -46,7 +46,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
             } else if let Some(current) = live.topics.get(&topic.name) {
                 changes.push(Change::DeleteTopic {
                     topic: topic.name.clone(),
-                    partitions: current.partitions.len() as u32,
+                    partitions: u32::try_from(current.partitions.len()).unwrap_or(u32::MAX),
                     reason: DeleteReason::Declared,
                 });
             }
@@ -83,7 +83,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
         if options.prune {
             changes.push(Change::DeleteTopic {
                 topic: name.clone(),
-                partitions: topic.partitions.len() as u32,
+                partitions: u32::try_from(topic.partitions.len()).unwrap_or(u32::MAX),
                 reason: DeleteReason::Pruned,
             });
         } else {
@@ -171,7 +171,7 @@ fn diff_topic(
         if let Some(to) = rf_change {
             // New partitions get the old replication factor from the broker, and the reassignment
             // planned now would not include them: one step at a time.
-            let from = current_rf as u16;
+            let from = u16::try_from(current_rf).unwrap_or(u16::MAX);
             blocked.push(block(BlockedReason::ReplicationFactorAndPartitions { from, to }));
             return;
         }
@@ -200,7 +200,8 @@ fn diff_topic(
                     .zip(placed)
                     .map(|((partition, from), (_, to))| PartitionMove { partition, from, to })
                     .collect();
-                changes.push(Change::ChangeReplicationFactor { topic: name(), from: current_rf as u16, to, moves });
+                let from = u16::try_from(current_rf).unwrap_or(u16::MAX);
+                changes.push(Change::ChangeReplicationFactor { topic: name(), from, to, moves });
             }
             Err(PlacementError::NotEnoughBrokers { available, .. }) => {
                 blocked.push(block(BlockedReason::NotEnoughBrokers { declared: to, brokers: available }));

@@ -254,3 +254,26 @@ async fn on_signals(cancel: crate::apply::Cancel) {
     );
     std::process::exit(130);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_usage_error_is_json_when_the_arguments_ask_for_json_logs() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        for (given, want) in [
+            (&["topicform", "watch", "--log-format", "json", "--bogus"][..], Lines::Json),
+            (&["topicform", "watch", "--bogus", "--log-format=json"], Lines::Json),
+            (&["topicform", "watch", "--log-format", "text"], Lines::Text),
+            (&["topicform", "watch", "--log-format"], Lines::Text),
+            (&["topicform", "plan", "json"], Lines::Text),
+        ] {
+            assert_eq!(Lines::of_args(&args(given)), want, "{given:?}");
+        }
+        let parsed = |a: &[&str]| Lines::of(&<Cli as clap::Parser>::try_parse_from(a).unwrap());
+        assert_eq!(parsed(&["topicform", "watch", "--log-format", "json"]), Lines::Json);
+        assert_eq!(parsed(&["topicform", "watch"]), Lines::Text);
+        assert_eq!(parsed(&["topicform", "plan"]), Lines::Text);
+    }
+}

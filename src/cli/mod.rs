@@ -127,6 +127,7 @@ pub fn usage(error: &clap::Error, args: &[OsString]) -> ExitStatus {
         let shown = error.print().and_then(|()| io::stdout().flush());
         if let Err(e) = shown {
             let _ = STDOUT_FAILED.set(e.kind());
+            output_failure(Lines::of_args(args), &e.to_string());
             return ExitStatus::Failure;
         }
         return ExitStatus::Success;
@@ -146,26 +147,32 @@ pub fn usage(error: &clap::Error, args: &[OsString]) -> ExitStatus {
     ExitStatus::Failure
 }
 
-/// Says why a run failed, on stderr: nothing when the cause is a closed standard output (`| head`),
-/// which a shell does not report either.
+/// Says why a run failed, on stderr. A closed standard output (`| head`) is said in one line of its
+/// own: the command stopped there (an `apply` whose plan could not be shown applies nothing), and a
+/// silent status 1 would not say why.
 pub fn report_error(error: &anyhow::Error, lines: Lines) {
     let io = error.chain().find_map(|c| c.downcast_ref::<io::Error>()).map(io::Error::kind);
     match (STDOUT_FAILED.get(), io) {
-        (Some(io::ErrorKind::BrokenPipe), Some(io::ErrorKind::BrokenPipe)) => {}
-        (Some(failed), Some(kind)) if *failed == kind => {
-            lines.say("error", &format!("cannot write the output on standard output: {error:#}"));
-        }
+        (Some(failed), Some(kind)) if *failed == kind => output_failure(lines, &format!("{error:#}")),
         _ => lines.say("error", &format!("{error:#}")),
     }
 }
 
-/// Says that standard output could not take the whole output of a run that otherwise succeeded
-/// (nothing for a closed pipe).
+/// Says that standard output could not take the whole output of the run.
 pub fn report_output_failure(lines: Lines) {
-    if let Some(kind) = STDOUT_FAILED.get()
-        && *kind != io::ErrorKind::BrokenPipe
-    {
-        lines.say("error", &format!("cannot write the output on standard output: {}", io::Error::from(*kind)));
+    if let Some(kind) = STDOUT_FAILED.get() {
+        output_failure(lines, &io::Error::from(*kind).to_string());
+    }
+}
+
+fn output_failure(lines: Lines, why: &str) {
+    match STDOUT_FAILED.get() {
+        Some(io::ErrorKind::BrokenPipe) => lines.say(
+            "error",
+            "standard output was closed before the output was written in full (its reader stopped reading); \
+             the command stopped there",
+        ),
+        _ => lines.say("error", &format!("cannot write the output on standard output: {why}")),
     }
 }
 

@@ -257,6 +257,7 @@ impl Shape for Count {
     fn expected() -> &'static str {
         "a whole number"
     }
+    const FLOAT_WRITTEN: bool = true;
     fn float_written(self, written: &str) -> Self {
         match self {
             Count::Float(x, _) => Count::Float(x, Some(written.trim().into())),

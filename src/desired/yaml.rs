@@ -182,8 +182,11 @@ pub trait Shape: Sized {
     /// Whether a number or boolean scalar is read from its source text instead (`1.10` stays `1.10`).
     const TEXTUAL: bool = false;
 
+    /// Whether a value read from a float scalar is given the scalar's text ([`Shape::float_written`]).
+    const FLOAT_WRITTEN: bool = false;
+
     /// The value read from a float scalar, given the scalar's text as written (`1.0`, `1e3`), for a
-    /// message that shows what was written. The default ignores it.
+    /// message that shows what was written. Called only when [`Shape::FLOAT_WRITTEN`].
     fn float_written(self, _written: &str) -> Self {
         self
     }
@@ -268,7 +271,7 @@ fn read<'de, T: Shape, D: Deserializer<'de>>(deserializer: D) -> Result<(Result<
     let spanned = Spanned::<Loose<T>>::deserialize(deserializer)?;
     let at = Pos::of(&spanned.referenced);
     let Loose { mut value, typed, float } = spanned.value;
-    if typed && (T::TEXTUAL || float) {
+    if typed && (T::TEXTUAL || (float && T::FLOAT_WRITTEN)) {
         let span = spanned.referenced.span();
         if let (Some(start), Some(len)) = (span.byte_offset(), span.byte_len())
             && let Some(raw) =

@@ -160,6 +160,14 @@ fn watch_with_json_logs_writes_only_json_lines_on_stderr_when_it_fails() {
     // No project file.
     let output = run(dir.path(), &[&["--project", "missing.yaml"][..], &watch].concat());
     assert_json_lines(&output.stderr, "no project");
+    // The Kafka client's log (`-v`) while the cluster cannot be reached: JSON too.
+    let output = run(dir.path(), &[&["-v"][..], &watch].concat());
+    let lines = assert_json_lines(&output.stderr, "-v");
+    assert!(
+        lines.iter().any(|l| l["event"] == "log" && l["message"].as_str().unwrap().starts_with("librdkafka")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l["event"] == "cycle" && l["outcome"] == "failed"), "{lines:?}");
     // A signal: the watcher says it stops, as JSON.
     std::fs::write(dir.path().join("topics/b.yaml"), "topics:\n  - name: b\n    partitions: x\n").unwrap();
     let log = dir.path().join("watch.log");

@@ -127,8 +127,8 @@ pub struct PlanArgs {
     /// credential is needed or read. `apply` of such a plan checks the live cluster.
     #[arg(long, value_name = "FILE")]
     pub from_snapshot: Option<PathBuf>,
-    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`; a bare number is seconds;
-    /// 1s to 365d); default: the project's `maxSnapshotAge`, else any age.
+    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`; 1s to
+    /// 365d); default: the project's `maxSnapshotAge`, else any age.
     #[arg(long, value_name = "DURATION", value_parser = parse_age, requires = "from_snapshot")]
     pub max_snapshot_age: Option<u64>,
 }
@@ -175,7 +175,7 @@ pub struct ApplyArgs {
     /// Start replication-factor changes and return without waiting for the data to move.
     #[arg(long, conflicts_with = "throttle")]
     pub no_wait: bool,
-    /// Refuse a saved plan older than this (`36h`, `7d`; a bare number is seconds; 1s to 365d); default:
+    /// Refuse a saved plan older than this (`36h`, `7d`; 1s to 365d); default:
     /// the project's `maxPlanAge`, else 7 days.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_plan_age: Option<u64>,
@@ -184,8 +184,7 @@ pub struct ApplyArgs {
     /// `delete: true` may say `acknowledge: [activeData]` instead).
     #[arg(long)]
     pub allow_active_data: bool,
-    /// A topic written more recently than this is in use (`24h`, `7d`; a bare number is seconds; 1s to
-    /// 365d).
+    /// A topic written more recently than this is in use (`24h`, `7d`; 1s to 365d).
     #[arg(long, value_name = "DURATION", value_parser = parse_window, default_value = "24h")]
     pub active_window: u64,
     /// Delete at most this many bytes (`500GiB`; every replica counted) in one apply; refuse the whole
@@ -250,7 +249,7 @@ pub struct WatchArgs {
     pub connect: ConnectArgs,
     /// Topic files or directories (default: the project's `topics`, else `topics/`), read again each cycle.
     pub paths: Vec<PathBuf>,
-    /// How long from one cycle's start to the next (`30s`, `5m`; a bare number is seconds; 100ms to 7d),
+    /// How long from one cycle's start to the next (`30s`, `5m`; 100ms to 7d),
     /// plus up to --jitter of it at random.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_interval)]
     pub interval: Duration,

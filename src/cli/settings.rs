@@ -373,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn every_duration_flag_takes_units_and_a_bare_number_is_seconds() {
+    fn every_duration_flag_takes_units_and_only_the_timeout_a_bare_number() {
         let env = Env::default();
         let commands::Command::Plan(p) = resolve(&["topicform", "plan", "--timeout", "5m"], &env).command else {
             panic!()
@@ -384,7 +384,7 @@ mod tests {
         };
         assert_eq!(p.target.timeout, Duration::from_secs(90));
         let commands::Command::Watch(w) =
-            resolve(&["topicform", "watch", "--interval", "30", "--timeout", "1m", "--ready-grace", "2h"], &env)
+            resolve(&["topicform", "watch", "--interval", "30s", "--timeout", "1m", "--ready-grace", "2h"], &env)
                 .command
         else {
             panic!()
@@ -394,7 +394,7 @@ mod tests {
             (Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(7200))
         );
         let commands::Command::Apply(a) = resolve(
-            &["topicform", "apply", "p.json", "--max-plan-age", "36h", "--active-window", "3600", "--timeout", "1h"],
+            &["topicform", "apply", "p.json", "--max-plan-age", "36h", "--active-window", "3600s", "--timeout", "1h"],
             &env,
         )
         .command
@@ -405,13 +405,17 @@ mod tests {
         // Out of range or not a duration: a usage error naming the form and the range, never a
         // wrap-around to zero or a busy loop.
         for (args, said) in [
-            (&["topicform", "watch", "--interval", "0"][..], "from 100ms to 1w"),
+            (&["topicform", "watch", "--interval", "0s"][..], "from 100ms to 1w"),
             (&["topicform", "watch", "--interval", "8d"], "from 100ms to 1w"),
             (&["topicform", "plan", "--timeout", "18446744073709551615"], "from 1s to 30d"),
             (&["topicform", "apply", "p.json", "--max-plan-age", "99999999999999999999w"], "from 1s to 365d"),
             (&["topicform", "plan", "--from-snapshot", "s.json", "--max-snapshot-age", "0s"], "from 1s to 365d"),
             (&["topicform", "apply", "--active-window", "1.5h"], "which is not a duration"),
             (&["topicform", "watch", "--ready-grace", "15d"], "from 1s to 2w"),
+            // Bare numbers were milliseconds here once: refused rather than read as seconds.
+            (&["topicform", "watch", "--interval", "30"], "a number without a unit"),
+            (&["topicform", "apply", "--active-window", "3600"], "a number without a unit"),
+            (&["topicform", "apply", "p.json", "--max-plan-age", "3600000"], "a number without a unit"),
         ] {
             let err = Cli::try_parse_from(args).unwrap_err().to_string();
             assert!(err.contains(said), "{args:?}: {err}");

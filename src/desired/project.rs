@@ -52,13 +52,13 @@ pub struct ProjectDoc {
     #[serde(default)]
     #[schemars(with = "Option<PolicyDoc>")]
     pub policy: Option<At<PolicyDoc>>,
-    /// How old a saved plan `apply` still takes (`7d`, `36h`; a bare number is seconds; 1s to 365d;
+    /// How old a saved plan `apply` still takes (`7d`, `36h`; 1s to 365d;
     /// default 7 days); `--max-plan-age` wins.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_plan_age: Option<At<String>>,
-    /// How old a snapshot `plan --from-snapshot` still takes (`24h`; a bare number is seconds; 1s to
-    /// 365d; default: any age); `--max-snapshot-age` wins.
+    /// How old a snapshot `plan --from-snapshot` still takes (`24h`, `7d`; 1s to 365d;
+    /// default: any age); `--max-snapshot-age` wins.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_snapshot_age: Option<At<String>>,
@@ -889,10 +889,11 @@ mod tests {
         assert!(p.max_plan_age().is_none());
         let e = p.max_snapshot_age().unwrap().unwrap_err();
         assert!(messages(&[e])[0].starts_with("4:17: `maxSnapshotAge` is "), "{:?}", p.max_snapshot_age());
-        // A bare number is seconds, as for the flags; the bounds are the flags' too, and a huge value is
-        // refused at its line, never wrapped around to a small one.
-        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 3600\nmaxSnapshotAge: 366d\n");
-        assert_eq!(p.max_plan_age().unwrap().unwrap(), 3600);
+        // A bare number needs a unit (it was milliseconds once), the bounds are the flags', and a huge
+        // value is refused at its line, never wrapped around to a small one.
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 3600000\nmaxSnapshotAge: 366d\n");
+        let e = p.max_plan_age().unwrap().unwrap_err();
+        assert!(messages(&[e])[0].starts_with("4:13: `maxPlanAge` is `3600000`, a number without a unit"));
         let e = p.max_snapshot_age().unwrap().unwrap_err();
         assert_eq!(messages(&[e])[0], "5:17: `maxSnapshotAge` is `366d`, outside the range it takes: from 1s to 365d");
         let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 99999999999999999999999w\n");

@@ -92,6 +92,11 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
             Event::GatheringData { topics } => self.detail(&format!(
                 "Reading the size, offsets and consumer groups of {topics} topic(s) whose data the plan deletes or cuts..."
             )),
+            Event::DeletingUnchecked { topics } => self.line(&format!(
+                "Warning: deleting {} although whether its data is in use could not be checked (see the plan's \
+                 data lines); unknown counts as in use, which --allow-active-data or `acknowledge: [activeData]` allows.",
+                topics.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            )),
             Event::PlanSaved { path } => {
                 let p = path.display();
                 self.line(&format!("Saved the plan to `{p}`; apply it with `topicform apply {p}`."))

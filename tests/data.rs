@@ -236,3 +236,94 @@ fn a_principal_without_group_access_gets_unknown_and_a_plan() {
     drop(consumer);
     delete_group(&ws.bootstrap, &group);
 }
+
+/// A consumer of `group` subscribed to `topic` that has its assignment and never commits (manual
+/// commits, or a group in its first seconds), with librdkafka's `group.protocol` (`classic`, or
+/// `consumer` for KIP-848 on Kafka 4). It stays in the group until dropped.
+fn subscribe_without_committing(bootstrap: &str, group: &str, topic: &str, protocol: &str) -> BaseConsumer {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("group.protocol", protocol)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false");
+    let consumer: BaseConsumer = config.create().unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "{group} got no assignment of {topic} in 60 s");
+        let _ = consumer.poll(Duration::from_millis(200));
+    }
+    consumer
+}
+
+/// Consumers that never commit (a classic group, and a KIP-848 `group.protocol=consumer` one on Kafka
+/// 4) are active readers: the plan shows them with their members, and apply refuses to delete their
+/// topics without `--allow-active-data`; the topics survive. No record is produced, so no other rule
+/// (the recent-write one) stands in for the group's.
+#[test]
+fn consumers_that_never_commit_are_active_readers() {
+    require_cluster!("consumers_that_never_commit_are_active_readers");
+    let ws = Workspace::new("data-nocommit");
+    let major =
+        std::env::var("TOPICFORM_TEST_KAFKA_VERSION").ok().and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    // KIP-848 groups are on by default from Kafka 4.0.
+    let kip848 = major.is_none_or(|m| m >= 4);
+    let mut readers = vec![(ws.topic("classic"), format!("{}.classic", ws.prefix), "classic")];
+    if kip848 {
+        readers.push((ws.topic("kip848"), format!("{}.kip848", ws.prefix), "consumer"));
+    }
+    let files = |extra: &str| {
+        let topics: String = readers.iter().map(|(t, _, _)| topic_file(t, extra)).collect();
+        ws.write("topics/t.yaml", &format!("topics:\n{topics}"));
+    };
+    files("");
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let consumers: Vec<BaseConsumer> =
+        readers.iter().map(|(t, g, protocol)| subscribe_without_committing(&ws.bootstrap, g, t, protocol)).collect();
+
+    files("    delete: true\n");
+    let plan = ws.run(&["plan", "--format", "json"]);
+    plan.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    for (topic, group, protocol) in &readers {
+        let facts = &json["data"][topic];
+        assert_eq!(facts["records"]["known"], 0, "{facts:#}");
+        let groups = facts["groups"]["known"].as_array().unwrap_or_else(|| panic!("{protocol}: {facts:#}"));
+        assert_eq!(groups.len(), 1, "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["group"], serde_json::json!(group), "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["active"], true, "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["members"], 1, "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["lag"], serde_json::Value::Null, "nothing committed: {facts:#}");
+    }
+    let text = ws.run(&["plan"]);
+    for (_, group, _) in &readers {
+        assert!(
+            text.stdout.contains(&format!("group {group}: active (Stable), 1 member(s) reading it, nothing committed")),
+            "{}",
+            text.stdout
+        );
+    }
+
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    for (topic, group, _) in &readers {
+        assert!(
+            refused.stderr.contains(&format!(
+                "topic `{topic}` is read by consumer group(s) with active members ({group}), against the active-group rule"
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert!(refused.stderr.contains("hint: `--allow-active-data`"), "{}", refused.stderr);
+    assert_eq!(common_live_count(&ws), readers.len(), "nothing deleted");
+
+    drop(consumers);
+    for (_, group, _) in &readers {
+        delete_group(&ws.bootstrap, group);
+    }
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(common_live_count(&ws), 0, "once the readers are gone");
+}

@@ -153,6 +153,101 @@ async fn controller_going_away() {
     converges(&ws).await;
 }
 
+/// Starts one broker again when dropped, even after a failure, and waits for the cluster.
+struct StoppedBroker(String);
+
+impl Drop for StoppedBroker {
+    fn drop(&mut self) {
+        kafka_local(&["start-broker", &self.0]);
+        kafka_local(&["wait"]);
+    }
+}
+
+/// Produces `count` records of `bytes` bytes to `topic` and waits until every one is acknowledged.
+fn produce(bootstrap: &str, topic: &str, count: usize, bytes: usize) {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let producer: BaseProducer = rdkafka::ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let payload = vec![b'x'; bytes];
+    for _ in 0..count {
+        let mut record = BaseRecord::<(), [u8]>::to(topic).payload(&payload[..]);
+        while let Err((e, back)) = producer.send(record) {
+            assert!(matches!(e.rdkafka_error_code(), Some(rdkafka::types::RDKafkaErrorCode::QueueFull)), "{e}");
+            producer.poll(Duration::from_millis(50));
+            record = back;
+        }
+    }
+    producer.flush(Duration::from_secs(30)).expect("every record acknowledged");
+}
+
+/// The broker holding a topic's only replica is stopped: its size is unknown, never `0 B on 0
+/// replica(s)`, and neither `--max-destroy-bytes` (with or without `--allow-active-data`) nor the
+/// in-use rules let the deletion through; the topic survives, and deletes once the broker is back.
+#[tokio::test]
+async fn a_stopped_replicas_broker_makes_the_size_unknown() {
+    if !controlled_cluster("a_stopped_replicas_broker_makes_the_size_unknown") {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let ws = Workspace::new("size-unknown");
+    let t = ws.topic("t");
+    let file = |extra: &str| format!("topics:\n  - name: {t}\n    partitions: 1\n    replicationFactor: 1\n{extra}");
+    ws.write("topics/t.yaml", &file(""));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    produce(&ws.bootstrap, &t, 256, 1024);
+    let broker = ws.live().await.topics[&t].partitions[0].replicas[0];
+
+    ws.write("topics/t.yaml", &file("    delete: true\n"));
+    let known = ws.run(&["plan", "--format", "json"]);
+    known.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&known.stdout).unwrap();
+    assert!(json["data"][&t]["size"]["known"]["allReplicasBytes"].as_u64().unwrap() > 262_144, "{json:#}");
+
+    assert!(kafka_local(&["stop-broker", &broker.to_string()]), "stopping broker {broker}");
+    let restart = StoppedBroker(broker.to_string());
+    let admin = ws.admin();
+    let everything = topicform::live::Scope::new([], &[], &[]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while admin.describe(&everything).await.is_ok_and(|live| live.brokers.contains_key(&broker)) {
+        assert!(Instant::now() < deadline, "broker {broker} was never fenced");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let plan = ws.run(&["plan"]);
+    plan.expect_code(0);
+    let unknown = format!(
+        "size unknown (1 of 1 replica(s) not measured (broker {broker}: it is not in the cluster's metadata (stopped \
+         or unreachable)); at least 0 B on the others)"
+    );
+    assert!(plan.stdout.contains(&unknown), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("0 B on 0 replica(s)"), "{}", plan.stdout);
+
+    for extra in [&[][..], &["--allow-active-data"][..]] {
+        let mut args = vec!["apply", "--auto-approve", "--max-destroy-bytes", "1KiB"];
+        args.extend_from_slice(extra);
+        let refused = ws.run(&args);
+        refused.expect_code(1);
+        assert!(refused.stderr.contains("so the --max-destroy-bytes rule cannot be checked"), "{}", refused.stderr);
+        assert!(refused.stderr.contains("bring back the brokers that did not answer"), "{}", refused.stderr);
+    }
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("so the recent-write rule cannot be checked"), "{}", refused.stderr);
+    assert!(ws.live().await.topics.contains_key(&t), "the topic survives");
+
+    drop(restart);
+    // Back: the size is known again, and the deletion goes with the flags it needs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let run = ws.run(&["apply", "--auto-approve", "--allow-active-data", "--max-destroy-bytes", "1MiB"]);
+        if run.code == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never deleted once the broker was back: {}", run.stderr);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert!(!ws.live().await.topics.contains_key(&t));
+}
+
 /// Starts the controller again when dropped, even after a failure, and waits for the cluster.
 struct Controller;
 

@@ -333,14 +333,14 @@ pub fn check(
 ) -> Vec<Refused> {
     let mut out = Vec::new();
     let mut total = 0u64;
-    let mut unknown_size = None;
+    let mut unknown_sizes = Vec::new();
     for change in changes {
         let Change::DeleteTopic { topic, reason, .. } = change else { continue };
         let missing = Impact::unknown(Unknown::Failed("not gathered".into()));
         let facts = data.get(topic).unwrap_or(&missing);
         match &facts.size {
             Fact::Known(s) => total += s.all_replicas_bytes,
-            Fact::Unknown(why) => unknown_size = unknown_size.or(Some((topic.clone(), why.clone()))),
+            Fact::Unknown(why) => unknown_sizes.push((topic.clone(), why.clone())),
         }
         // A pruned topic has no file to acknowledge in.
         if rules.allow_active_data || (*reason == DeleteReason::Declared && acknowledged(topic)) {
@@ -378,12 +378,12 @@ pub fn check(
         }
     }
     if let Some(max) = rules.max_destroy_bytes {
-        match unknown_size {
-            Some((topic, why)) => {
-                out.push(Refused::CannotCheck { topic, fact: "size", why, rule: "--max-destroy-bytes" })
-            }
-            None if total > max => out.push(Refused::TooManyBytes { bytes: total, max }),
-            None => {}
+        // Every topic whose size is unknown, and the known bytes too when they alone exceed the cap.
+        for (topic, why) in unknown_sizes {
+            out.push(Refused::CannotCheck { topic, fact: "size", why, rule: "--max-destroy-bytes" });
+        }
+        if total > max {
+            out.push(Refused::TooManyBytes { bytes: total, max });
         }
     }
     out
@@ -668,5 +668,25 @@ mod tests {
         assert!(unchecked(&changes, &facts(idle), |_| false, &allowed).is_empty(), "known idle");
         let declared = [delete("t", DeleteReason::Declared)];
         assert_eq!(unchecked(&declared, &broken, |t| t == "t", &rules), ["t"], "acknowledged in its file");
+
+        // Every unknown size is named, and known bytes over the cap still count.
+        let two =
+            [delete("t", DeleteReason::Pruned), delete("u", DeleteReason::Pruned), delete("v", DeleteReason::Pruned)];
+        let mut facts = broken.clone();
+        facts.insert("u".into(), broken["t"].clone());
+        facts.insert("v".into(), impact(&changes, &BTreeMap::from([("t".to_owned(), data())]), NOW)["t"].clone());
+        let capped = Rules { allow_active_data: true, max_destroy_bytes: Some(1024), ..rules };
+        let refused = check(&two, &facts, |_| false, &capped);
+        assert_eq!(
+            refused
+                .iter()
+                .map(|r| match r {
+                    Refused::CannotCheck { topic, .. } => topic.as_str(),
+                    Refused::TooManyBytes { .. } => "bytes",
+                    _ => "other",
+                })
+                .collect::<Vec<_>>(),
+            ["t", "u", "bytes"]
+        );
     }
 }

@@ -16,8 +16,10 @@
 //! subscribes to it or is assigned it: members that commit by hand, or not yet, are seen too. A group
 //! with members whose reads cannot be told (a protocol other than `consumer`, such as Connect's, a
 //! share or streams group, an assignment that does not decode) makes the groups of every asked topic
-//! unknown, never none. With groups (500 a request) and groups with members, that is at most 8 requests
-//! a broker plus one per 500 groups, and none at all when no change touches data.
+//! unknown, never none. That is at most 10 requests a broker (ApiVersions, DescribeLogDirs, 4
+//! ListOffsets, ListGroups, OffsetFetch, DescribeGroups, ConsumerGroupDescribe), plus one OffsetFetch
+//! per 500 more groups and one describe per 100 more groups with members; a describe only when a group
+//! of its kind has members, and nothing at all when no change touches data.
 //!
 //! A refusal is a fact that is not known, never a failure: `unknown (not authorised)`. A size is summed
 //! over every replica the metadata lists: a replica whose broker is down, not in the metadata or did not

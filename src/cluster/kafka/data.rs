@@ -560,10 +560,22 @@ async fn readers(
             }
         }
     }
+    // Listed without a type (ListGroups before v5): a group DescribeGroups calls dead or unknown may be
+    // a KIP-848 group of an early-access release, which DescribeGroups does not describe (before v6 it
+    // answers `Dead`, with no error); not a group that reads nothing.
+    let untyped: BTreeSet<&str> = listed.iter().filter(|l| l.group_type.is_none()).map(|l| l.group.as_str()).collect();
+    let vanished = |group: &str| {
+        untyped
+            .contains(group)
+            .then(|| "its coordinator listed it with members, then did not describe it as a classic group".to_owned())
+    };
     let mut failed = |group: &str, code: i16, message: Option<&StrBytes>, out: &mut Readers| {
         let f = protocol::failure_with(code, message.map(ToString::to_string).unwrap_or_default());
         // Gone since ListGroups named it: it reads nothing.
         if f.code.name() == "GROUP_ID_NOT_FOUND" {
+            if let Some(why) = vanished(group) {
+                out.insert(group.to_owned(), Err(why));
+            }
             return;
         }
         if is_retriable(&f.code) && retriable.is_none() {
@@ -589,7 +601,9 @@ async fn readers(
                             failed(&group, g.error_code, g.error_message.as_ref(), &mut out);
                             continue;
                         }
-                        let read = if matches!(g.group_state.as_str(), "Dead" | "Empty") {
+                        let read = if g.group_state.as_str() == "Dead" {
+                            vanished(&group).map_or(Ok(BTreeMap::new()), Err)
+                        } else if g.group_state.as_str() == "Empty" {
                             Ok(BTreeMap::new())
                         } else if g.protocol_type.as_str() != "consumer" {
                             Err(format!(

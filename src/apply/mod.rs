@@ -73,11 +73,18 @@ fn data_summary(refused: &[crate::plan::data::Refused]) -> String {
                 .to_owned(),
         );
     }
-    if refused.iter().any(|r| matches!(r, Refused::TooManyBytes { .. } | Refused::CannotCheck { fact: "size", .. })) {
+    if refused.iter().any(|r| matches!(r, Refused::CannotCheck { fact: "size", .. })) {
         hints.push(
-            "hint: `--max-destroy-bytes` is never lifted by `--allow-active-data`: raise it, delete fewer topics \
-             per apply, or apply without it"
+            "hint: an unknown size passes no `--max-destroy-bytes`, whatever its value and with \
+             `--allow-active-data` too: apply without the cap to delete it anyway"
                 .to_owned(),
+        );
+    }
+    if refused.iter().any(|r| matches!(r, Refused::TooManyBytes { .. })) {
+        hints.push(
+            "hint: raise `--max-destroy-bytes` or delete fewer topics per apply (`--allow-active-data` never lifts \
+             it)"
+            .to_owned(),
         );
     }
     format!(
@@ -781,7 +788,7 @@ mod tests {
             let refused = run(&plan, &d, &cluster, &capped(allow)).await.unwrap_err().to_string();
             assert!(refused.contains("so the --max-destroy-bytes rule cannot be checked"), "{refused}");
             assert!(refused.contains("bring back the brokers that did not answer"), "{refused}");
-            assert!(refused.contains("`--max-destroy-bytes` is never lifted by `--allow-active-data`"), "{refused}");
+            assert!(refused.contains("an unknown size passes no `--max-destroy-bytes`"), "{refused}");
         }
         // Without a cap: the unknown last write (no leader) is unknown use, refused without the flag...
         let refused = run(&plan, &d, &cluster, &Guards::default()).await.unwrap_err().to_string();

@@ -241,6 +241,11 @@ fn a_principal_without_group_access_gets_unknown_and_a_plan() {
 /// commits, or a group in its first seconds), with librdkafka's `group.protocol` (`classic`, or
 /// `consumer` for KIP-848 on Kafka 4). It stays in the group until dropped.
 fn subscribe_without_committing(bootstrap: &str, group: &str, topic: &str, protocol: &str) -> BaseConsumer {
+    // A regex subscription (librdkafka's leading `^`) for the `consumer-regex` case.
+    let (protocol, subscription) = match protocol.strip_suffix("-regex") {
+        Some(protocol) => (protocol, format!("^{}$", regex_escape(topic))),
+        None => (protocol, topic.to_owned()),
+    };
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", bootstrap)
@@ -249,7 +254,7 @@ fn subscribe_without_committing(bootstrap: &str, group: &str, topic: &str, proto
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false");
     let consumer: BaseConsumer = config.create().unwrap();
-    consumer.subscribe(&[topic]).unwrap();
+    consumer.subscribe(&[&subscription]).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
         assert!(Instant::now() < deadline, "{group} got no assignment of {topic} in 60 s");
@@ -258,8 +263,13 @@ fn subscribe_without_committing(bootstrap: &str, group: &str, topic: &str, proto
     consumer
 }
 
-/// Consumers that never commit (a classic group, and a KIP-848 `group.protocol=consumer` one on Kafka
-/// 4) are active readers: the plan shows them with their members, and apply refuses to delete their
+/// `name` with the regex metacharacters of topic names (`.`) escaped.
+fn regex_escape(name: &str) -> String {
+    name.replace('.', "\\.")
+}
+
+/// Consumers that never commit (a classic group, and KIP-848 `group.protocol=consumer` ones on Kafka
+/// 4, by name and by regex) are active readers: the plan shows them with their members, and apply refuses to delete their
 /// topics without `--allow-active-data`; the topics survive. No record is produced, so no other rule
 /// (the recent-write one) stands in for the group's.
 #[test]
@@ -273,6 +283,7 @@ fn consumers_that_never_commit_are_active_readers() {
     let mut readers = vec![(ws.topic("classic"), format!("{}.classic", ws.prefix), "classic")];
     if kip848 {
         readers.push((ws.topic("kip848"), format!("{}.kip848", ws.prefix), "consumer"));
+        readers.push((ws.topic("kip848-regex"), format!("{}.kip848-regex", ws.prefix), "consumer-regex"));
     }
     let files = |extra: &str| {
         let topics: String = readers.iter().map(|(t, _, _)| topic_file(t, extra)).collect();

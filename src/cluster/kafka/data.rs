@@ -16,10 +16,12 @@
 //! subscribes to it or is assigned it: members that commit by hand, or not yet, are seen too. A group
 //! with members whose reads cannot be told (a protocol other than `consumer`, such as Connect's, a
 //! share or streams group, an assignment that does not decode) makes the groups of every asked topic
-//! unknown, never none. That is at most 10 requests a broker (ApiVersions, DescribeLogDirs, 4
-//! ListOffsets, ListGroups, OffsetFetch, DescribeGroups, ConsumerGroupDescribe), plus one OffsetFetch
-//! per 500 more groups and one describe per 100 more groups with members; a describe only when a group
-//! of its kind has members, and nothing at all when no change touches data.
+//! unknown, never none; so does a group coordinator nobody reaches (a `__consumer_offsets` partition
+//! without a live leader, whose groups no broker lists), which one broker's Metadata of that topic
+//! shows. That is at most 10 requests a broker (ApiVersions, DescribeLogDirs, 4 ListOffsets, ListGroups,
+//! OffsetFetch, DescribeGroups, ConsumerGroupDescribe) and the one Metadata, plus one OffsetFetch per
+//! 500 more groups and one describe per 100 more groups with members; a describe only when a group of
+//! its kind has members, and nothing at all when no change touches data.
 //!
 //! A refusal is a fact that is not known, never a failure: `unknown (not authorised)`. A size is summed
 //! over every replica the metadata lists: a replica whose broker is down, not in the metadata or did not
@@ -80,6 +82,9 @@ struct Answers {
     /// ListGroups, OffsetFetch and the describes: each group's state, commits on the asked topics and
     /// readers, or why not.
     groups: Option<Result<Vec<GroupAnswer>, Unknown>>,
+    /// Metadata of `__consumer_offsets` (asked of one broker): whether every group has a coordinator
+    /// among the brokers asked, since the groups of a partition without one are listed by no broker.
+    coordinators: Option<Result<(), Unknown>>,
     /// The first retriable error an answer carried: asking again may do better.
     retriable: Option<ErrorCode>,
 }
@@ -156,15 +161,19 @@ pub(super) async fn data(admin: &KafkaAdmin, live: &Live, query: &DataQuery) -> 
         .filter_map(|t| live.topics.get(t).map(|lt| (t.clone(), lt.partitions.iter().map(|p| p.id).collect())))
         .collect();
     let partitions = &partitions;
+    let asked: BTreeSet<i32> = live.brokers.keys().copied().collect();
+    let asked = &asked;
+    let first = asked.first().copied();
     let mut attempt = 0;
     let answered = loop {
         let per_broker = live.brokers.values().map(|b| {
             let target = protocol::Target::new(&format!("{}:{}", b.host, b.port), &security, admin.request_timeout());
             let led_here = led.get(&b.id).cloned().unwrap_or_default();
+            // One broker's metadata is enough to know whether every group has a coordinator.
+            let coordinators_of = (Some(b.id) == first).then_some(asked);
             async move {
-                let answers =
-                    protocol::within(target.timeout, &target.broker, ask(admin, &target, query, partitions, &led_here))
-                        .await;
+                let work = ask(admin, &target, query, partitions, &led_here, coordinators_of);
+                let answers = protocol::within(target.timeout, &target.broker, work).await;
                 (b.id, answers)
             }
         });
@@ -305,6 +314,9 @@ fn assemble(
                 Some(Err(why)) => return Err(why.clone()),
                 None => return Err(Unknown::Failed("no answer".into())),
             }
+            if let Some(Err(why)) = &answers.coordinators {
+                return Err(why.clone());
+            }
         }
         crate::live::groups_reading(topic, &all)
     })();
@@ -318,6 +330,7 @@ async fn ask(
     query: &DataQuery,
     partitions: &BTreeMap<String, Vec<i32>>,
     led: &[(String, i32)],
+    coordinators_of: Option<&BTreeSet<i32>>,
 ) -> Result<Answers, Failure> {
     let count = || admin.requests.fetch_add(1, Ordering::Relaxed);
     let mut conn = Connection::open(target).await?;
@@ -486,7 +499,82 @@ async fn ask(
             });
         }
     }
+    // Metadata of `__consumer_offsets`: a partition without a leader among the brokers asked is a group
+    // coordinator nobody reaches, and its groups are listed by no broker.
+    if let Some(asked) = coordinators_of {
+        let version = max(ApiKey::Metadata).map(|v| v.min(*protocol::METADATA_VERSIONS.end()));
+        answers.coordinators = Some(match version.filter(|v| protocol::METADATA_VERSIONS.contains(v)) {
+            None => Err(Unknown::NotSupported),
+            Some(v) => {
+                count();
+                let topic = vec![OFFSETS_TOPIC.to_owned()];
+                match protocol::metadata(&mut conn, target.timeout, v, Some(topic)).await {
+                    Err(f) => Err(answers.unknown(admin, &f)),
+                    Ok(response) => {
+                        let found = response
+                            .topics
+                            .iter()
+                            .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == OFFSETS_TOPIC));
+                        let (error, leaders) = found.map_or((0, Vec::new()), |t| {
+                            (
+                                t.error_code,
+                                t.partitions.iter().map(|p| (p.partition_index, p.leader_id.0, p.error_code)).collect(),
+                            )
+                        });
+                        coordinators(error, &leaders, asked).map_err(|(code, why)| match code {
+                            Some(code) if code.name().ends_with("AUTHORIZATION_FAILED") => Unknown::NotAuthorised,
+                            Some(code) if is_retriable(&code) => {
+                                answers.retriable.get_or_insert(code);
+                                Unknown::Failed(why)
+                            }
+                            _ => Unknown::Failed(why),
+                        })
+                    }
+                }
+            }
+        });
+    }
     Ok(answers)
+}
+
+/// The internal topic of the group coordinators: each group lives in one of its partitions, and that
+/// partition's leader is the group's coordinator.
+const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// Whether every group has a coordinator among the `asked` brokers, from the metadata of
+/// `__consumer_offsets` (its error, and each partition's id, leader and error). A topic that does not
+/// exist yet holds no group. Otherwise the error to retry on, if any, and what is not known.
+fn coordinators(
+    topic_error: i16,
+    partitions: &[(i32, i32, i16)],
+    asked: &BTreeSet<i32>,
+) -> Result<(), (Option<ErrorCode>, String)> {
+    if topic_error != 0 {
+        let f = protocol::failure_with(topic_error, String::new());
+        if f.code == ErrorCode::UnknownTopicOrPartition {
+            return Ok(());
+        }
+        let why = format!("the group coordinators' topic `{OFFSETS_TOPIC}` cannot be described: {}", f.code);
+        return Err((Some(f.code), why));
+    }
+    let orphans: Vec<String> = partitions
+        .iter()
+        .filter(|(_, leader, error)| *error != 0 || !asked.contains(leader))
+        .map(|(p, _, _)| p.to_string())
+        .collect();
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let code =
+        partitions.iter().find(|(_, _, e)| *e != 0).map(|(_, _, e)| protocol::failure_with(*e, String::new()).code);
+    Err((
+        code.or(Some(ErrorCode::LeaderNotAvailable)),
+        format!(
+            "the coordinator of some groups is not reachable (`{OFFSETS_TOPIC}` partition(s) {} have no leader among \
+             the live brokers), so their groups are listed by no broker",
+            orphans.join(", ")
+        ),
+    ))
 }
 
 /// A group as ListGroups lists it.
@@ -902,6 +990,25 @@ mod tests {
         assert_eq!(why, "its protocol type is `connect`, whose members' reads topicform cannot decode");
         let Route::Unknown(why) = route("Stable", Some("share"), "") else { panic!() };
         assert_eq!(why, "it is a `share` group, which topicform cannot describe");
+    }
+
+    #[test]
+    fn every_group_needs_a_reachable_coordinator() {
+        let asked = BTreeSet::from([1, 2]);
+        assert_eq!(coordinators(0, &[(0, 1, 0), (1, 2, 0)], &asked), Ok(()));
+        assert_eq!(coordinators(3, &[], &asked), Ok(()), "UNKNOWN_TOPIC_OR_PARTITION: no group was ever made");
+        let (code, why) = coordinators(0, &[(0, 1, 0), (1, -1, 5), (2, 3, 0)], &asked).unwrap_err();
+        assert_eq!(code, Some(ErrorCode::LeaderNotAvailable));
+        assert_eq!(
+            why,
+            "the coordinator of some groups is not reachable (`__consumer_offsets` partition(s) 1, 2 have no leader \
+             among the live brokers), so their groups are listed by no broker"
+        );
+        let (code, _) = coordinators(0, &[(0, 3, 0)], &asked).unwrap_err();
+        assert!(code.is_some_and(|c| retry_delay(&c, 0).is_some()), "a leader may be elected: ask again");
+        let (code, why) = coordinators(29, &[], &asked).unwrap_err();
+        assert_eq!(code.map(|c| c.name().to_owned()).as_deref(), Some("TOPIC_AUTHORIZATION_FAILED"));
+        assert!(why.contains("cannot be described"), "{why}");
     }
 
     fn versioned(version: i16, message: &impl Encodable) -> Bytes {

@@ -411,6 +411,28 @@ pub enum Unknown {
     NotInSnapshot,
     /// The request failed; what went wrong.
     Failed(String),
+    /// Some replicas' sizes were not measured (their broker is down, missing from the metadata, or did
+    /// not answer): the size is at least what the others hold, never that number.
+    #[serde(rename_all = "camelCase")]
+    Unmeasured {
+        /// Replicas not measured.
+        replicas: u32,
+        /// Replicas the metadata lists.
+        of: u32,
+        /// Bytes of the replicas measured: the least the topic holds.
+        at_least_bytes: u64,
+        /// Each broker whose replicas were not measured, and why.
+        brokers: Vec<Unmeasured>,
+    },
+}
+
+/// A broker whose replicas were not measured, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Unmeasured {
+    /// Its id.
+    pub broker: i32,
+    /// Why: not in the metadata, its answer failed, or it reported no such replica.
+    pub why: String,
 }
 
 impl std::fmt::Display for Unknown {
@@ -420,6 +442,15 @@ impl std::fmt::Display for Unknown {
             Unknown::NotSupported => f.write_str("unknown (needs Kafka 3.0 or later)"),
             Unknown::NotInSnapshot => f.write_str("unknown (not in a snapshot)"),
             Unknown::Failed(why) => write!(f, "unknown ({why})"),
+            Unknown::Unmeasured { replicas, of, at_least_bytes, brokers } => {
+                let brokers: Vec<String> = brokers.iter().map(|b| format!("broker {}: {}", b.broker, b.why)).collect();
+                write!(
+                    f,
+                    "unknown ({replicas} of {of} replica(s) not measured ({}); at least {} on the others)",
+                    brokers.join("; "),
+                    crate::catalog::human::bytes(*at_least_bytes)
+                )
+            }
         }
     }
 }
@@ -584,8 +615,8 @@ pub fn sum_sizes(
 ) -> Result<BTreeMap<i32, PartitionSize>, Unknown> {
     let mut sizes = BTreeMap::new();
     let mut missing: BTreeMap<i32, String> = BTreeMap::new();
-    let mut missing_replicas = 0usize;
-    let mut replicas = 0usize;
+    let mut missing_replicas = 0u32;
+    let mut replicas = 0u32;
     for p in partitions {
         let mut size = PartitionSize::default();
         for r in &p.replicas {
@@ -618,13 +649,12 @@ pub fn sum_sizes(
     if missing.is_empty() {
         return Ok(sizes);
     }
-    let least: u64 = sizes.values().map(|s| s.all).sum();
-    let brokers: Vec<String> = missing.iter().map(|(b, why)| format!("broker {b}: {why}")).collect();
-    Err(Unknown::Failed(format!(
-        "{missing_replicas} of {replicas} replica(s) not measured ({}); at least {} on the others",
-        brokers.join("; "),
-        crate::catalog::human::bytes(least)
-    )))
+    Err(Unknown::Unmeasured {
+        replicas: missing_replicas,
+        of: replicas,
+        at_least_bytes: sizes.values().map(|s| s.all).sum(),
+        brokers: missing.into_iter().map(|(broker, why)| Unmeasured { broker, why }).collect(),
+    })
 }
 
 impl GroupData {
@@ -698,7 +728,9 @@ mod tests {
             match (got, want) {
                 (Ok(_), Ok(())) => {}
                 (Err(Unknown::NotAuthorised), Err(w)) => assert_eq!(w, "unknown (not authorised)", "{name}"),
-                (Err(Unknown::Failed(why)), Err(w)) => assert_eq!(why, w, "{name}"),
+                (Err(why @ Unknown::Unmeasured { .. }), Err(w)) => {
+                    assert_eq!(why.to_string(), format!("unknown ({w})"), "{name}")
+                }
                 (got, _) => panic!("{name}: {got:?}"),
             }
         }

@@ -220,6 +220,16 @@ async fn a_stopped_replicas_broker_makes_the_size_unknown() {
     );
     assert!(plan.stdout.contains(&unknown), "{}", plan.stdout);
     assert!(!plan.stdout.contains("0 B on 0 replica(s)"), "{}", plan.stdout);
+    let json = ws.run(&["plan", "--format", "json"]);
+    json.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let unmeasured = &json["data"][&t]["size"]["unknown"]["unmeasured"];
+    assert_eq!(
+        (&unmeasured["replicas"], &unmeasured["of"]),
+        (&serde_json::json!(1), &serde_json::json!(1)),
+        "{json:#}"
+    );
+    assert_eq!(unmeasured["brokers"][0]["broker"], serde_json::json!(broker), "{json:#}");
 
     for extra in [&[][..], &["--allow-active-data"][..]] {
         let mut args = vec!["apply", "--auto-approve", "--max-destroy-bytes", "1KiB"];

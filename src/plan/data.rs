@@ -637,8 +637,12 @@ mod tests {
 
         // The only replica's broker is down: the size is unknown, so the byte cap cannot pass, even
         // with the flag; the data was not written within the window, but no group list: unknown use.
-        let down =
-            Unknown::Failed("1 of 1 replica(s) not measured (broker 3: stopped); at least 0 B on the others".into());
+        let down = Unknown::Unmeasured {
+            replicas: 1,
+            of: 1,
+            at_least_bytes: 0,
+            brokers: vec![crate::live::Unmeasured { broker: 3, why: "stopped".into() }],
+        };
         let mut broken = idle.clone();
         broken.sizes = Fact::Unknown(down.clone());
         broken.groups = Fact::Unknown(Unknown::Failed("group `g` has members, and what they read is not known".into()));

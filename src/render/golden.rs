@@ -59,11 +59,15 @@ fn with_data(mut plan: Plan) -> Plan {
     hidden.last_write = Fact::Known(LastWrite { at_ms: None, age_ms: None });
     hidden.retention_ms_cut = Some(Fact::Known(TimeCut { retention_ms: 172_800_000, records: 0, bytes: 0 }));
     // A broker holding replicas is down: the size is at least what the others hold, never zero.
-    hidden.size = Fact::Unknown(Unknown::Failed(
-        "1 of 3 replica(s) not measured (broker 3: it is not in the cluster's metadata (stopped or unreachable)); \
-         at least 0 B on the others"
-            .into(),
-    ));
+    hidden.size = Fact::Unknown(Unknown::Unmeasured {
+        replicas: 1,
+        of: 3,
+        at_least_bytes: 0,
+        brokers: vec![crate::live::Unmeasured {
+            broker: 3,
+            why: "it is not in the cluster's metadata (stopped or unreachable)".into(),
+        }],
+    });
     plan.data.insert("payments.audit.v1".into(), hidden);
     plan
 }

@@ -338,3 +338,81 @@ fn consumers_that_never_commit_are_active_readers() {
     ws.run(&["apply", "--auto-approve"]).expect_code(0);
     assert_eq!(common_live_count(&ws), 0, "once the readers are gone");
 }
+
+/// Kafka's console share consumer, run by `scripts/kafka-local tool`; killed when dropped.
+struct ShareConsumer(std::process::Child);
+
+impl Drop for ShareConsumer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A KIP-932 share group with a member reading a topic (Kafka's console share consumer, which commits
+/// no offset a consumer group would) is an active reader, described by ShareGroupDescribe: the plan
+/// shows it, and apply refuses the deletion without `--allow-active-data`.
+#[test]
+fn a_share_group_with_members_is_an_active_reader() {
+    require_cluster!("a_share_group_with_members_is_an_active_reader");
+    let version = std::env::var("TOPICFORM_TEST_KAFKA_VERSION").unwrap_or_default();
+    let release: Vec<u32> = version.split('.').filter_map(|n| n.parse().ok()).collect();
+    let local = std::env::var("TOPICFORM_TEST_KAFKA_LOCAL").is_ok_and(|v| v == "1");
+    if !local || release < vec![4, 2] {
+        // Share groups are on by default from Kafka 4.2; the console share consumer runs from kafka-local's jars.
+        let message = format!("a share group needs a kafka-local cluster of Kafka 4.2 or later (have {version:?})");
+        if local && release.len() >= 2 {
+            eprintln!("\n!!! SKIPPED (the release has no share groups): {message}\n");
+            return;
+        }
+        if std::env::var_os("CI").is_some() || std::env::var("TOPICFORM_REQUIRE_CLUSTER").is_ok_and(|v| v == "1") {
+            panic!("{message}");
+        }
+        eprintln!("\n!!! SKIPPED: {message}\n");
+        return;
+    }
+    let ws = Workspace::new("data-share");
+    let t = ws.topic("t");
+    let group = format!("{}.share", ws.prefix);
+    ws.write("topics/t.yaml", &format!("topics:\n{}", topic_file(&t, "")));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-local");
+    let first = ws.bootstrap.split(',').next().unwrap().to_owned();
+    let consumer = ShareConsumer(
+        Command::new(script)
+            .args(["tool", "org.apache.kafka.tools.consumer.ConsoleShareConsumer", "--bootstrap-server", &first])
+            .args(["--topic", &t, "--group", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the console share consumer starts"),
+    );
+
+    ws.write("topics/t.yaml", &format!("topics:\n{}", topic_file(&t, "    delete: true\n")));
+    // The JVM starts and joins in a few seconds; until then the group has no member.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let groups = loop {
+        let plan = ws.run(&["plan", "--format", "json"]);
+        plan.expect_code(0);
+        let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+        let groups = json["data"][&t]["groups"].clone();
+        if groups["known"].as_array().is_some_and(|g| g.iter().any(|g| g["members"] == 1)) {
+            break groups;
+        }
+        assert!(Instant::now() < deadline, "the share consumer never joined: {groups:#}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(groups["known"][0]["group"], serde_json::json!(group), "{groups:#}");
+    assert_eq!(groups["known"][0]["active"], true, "{groups:#}");
+
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(&format!("active members ({group}), against the active-group rule")),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(common_live_count(&ws), 1, "nothing deleted");
+    drop(consumer);
+    delete_group(&ws.bootstrap, &group);
+}

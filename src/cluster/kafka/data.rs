@@ -11,17 +11,18 @@
 //! it coordinates), OffsetFetch for those groups (one request for all of them from Kafka 3.0,
 //! OffsetFetch v8; one per group before), and for the groups with members a describe from the same
 //! coordinator: DescribeGroups for classic groups (each member's subscription and assignment, decoded
-//! as the `consumer` protocol), ConsumerGroupDescribe for KIP-848 groups (Kafka 4.0, the members'
-//! subscribed and assigned topics). A group reads a topic when it committed on it or a member
-//! subscribes to it or is assigned it: members that commit by hand, or not yet, are seen too. A group
-//! with members whose reads cannot be told (a protocol other than `consumer`, such as Connect's, a
-//! share or streams group, an assignment that does not decode) makes the groups of every asked topic
-//! unknown, never none; so does a group coordinator nobody reaches (a `__consumer_offsets` partition
-//! without a live leader, whose groups no broker lists), which one broker's Metadata of that topic
-//! shows. That is at most 10 requests a broker (ApiVersions, DescribeLogDirs, 4 ListOffsets, ListGroups,
-//! OffsetFetch, DescribeGroups, ConsumerGroupDescribe) and the one Metadata, plus one OffsetFetch per
-//! 500 more groups and one describe per 100 more groups with members; a describe only when a group of
-//! its kind has members, and nothing at all when no change touches data.
+//! as the `consumer` protocol), ConsumerGroupDescribe for KIP-848 groups (Kafka 4.0) and
+//! ShareGroupDescribe for KIP-932 share groups (the members' subscribed and assigned topics). A group
+//! reads a topic when it committed on it or a member subscribes to it or is assigned it: members that
+//! commit by hand, or not yet, are seen too. A group with members whose reads cannot be told (a
+//! protocol other than `consumer`, such as Connect's, a streams group, an assignment that does not
+//! decode) makes the groups of every asked topic unknown, never none; so does a group coordinator
+//! nobody reaches (a `__consumer_offsets` partition without a live leader, whose groups no broker
+//! lists), which one broker's Metadata of that topic shows. That is at most 11 requests a broker
+//! (ApiVersions, DescribeLogDirs, 4 ListOffsets, ListGroups, OffsetFetch, and the 3 describes) and the
+//! one Metadata, plus one OffsetFetch per 500 more groups and one describe per 100 more groups with
+//! members; a describe only when a group of its kind has members, and nothing at all when no change
+//! touches data.
 //!
 //! A refusal is a fact that is not known, never a failure: `unknown (not authorised)`. A size is summed
 //! over every replica the metadata lists: a replica whose broker is down, not in the metadata or did not
@@ -48,7 +49,8 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, ConsumerGroupDescribeRequest,
     ConsumerGroupDescribeResponse, ConsumerProtocolAssignment, ConsumerProtocolSubscription, DescribeGroupsRequest,
     DescribeGroupsResponse, DescribeLogDirsRequest, DescribeLogDirsResponse, GroupId, ListGroupsRequest,
-    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, OffsetFetchRequest, OffsetFetchResponse, TopicName,
+    ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse, OffsetFetchRequest, OffsetFetchResponse,
+    ShareGroupDescribeRequest, ShareGroupDescribeResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
@@ -477,7 +479,8 @@ async fn ask(
                 )
                 .await?;
                 let wanted: BTreeSet<&str> = partitions.keys().map(String::as_str).collect();
-                let describes = (max(ApiKey::DescribeGroups), max(ApiKey::ConsumerGroupDescribe));
+                let describes =
+                    (max(ApiKey::DescribeGroups), max(ApiKey::ConsumerGroupDescribe), max(ApiKey::ShareGroupDescribe));
                 let readers = match commits {
                     Ok(_) => readers(admin, &mut conn, describes, &listed, &wanted, &count, &mut retriable).await?,
                     Err(_) => BTreeMap::new(),
@@ -595,6 +598,8 @@ enum Route {
     Classic,
     /// A KIP-848 consumer group: ConsumerGroupDescribe.
     Consumer,
+    /// A KIP-932 share group: ShareGroupDescribe.
+    Share,
     /// What its members read cannot be told, and why.
     Unknown(String),
 }
@@ -607,6 +612,7 @@ fn route(state: &str, group_type: Option<&str>, protocol_type: &str) -> Route {
     }
     match group_type.map(str::to_ascii_lowercase).as_deref() {
         Some("consumer") => Route::Consumer,
+        Some("share") => Route::Share,
         None | Some("classic") | Some("") if protocol_type == "consumer" => Route::Classic,
         None | Some("classic") | Some("") => Route::Unknown(format!(
             "its protocol type is `{protocol_type}`, whose members' reads topicform cannot decode"
@@ -629,7 +635,7 @@ type Readers = BTreeMap<String, Result<BTreeMap<String, u32>, String>>;
 async fn readers(
     admin: &KafkaAdmin,
     conn: &mut Connection,
-    (describe_groups, consumer_group_describe): (Option<i16>, Option<i16>),
+    (describe_groups, consumer_group_describe, share_group_describe): (Option<i16>, Option<i16>, Option<i16>),
     listed: &[ListedGroup],
     wanted: &BTreeSet<&str>,
     count: &impl Fn() -> usize,
@@ -638,11 +644,13 @@ async fn readers(
     let mut out = Readers::new();
     let mut classic = Vec::new();
     let mut consumer = Vec::new();
+    let mut share = Vec::new();
     for l in listed {
         match route(&l.state, l.group_type.as_deref(), &l.protocol_type) {
             Route::Idle => {}
             Route::Classic => classic.push(l.group.as_str()),
             Route::Consumer => consumer.push(l.group.as_str()),
+            Route::Share => share.push(l.group.as_str()),
             Route::Unknown(why) => {
                 out.insert(l.group.clone(), Err(why));
             }
@@ -754,6 +762,41 @@ async fn readers(
                             .collect::<Result<Vec<_>, _>>()
                             .map(|members| tally(members, wanted));
                         out.insert(group, read);
+                    }
+                    for g in chunk {
+                        if !response.groups.iter().any(|d| d.group_id.0.as_str() == *g) {
+                            out.insert((*g).to_owned(), Err("its coordinator did not describe it".into()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !share.is_empty() {
+        match share_group_describe.filter(|v| *v >= 1) {
+            None => share.iter().for_each(|g| {
+                out.insert((*g).to_owned(), Err("the broker does not answer ShareGroupDescribe v1".into()));
+            }),
+            Some(version) => {
+                for chunk in share.chunks(DESCRIBE_CHUNK) {
+                    let mut request = ShareGroupDescribeRequest::default();
+                    request.group_ids = chunk.iter().map(|g| GroupId(StrBytes::from_string((*g).to_owned()))).collect();
+                    count();
+                    let response: ShareGroupDescribeResponse =
+                        conn.request(ApiKey::ShareGroupDescribe, version.min(1), &request).await?;
+                    for g in &response.groups {
+                        let group = g.group_id.0.to_string();
+                        if g.error_code != 0 {
+                            failed(&group, g.error_code, g.error_message.as_ref(), &mut out);
+                            continue;
+                        }
+                        let members = g.members.iter().map(|m| {
+                            let mut topics: BTreeSet<String> =
+                                m.subscribed_topic_names.iter().map(|t| t.0.to_string()).collect();
+                            topics.extend(m.assignment.topic_partitions.iter().map(|t| t.topic_name.0.to_string()));
+                            topics
+                        });
+                        out.insert(group, Ok(tally(members.collect(), wanted)));
                     }
                     for g in chunk {
                         if !response.groups.iter().any(|d| d.group_id.0.as_str() == *g) {
@@ -988,8 +1031,9 @@ mod tests {
         }
         let Route::Unknown(why) = route("Stable", Some("classic"), "connect") else { panic!() };
         assert_eq!(why, "its protocol type is `connect`, whose members' reads topicform cannot decode");
-        let Route::Unknown(why) = route("Stable", Some("share"), "") else { panic!() };
-        assert_eq!(why, "it is a `share` group, which topicform cannot describe");
+        assert_eq!(route("Stable", Some("share"), "share"), Route::Share);
+        let Route::Unknown(why) = route("Stable", Some("streams"), "streams") else { panic!() };
+        assert_eq!(why, "it is a `streams` group, which topicform cannot describe");
     }
 
     #[test]

@@ -258,6 +258,101 @@ async fn a_stopped_replicas_broker_makes_the_size_unknown() {
     assert!(!ws.live().await.topics.contains_key(&t));
 }
 
+/// A Kafka Connect worker (distributed mode) run by `scripts/kafka-local tool`; killed when dropped.
+struct ConnectWorker(std::process::Child);
+
+impl Drop for ConnectWorker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A group of another protocol than `consumer` with members (a Kafka Connect worker's, whose members'
+/// reads cannot be told) is never taken for one that reads nothing: every deletion's groups are
+/// unknown, saying why, apply refuses without `--allow-active-data`, and with it deletes and warns. In
+/// this binary because while it runs no deletion anywhere on the cluster passes the in-use rules.
+#[tokio::test]
+async fn a_connect_workers_group_makes_the_groups_unknown() {
+    if !controlled_cluster("a_connect_workers_group_makes_the_groups_unknown") {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let ws = Workspace::new("connect-group");
+    let t = ws.topic("t");
+    let group = format!("{}.connect", ws.prefix);
+    let file = |extra: &str| format!("topics:\n  - name: {t}\n    partitions: 1\n    replicationFactor: 1\n{extra}");
+    ws.write("topics/t.yaml", &file(""));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    // The worker's REST port: the cluster's base port + 50, out of kafka-local's ranges.
+    let base: u16 = std::env::var("TOPICFORM_KAFKA_BASE_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(9092);
+    let first = ws.bootstrap.split(',').next().unwrap();
+    let p = &ws.prefix;
+    ws.write(
+        "connect.properties",
+        &format!(
+            "bootstrap.servers={first}\ngroup.id={group}\nlisteners=http://127.0.0.1:{}\n\
+             key.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             config.storage.topic={p}.configs\noffset.storage.topic={p}.offsets\nstatus.storage.topic={p}.status\n\
+             config.storage.replication.factor=1\noffset.storage.replication.factor=1\n\
+             status.storage.replication.factor=1\noffset.storage.partitions=1\nstatus.storage.partitions=1\n",
+            base + 50
+        ),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-local");
+    let properties = ws.path().join("connect.properties");
+    let worker = ConnectWorker(
+        Command::new(script)
+            .args(["tool", "org.apache.kafka.connect.cli.ConnectDistributed"])
+            .arg(&properties)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(ws.path().join("connect.log")).unwrap())
+            .spawn()
+            .expect("the Connect worker starts"),
+    );
+
+    ws.write("topics/t.yaml", &file("    delete: true\n"));
+    let why = format!(
+        "consumer groups unknown (group `{group}` has members, and what they read is not known: its protocol type \
+         is `connect`, whose members' reads topicform cannot decode)"
+    );
+    // The JVM starts and the worker joins its group within seconds.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let plan = ws.run(&["plan"]);
+        plan.expect_code(0);
+        if plan.stdout.contains(&why) {
+            break;
+        }
+        let log = std::fs::read_to_string(ws.path().join("connect.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        assert!(Instant::now() < deadline, "the worker never joined: {}\n{}", plan.stdout, tail.join("\n"));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(&format!("{why}, so the active-group rule cannot be checked")),
+        "{}",
+        refused.stderr
+    );
+    assert!(ws.live().await.topics.contains_key(&t), "the topic survives");
+
+    let allowed = ws.run(&["apply", "--auto-approve", "--allow-active-data"]);
+    allowed.expect_code(0);
+    assert!(
+        allowed.stderr.contains(&format!("Warning: deleting `{t}`, whose use could not be checked")),
+        "{}",
+        allowed.stderr
+    );
+    assert!(!ws.live().await.topics.contains_key(&t));
+    drop(worker);
+    let bootstrap = ws.bootstrap.clone();
+    tokio::task::spawn_blocking(move || common::delete_group(&bootstrap, &group)).await.unwrap();
+}
+
 /// Starts the controller again when dropped, even after a failure, and waits for the cluster.
 struct Controller;
 

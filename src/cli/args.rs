@@ -180,15 +180,16 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_plan_age: Option<u64>,
     /// Delete topics whose data is in use too: written within --active-window, or read by a consumer
-    /// group with members. Without it such a deletion is refused, naming the rule (a topic declared with
-    /// `delete: true` may say `acknowledge: [activeData]` instead).
+    /// group with members, or whose use cannot be checked (unknown counts as in use; apply warns). Without
+    /// it such a deletion is refused, naming the rule (a topic declared with `delete: true` may say
+    /// `acknowledge: [activeData]` instead).
     #[arg(long)]
     pub allow_active_data: bool,
     /// A topic written more recently than this is in use (`24h`, `7d`; 1s to 365d).
     #[arg(long, value_name = "DURATION", value_parser = parse_window, default_value = "24h")]
     pub active_window: u64,
     /// Delete at most this many bytes (`500GiB`; every replica counted) in one apply; refuse the whole
-    /// apply otherwise.
+    /// apply otherwise, and when a size is unknown (a replica's broker did not answer).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_destroy_bytes: Option<u64>,
 }

@@ -589,6 +589,9 @@ struct ListedGroup {
     group_type: Option<String>,
 }
 
+/// Protocol types of classic groups whose membership assigns no topic partition (see [`route`]).
+const COORDINATION_ONLY: [&str; 1] = ["connect"];
+
 /// How a listed group's members are described.
 #[derive(Debug, PartialEq, Eq)]
 enum Route {
@@ -614,6 +617,13 @@ fn route(state: &str, group_type: Option<&str>, protocol_type: &str) -> Route {
         Some("consumer") => Route::Consumer,
         Some("share") => Route::Share,
         None | Some("classic") | Some("") if protocol_type == "consumer" => Route::Classic,
+        // Coordination without topics: a Kafka Connect worker group's members share out connectors and
+        // tasks, not partitions (its sink tasks read through consumer groups of their own, described as
+        // any other; its internal topics are read by assignment, outside any group, as a Spark or Flink
+        // source's are). Calling every topic's readers unknown for it would block each deletion on any
+        // cluster that runs Connect, and teach `--allow-active-data`, which also lifts the rules it can
+        // check.
+        None | Some("classic") | Some("") if COORDINATION_ONLY.contains(&protocol_type) => Route::Idle,
         None | Some("classic") | Some("") => Route::Unknown(format!(
             "its protocol type is `{protocol_type}`, whose members' reads topicform cannot decode"
         )),
@@ -1029,8 +1039,13 @@ mod tests {
         for (state, kind, protocol, want) in cases {
             assert_eq!(route(state, kind, protocol), want, "{state} {kind:?} {protocol}");
         }
-        let Route::Unknown(why) = route("Stable", Some("classic"), "connect") else { panic!() };
-        assert_eq!(why, "its protocol type is `connect`, whose members' reads topicform cannot decode");
+        // A Connect worker group shares out connectors, not partitions: it reads nothing through the group.
+        assert_eq!(route("Stable", Some("classic"), "connect"), Route::Idle);
+        assert_eq!(route("PreparingRebalance", None, "connect"), Route::Idle);
+        // Any other protocol is unknown, never taken for idle.
+        let Route::Unknown(why) = route("Stable", Some("classic"), "sr") else { panic!() };
+        assert_eq!(why, "its protocol type is `sr`, whose members' reads topicform cannot decode");
+        let Route::Unknown(_) = route("Stable", None, "my-own-protocol") else { panic!() };
         assert_eq!(route("Stable", Some("share"), "share"), Route::Share);
         let Route::Unknown(why) = route("Stable", Some("streams"), "streams") else { panic!() };
         assert_eq!(why, "it is a `streams` group, which topicform cannot describe");

@@ -709,7 +709,9 @@ async fn readers(
                         }
                         let read = if g.group_state.as_str() == "Dead" {
                             vanished(&group).map_or(Ok(BTreeMap::new()), Err)
-                        } else if g.group_state.as_str() == "Empty" {
+                        } else if g.group_state.as_str() == "Empty"
+                            || COORDINATION_ONLY.contains(&g.protocol_type.as_str())
+                        {
                             Ok(BTreeMap::new())
                         } else if g.protocol_type.as_str() != "consumer" {
                             Err(format!(

@@ -411,6 +411,28 @@ pub enum Unknown {
     NotInSnapshot,
     /// The request failed; what went wrong.
     Failed(String),
+    /// Some replicas' sizes were not measured (their broker is down, missing from the metadata, or did
+    /// not answer): the size is at least what the others hold, never that number.
+    #[serde(rename_all = "camelCase")]
+    Unmeasured {
+        /// Replicas not measured.
+        replicas: u32,
+        /// Replicas the metadata lists.
+        of: u32,
+        /// Bytes of the replicas measured: the least the topic holds.
+        at_least_bytes: u64,
+        /// Each broker whose replicas were not measured, and why.
+        brokers: Vec<Unmeasured>,
+    },
+}
+
+/// A broker whose replicas were not measured, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Unmeasured {
+    /// Its id.
+    pub broker: i32,
+    /// Why: not in the metadata, its answer failed, or it reported no such replica.
+    pub why: String,
 }
 
 impl std::fmt::Display for Unknown {
@@ -420,6 +442,15 @@ impl std::fmt::Display for Unknown {
             Unknown::NotSupported => f.write_str("unknown (needs Kafka 3.0 or later)"),
             Unknown::NotInSnapshot => f.write_str("unknown (not in a snapshot)"),
             Unknown::Failed(why) => write!(f, "unknown ({why})"),
+            Unknown::Unmeasured { replicas, of, at_least_bytes, brokers } => {
+                let brokers: Vec<String> = brokers.iter().map(|b| format!("broker {}: {}", b.broker, b.why)).collect();
+                write!(
+                    f,
+                    "unknown ({replicas} of {of} replica(s) not measured ({}); at least {} on the others)",
+                    brokers.join("; "),
+                    crate::catalog::human::bytes(*at_least_bytes)
+                )
+            }
         }
     }
 }
@@ -464,7 +495,8 @@ pub struct TopicData {
     /// The newest record timestamp of the topic, ms since 1970; `None` when it holds no record
     /// (ListOffsets with the max-timestamp spec).
     pub last_write: Fact<Option<i64>>,
-    /// Consumer groups with committed offsets on the topic (ListGroups, OffsetFetch).
+    /// Consumer groups that read the topic: with committed offsets on it (ListGroups, OffsetFetch) or
+    /// members subscribed to it or assigned it (DescribeGroups, ConsumerGroupDescribe).
     pub groups: Fact<Vec<GroupData>>,
 }
 
@@ -503,7 +535,8 @@ pub struct PartitionOffsets {
     pub at_cut: Option<i64>,
 }
 
-/// A consumer group with committed offsets on a topic.
+/// A consumer group that reads a topic: it has committed offsets on it, or members that subscribe to it
+/// or are assigned its partitions (a group that commits by hand, or not yet, has members and no commit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupData {
     /// The group id.
@@ -512,18 +545,230 @@ pub struct GroupData {
     pub state: String,
     /// Committed offsets, by partition.
     pub committed: BTreeMap<i32, i64>,
+    /// Members that subscribe to the topic or are assigned its partitions, as the coordinator described
+    /// them (DescribeGroups, ConsumerGroupDescribe).
+    pub members: u32,
+}
+
+/// What a group coordinator said of one group it lists: the raw answer that [`groups_reading`] sums up
+/// per topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupAnswer {
+    /// The group id.
+    pub group: String,
+    /// Its state (ListGroups).
+    pub state: String,
+    /// Its committed offsets on the asked topics (OffsetFetch).
+    pub committed: BTreeMap<(String, i32), i64>,
+    /// Of the asked topics, those its members read, with how many members read each; or, for a group
+    /// with members, why what they read is not known (a protocol other than `consumer`, an assignment
+    /// that does not decode, a describe that failed). An empty group reads nothing.
+    pub readers: Result<BTreeMap<String, u32>, String>,
+}
+
+/// The groups that read `topic`, from every coordinator's answers: a group with a commit on it or a
+/// member reading it. Unknown when a group with members may read it and what they read is not known:
+/// such a group is never taken for one that reads nothing.
+pub fn groups_reading(topic: &str, answers: &[GroupAnswer]) -> Result<Vec<GroupData>, Unknown> {
+    let mut out = Vec::new();
+    let mut unknown: Vec<(&str, &str)> = Vec::new();
+    for a in answers {
+        let committed: BTreeMap<i32, i64> =
+            a.committed.iter().filter(|((t, _), o)| t == topic && **o >= 0).map(|((_, p), o)| (*p, *o)).collect();
+        let members = match &a.readers {
+            Ok(readers) => readers.get(topic).copied().unwrap_or(0),
+            Err(why) => {
+                unknown.push((&a.group, why));
+                0
+            }
+        };
+        if !committed.is_empty() || members > 0 {
+            out.push(GroupData { group: a.group.clone(), state: a.state.clone(), committed, members });
+        }
+    }
+    if let Some((group, why)) = unknown.first() {
+        let others = match unknown.len() - 1 {
+            0 => String::new(),
+            n => format!(", and {n} other group(s)"),
+        };
+        return Err(Unknown::Failed(format!(
+            "group `{group}` has members, and what they read is not known: {why}{others}"
+        )));
+    }
+    out.sort_by(|a, b| a.group.cmp(&b.group));
+    Ok(out)
+}
+
+/// What one broker said of its replicas' sizes (DescribeLogDirs): bytes by (topic, partition), or why
+/// it did not answer.
+pub type BrokerSizes = Result<BTreeMap<(String, i32), u64>, Unknown>;
+
+/// A topic's size, partition by partition, from the brokers' answers (`answers`: every broker that was
+/// asked). Every replica the metadata lists must be accounted for: a replica on a broker that did not
+/// answer, is not in the metadata (stopped), or answered without it (an offline log directory) makes
+/// the size unknown, saying how many replicas are missing and the least the topic holds. Unknown is never
+/// zero.
+pub fn sum_sizes(
+    topic: &str,
+    partitions: &[LivePartition],
+    answers: &BTreeMap<i32, BrokerSizes>,
+) -> Result<BTreeMap<i32, PartitionSize>, Unknown> {
+    let mut sizes = BTreeMap::new();
+    let mut missing: BTreeMap<i32, String> = BTreeMap::new();
+    let mut missing_replicas = 0u32;
+    let mut replicas = 0u32;
+    for p in partitions {
+        let mut size = PartitionSize::default();
+        for r in &p.replicas {
+            replicas += 1;
+            let key = (topic.to_owned(), p.id);
+            let bytes = match answers.get(r) {
+                None => Err("it is not in the cluster's metadata (stopped or unreachable)".to_owned()),
+                // A refused DescribeLogDirs is refused everywhere: say so rather than name brokers.
+                Some(Err(Unknown::NotAuthorised)) => return Err(Unknown::NotAuthorised),
+                Some(Err(Unknown::Failed(why))) => Err(format!("it did not answer: {why}")),
+                Some(Err(why)) => Err(format!("its replicas' sizes are {why}")),
+                Some(Ok(found)) => found.get(&key).copied().ok_or_else(|| "it reported no such replica".to_owned()),
+            };
+            match bytes {
+                Ok(bytes) => {
+                    size.all += bytes;
+                    size.replicas += 1;
+                    if p.leader == Some(*r) {
+                        size.leader = bytes;
+                    }
+                }
+                Err(why) => {
+                    missing_replicas += 1;
+                    missing.entry(*r).or_insert(why);
+                }
+            }
+        }
+        sizes.insert(p.id, size);
+    }
+    if missing.is_empty() {
+        return Ok(sizes);
+    }
+    Err(Unknown::Unmeasured {
+        replicas: missing_replicas,
+        of: replicas,
+        at_least_bytes: sizes.values().map(|s| s.all).sum(),
+        brokers: missing.into_iter().map(|(broker, why)| Unmeasured { broker, why }).collect(),
+    })
 }
 
 impl GroupData {
-    /// Whether the group has members now: any state but `Empty` and `Dead`.
+    /// Whether the group has members now: members read the topic, or its state is any but `Empty` and
+    /// `Dead`.
     pub fn is_active(&self) -> bool {
-        !matches!(self.state.as_str(), "Empty" | "Dead" | "")
+        self.members > 0 || !matches!(self.state.as_str(), "Empty" | "Dead" | "")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_count_every_replica_and_unknown_is_never_zero() {
+        let part = |id, leader: Option<i32>, replicas: &[i32]| LivePartition {
+            id,
+            leader,
+            replicas: replicas.to_vec(),
+            isr: replicas.to_vec(),
+        };
+        let found = |entries: &[(i32, u64)]| -> BrokerSizes {
+            Ok(entries.iter().map(|(p, b)| (("t".to_owned(), *p), *b)).collect())
+        };
+        let two = [part(0, Some(1), &[1, 2]), part(1, Some(2), &[2, 1])];
+        let all = BTreeMap::from([(1, found(&[(0, 100), (1, 40)])), (2, found(&[(0, 90), (1, 50)]))]);
+        assert_eq!(
+            sum_sizes("t", &two, &all),
+            Ok(BTreeMap::from([
+                (0, PartitionSize { leader: 100, all: 190, replicas: 2 }),
+                (1, PartitionSize { leader: 50, all: 90, replicas: 2 }),
+            ]))
+        );
+        type Case = (&'static str, Vec<LivePartition>, BTreeMap<i32, BrokerSizes>, Result<(), &'static str>);
+        let cases: [Case; 5] = [
+            (
+                "the only replica's broker is stopped: not in the metadata, so not asked",
+                vec![part(0, None, &[3])],
+                BTreeMap::from([(1, found(&[])), (2, found(&[]))]),
+                Err("1 of 1 replica(s) not measured (broker 3: it is not in the cluster's metadata (stopped or \
+                     unreachable)); at least 0 B on the others"),
+            ),
+            (
+                "a follower's broker did not answer",
+                two.to_vec(),
+                BTreeMap::from([
+                    (1, found(&[(0, 262_144), (1, 0)])),
+                    (2, Err(Unknown::Failed("_TIMED_OUT: no answer".into()))),
+                ]),
+                Err("2 of 4 replica(s) not measured (broker 2: it did not answer: _TIMED_OUT: no answer); at least \
+                     256.0 KiB on the others"),
+            ),
+            (
+                "a broker answered without its replica (an offline log directory)",
+                vec![part(0, Some(1), &[1, 2])],
+                BTreeMap::from([(1, found(&[(0, 5)])), (2, found(&[]))]),
+                Err("1 of 2 replica(s) not measured (broker 2: it reported no such replica); at least 5 B on the \
+                     others"),
+            ),
+            (
+                "not authorised is said as such",
+                vec![part(0, Some(1), &[1])],
+                BTreeMap::from([(1, Err(Unknown::NotAuthorised))]),
+                Err("unknown (not authorised)"),
+            ),
+            ("no partition, nothing to measure", vec![], BTreeMap::new(), Ok(())),
+        ];
+        for (name, partitions, answers, want) in cases {
+            let got = sum_sizes("t", &partitions, &answers);
+            match (got, want) {
+                (Ok(_), Ok(())) => {}
+                (Err(Unknown::NotAuthorised), Err(w)) => assert_eq!(w, "unknown (not authorised)", "{name}"),
+                (Err(why @ Unknown::Unmeasured { .. }), Err(w)) => {
+                    assert_eq!(why.to_string(), format!("unknown ({w})"), "{name}")
+                }
+                (got, _) => panic!("{name}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn groups_with_members_read_without_a_commit_and_unknown_readers_are_unknown() {
+        let answer = |group: &str, state: &str, commits: &[(&str, i32, i64)], readers: Result<&[(&str, u32)], &str>| {
+            GroupAnswer {
+                group: group.into(),
+                state: state.into(),
+                committed: commits.iter().map(|(t, p, o)| (((*t).to_owned(), *p), *o)).collect(),
+                readers: readers.map(|r| r.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect()).map_err(str::to_owned),
+            }
+        };
+        let answers = [
+            answer("manual", "Stable", &[], Ok(&[("t", 2)])),
+            answer("old", "Empty", &[("t", 0, 5)], Ok(&[])),
+            answer("other", "Stable", &[("u", 0, 5)], Ok(&[("u", 1)])),
+            answer("nothing-yet", "Stable", &[("t", 0, -1)], Ok(&[])),
+        ];
+        let got = groups_reading("t", &answers).unwrap();
+        let summary: Vec<(&str, bool, u32, usize)> =
+            got.iter().map(|g| (g.group.as_str(), g.is_active(), g.members, g.committed.len())).collect();
+        assert_eq!(summary, [("manual", true, 2, 0), ("old", false, 0, 1)], "no commit: read by its members");
+
+        let mut hidden = answers.to_vec();
+        hidden.push(answer("connect-cluster", "Stable", &[], Err("its protocol type is `connect`")));
+        hidden.push(answer("share", "Stable", &[], Err("it is a `share` group")));
+        assert_eq!(
+            groups_reading("t", &hidden),
+            Err(Unknown::Failed(
+                "group `connect-cluster` has members, and what they read is not known: its protocol type is \
+                 `connect`, and 1 other group(s)"
+                    .into()
+            ))
+        );
+    }
 
     #[test]
     fn declared_keys_are_shared_and_found_for_named_and_matched_topics() {

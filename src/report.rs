@@ -48,6 +48,12 @@ pub enum Event<'a> {
         /// The topics.
         topics: usize,
     },
+    /// Topics are deleted although a fact the in-use rules need was not known: `--allow-active-data` or
+    /// the file's `activeData` acknowledgement lets them go, since unknown counts as in use.
+    DeletingUnchecked {
+        /// The topics.
+        topics: &'a [String],
+    },
     /// The plan was saved for `apply FILE`.
     PlanSaved {
         /// Where.
@@ -243,6 +249,7 @@ fn record(event: Event<'_>) -> String {
         Event::Valid { topics } => format!("valid: {topics} topic(s)"),
         Event::Describing { cluster, .. } => format!("describing {cluster}"),
         Event::GatheringData { topics } => format!("gathering data facts: {topics} topic(s)"),
+        Event::DeletingUnchecked { topics } => format!("deleting unchecked: {}", topics.join(", ")),
         Event::PlanSaved { path } => format!("plan saved: {}", path.display()),
         Event::BrokerCheck { changes } => format!("broker check: {changes}"),
         Event::Refused { change, error } => {

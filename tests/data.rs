@@ -236,3 +236,183 @@ fn a_principal_without_group_access_gets_unknown_and_a_plan() {
     drop(consumer);
     delete_group(&ws.bootstrap, &group);
 }
+
+/// A consumer of `group` subscribed to `topic` that has its assignment and never commits (manual
+/// commits, or a group in its first seconds), with librdkafka's `group.protocol` (`classic`, or
+/// `consumer` for KIP-848 on Kafka 4). It stays in the group until dropped.
+fn subscribe_without_committing(bootstrap: &str, group: &str, topic: &str, protocol: &str) -> BaseConsumer {
+    // A regex subscription (librdkafka's leading `^`) for the `consumer-regex` case.
+    let (protocol, subscription) = match protocol.strip_suffix("-regex") {
+        Some(protocol) => (protocol, format!("^{}$", regex_escape(topic))),
+        None => (protocol, topic.to_owned()),
+    };
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("group.protocol", protocol)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false");
+    let consumer: BaseConsumer = config.create().unwrap();
+    consumer.subscribe(&[&subscription]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "{group} got no assignment of {topic} in 60 s");
+        let _ = consumer.poll(Duration::from_millis(200));
+    }
+    consumer
+}
+
+/// `name` with the regex metacharacters of topic names (`.`) escaped.
+fn regex_escape(name: &str) -> String {
+    name.replace('.', "\\.")
+}
+
+/// Consumers that never commit (a classic group, and KIP-848 `group.protocol=consumer` ones on Kafka
+/// 4, by name and by regex) are active readers: the plan shows them with their members, and apply refuses to delete their
+/// topics without `--allow-active-data`; the topics survive. No record is produced, so no other rule
+/// (the recent-write one) stands in for the group's.
+#[test]
+fn consumers_that_never_commit_are_active_readers() {
+    require_cluster!("consumers_that_never_commit_are_active_readers");
+    let ws = Workspace::new("data-nocommit");
+    let major =
+        std::env::var("TOPICFORM_TEST_KAFKA_VERSION").ok().and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    // KIP-848 groups are on by default from Kafka 4.0.
+    let kip848 = major.is_none_or(|m| m >= 4);
+    let mut readers = vec![(ws.topic("classic"), format!("{}.classic", ws.prefix), "classic")];
+    if kip848 {
+        readers.push((ws.topic("kip848"), format!("{}.kip848", ws.prefix), "consumer"));
+        readers.push((ws.topic("kip848-regex"), format!("{}.kip848-regex", ws.prefix), "consumer-regex"));
+    }
+    let files = |extra: &str| {
+        let topics: String = readers.iter().map(|(t, _, _)| topic_file(t, extra)).collect();
+        ws.write("topics/t.yaml", &format!("topics:\n{topics}"));
+    };
+    files("");
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let consumers: Vec<BaseConsumer> =
+        readers.iter().map(|(t, g, protocol)| subscribe_without_committing(&ws.bootstrap, g, t, protocol)).collect();
+
+    files("    delete: true\n");
+    let plan = ws.run(&["plan", "--format", "json"]);
+    plan.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    for (topic, group, protocol) in &readers {
+        let facts = &json["data"][topic];
+        assert_eq!(facts["records"]["known"], 0, "{facts:#}");
+        let groups = facts["groups"]["known"].as_array().unwrap_or_else(|| panic!("{protocol}: {facts:#}"));
+        assert_eq!(groups.len(), 1, "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["group"], serde_json::json!(group), "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["active"], true, "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["members"], 1, "{protocol}: {facts:#}");
+        assert_eq!(groups[0]["lag"], serde_json::Value::Null, "nothing committed: {facts:#}");
+    }
+    let text = ws.run(&["plan"]);
+    for (_, group, _) in &readers {
+        assert!(
+            text.stdout.contains(&format!("group {group}: active (Stable), 1 member(s) reading it, nothing committed")),
+            "{}",
+            text.stdout
+        );
+    }
+
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    for (topic, group, _) in &readers {
+        assert!(
+            refused.stderr.contains(&format!(
+                "topic `{topic}` is read by consumer group(s) with active members ({group}), against the active-group rule"
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert!(refused.stderr.contains("hint: `--allow-active-data`"), "{}", refused.stderr);
+    assert_eq!(common_live_count(&ws), readers.len(), "nothing deleted");
+
+    drop(consumers);
+    for (_, group, _) in &readers {
+        delete_group(&ws.bootstrap, group);
+    }
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    assert_eq!(common_live_count(&ws), 0, "once the readers are gone");
+}
+
+/// Kafka's console share consumer, run by `scripts/kafka-local tool`; killed when dropped.
+struct ShareConsumer(std::process::Child);
+
+impl Drop for ShareConsumer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A KIP-932 share group with a member reading a topic (Kafka's console share consumer, which commits
+/// no offset a consumer group would) is an active reader, described by ShareGroupDescribe: the plan
+/// shows it, and apply refuses the deletion without `--allow-active-data`.
+#[test]
+fn a_share_group_with_members_is_an_active_reader() {
+    require_cluster!("a_share_group_with_members_is_an_active_reader");
+    let version = std::env::var("TOPICFORM_TEST_KAFKA_VERSION").unwrap_or_default();
+    let release: Vec<u32> = version.split('.').filter_map(|n| n.parse().ok()).collect();
+    let local = std::env::var("TOPICFORM_TEST_KAFKA_LOCAL").is_ok_and(|v| v == "1");
+    if !local || release < vec![4, 2] {
+        // Share groups are on by default from Kafka 4.2; the console share consumer runs from kafka-local's jars.
+        let message = format!("a share group needs a kafka-local cluster of Kafka 4.2 or later (have {version:?})");
+        if local && release.len() >= 2 {
+            eprintln!("\n!!! SKIPPED (the release has no share groups): {message}\n");
+            return;
+        }
+        if std::env::var_os("CI").is_some() || std::env::var("TOPICFORM_REQUIRE_CLUSTER").is_ok_and(|v| v == "1") {
+            panic!("{message}");
+        }
+        eprintln!("\n!!! SKIPPED: {message}\n");
+        return;
+    }
+    let ws = Workspace::new("data-share");
+    let t = ws.topic("t");
+    let group = format!("{}.share", ws.prefix);
+    ws.write("topics/t.yaml", &format!("topics:\n{}", topic_file(&t, "")));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-local");
+    let first = ws.bootstrap.split(',').next().unwrap().to_owned();
+    let consumer = ShareConsumer(
+        Command::new(script)
+            .args(["tool", "org.apache.kafka.tools.consumer.ConsoleShareConsumer", "--bootstrap-server", &first])
+            .args(["--topic", &t, "--group", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the console share consumer starts"),
+    );
+
+    ws.write("topics/t.yaml", &format!("topics:\n{}", topic_file(&t, "    delete: true\n")));
+    // The JVM starts and joins in a few seconds; until then the group has no member.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let groups = loop {
+        let plan = ws.run(&["plan", "--format", "json"]);
+        plan.expect_code(0);
+        let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+        let groups = json["data"][&t]["groups"].clone();
+        if groups["known"].as_array().is_some_and(|g| g.iter().any(|g| g["members"] == 1)) {
+            break groups;
+        }
+        assert!(Instant::now() < deadline, "the share consumer never joined: {groups:#}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(groups["known"][0]["group"], serde_json::json!(group), "{groups:#}");
+    assert_eq!(groups["known"][0]["active"], true, "{groups:#}");
+
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(&format!("active members ({group}), against the active-group rule")),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(common_live_count(&ws), 1, "nothing deleted");
+    drop(consumer);
+    delete_group(&ws.bootstrap, &group);
+}

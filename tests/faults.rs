@@ -153,6 +153,235 @@ async fn controller_going_away() {
     converges(&ws).await;
 }
 
+/// Starts one broker again when dropped, even after a failure, and waits for the cluster.
+struct StoppedBroker(String);
+
+impl Drop for StoppedBroker {
+    fn drop(&mut self) {
+        kafka_local(&["start-broker", &self.0]);
+        kafka_local(&["wait"]);
+    }
+}
+
+/// Produces `count` records of `bytes` bytes to `topic` and waits until every one is acknowledged.
+fn produce(bootstrap: &str, topic: &str, count: usize, bytes: usize) {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let producer: BaseProducer = rdkafka::ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let payload = vec![b'x'; bytes];
+    for _ in 0..count {
+        let mut record = BaseRecord::<(), [u8]>::to(topic).payload(&payload[..]);
+        while let Err((e, back)) = producer.send(record) {
+            assert!(matches!(e.rdkafka_error_code(), Some(rdkafka::types::RDKafkaErrorCode::QueueFull)), "{e}");
+            producer.poll(Duration::from_millis(50));
+            record = back;
+        }
+    }
+    producer.flush(Duration::from_secs(30)).expect("every record acknowledged");
+}
+
+/// The broker holding a topic's only replica is stopped: its size is unknown, never `0 B on 0
+/// replica(s)`, and neither `--max-destroy-bytes` (with or without `--allow-active-data`) nor the
+/// in-use rules let the deletion through; the topic survives, and deletes once the broker is back.
+#[tokio::test]
+async fn a_stopped_replicas_broker_makes_the_size_unknown() {
+    if !controlled_cluster("a_stopped_replicas_broker_makes_the_size_unknown") {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let ws = Workspace::new("size-unknown");
+    let t = ws.topic("t");
+    let file = |extra: &str| format!("topics:\n  - name: {t}\n    partitions: 1\n    replicationFactor: 1\n{extra}");
+    ws.write("topics/t.yaml", &file(""));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+    produce(&ws.bootstrap, &t, 256, 1024);
+    let broker = ws.live().await.topics[&t].partitions[0].replicas[0];
+
+    ws.write("topics/t.yaml", &file("    delete: true\n"));
+    let known = ws.run(&["plan", "--format", "json"]);
+    known.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&known.stdout).unwrap();
+    assert!(json["data"][&t]["size"]["known"]["allReplicasBytes"].as_u64().unwrap() > 262_144, "{json:#}");
+
+    assert!(kafka_local(&["stop-broker", &broker.to_string()]), "stopping broker {broker}");
+    let restart = StoppedBroker(broker.to_string());
+    let admin = ws.admin();
+    let everything = topicform::live::Scope::new([], &[], &[]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while admin.describe(&everything).await.is_ok_and(|live| live.brokers.contains_key(&broker)) {
+        assert!(Instant::now() < deadline, "broker {broker} was never fenced");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let plan = ws.run(&["plan"]);
+    plan.expect_code(0);
+    let unknown = format!(
+        "size unknown (1 of 1 replica(s) not measured (broker {broker}: it is not in the cluster's metadata (stopped \
+         or unreachable)); at least 0 B on the others)"
+    );
+    assert!(plan.stdout.contains(&unknown), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("0 B on 0 replica(s)"), "{}", plan.stdout);
+    let json = ws.run(&["plan", "--format", "json"]);
+    json.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let unmeasured = &json["data"][&t]["size"]["unknown"]["unmeasured"];
+    assert_eq!(
+        (&unmeasured["replicas"], &unmeasured["of"]),
+        (&serde_json::json!(1), &serde_json::json!(1)),
+        "{json:#}"
+    );
+    assert_eq!(unmeasured["brokers"][0]["broker"], serde_json::json!(broker), "{json:#}");
+
+    for extra in [&[][..], &["--allow-active-data"][..]] {
+        let mut args = vec!["apply", "--auto-approve", "--max-destroy-bytes", "1KiB"];
+        args.extend_from_slice(extra);
+        let refused = ws.run(&args);
+        refused.expect_code(1);
+        assert!(refused.stderr.contains("so the --max-destroy-bytes rule cannot be checked"), "{}", refused.stderr);
+        assert!(refused.stderr.contains("bring back the brokers that did not answer"), "{}", refused.stderr);
+    }
+    let refused = ws.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("so the recent-write rule cannot be checked"), "{}", refused.stderr);
+    assert!(ws.live().await.topics.contains_key(&t), "the topic survives");
+
+    drop(restart);
+    // Back: the size is known again, and the deletion goes with the flags it needs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let run = ws.run(&["apply", "--auto-approve", "--allow-active-data", "--max-destroy-bytes", "1MiB"]);
+        if run.code == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never deleted once the broker was back: {}", run.stderr);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert!(!ws.live().await.topics.contains_key(&t));
+}
+
+/// A Kafka Connect worker (distributed mode) run by `scripts/kafka-local tool`; stopped when dropped,
+/// gracefully so that it leaves its group (killed after half a minute).
+struct ConnectWorker(std::process::Child);
+
+impl Drop for ConnectWorker {
+    fn drop(&mut self) {
+        // The script execs java: its pid is the worker's.
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while matches!(self.0.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Deletes `group` once it has no member left, waiting at most a minute: while a group of another
+/// protocol than `consumer` has members, no deletion on the cluster passes the in-use rules, so it must
+/// not outlive its test.
+async fn delete_group_when_empty(bootstrap: &str, group: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::types::RDKafkaErrorCode;
+    let admin: AdminClient<DefaultClientContext> =
+        rdkafka::ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let gone = admin.delete_groups(&[group], &AdminOptions::new()).await.is_ok_and(|results| {
+            results.iter().all(|r| matches!(r, Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound))))
+        });
+        if gone {
+            return;
+        }
+        assert!(Instant::now() < deadline, "group {group} still has members a minute after its worker stopped");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// A Kafka Connect worker's group (protocol `connect`) shares out connectors and tasks, not partitions:
+/// while a real worker runs, an idle topic's deletion still plans with its groups known and applies
+/// without `--allow-active-data` (calling every topic's readers unknown would block each deletion on
+/// any cluster running Connect). Any other undecodable protocol stays unknown (unit tests in
+/// `cluster/kafka/data.rs`).
+#[tokio::test]
+async fn a_connect_workers_group_reads_no_topic_through_the_group() {
+    if !controlled_cluster("a_connect_workers_group_reads_no_topic_through_the_group") {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let ws = Workspace::new("connect-group");
+    let t = ws.topic("t");
+    let group = format!("{}.connect", ws.prefix);
+    let file = |extra: &str| format!("topics:\n  - name: {t}\n    partitions: 1\n    replicationFactor: 1\n{extra}");
+    ws.write("topics/t.yaml", &file(""));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    // The worker's REST port: the cluster's base port + 50, out of kafka-local's ranges.
+    let base: u16 = std::env::var("TOPICFORM_KAFKA_BASE_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(9092);
+    let first = ws.bootstrap.split(',').next().unwrap();
+    let p = &ws.prefix;
+    ws.write(
+        "connect.properties",
+        &format!(
+            "bootstrap.servers={first}\ngroup.id={group}\nlisteners=http://127.0.0.1:{}\n\
+             key.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+             config.storage.topic={p}.configs\noffset.storage.topic={p}.offsets\nstatus.storage.topic={p}.status\n\
+             config.storage.replication.factor=1\noffset.storage.replication.factor=1\n\
+             status.storage.replication.factor=1\noffset.storage.partitions=1\nstatus.storage.partitions=1\n",
+            base + 50
+        ),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-local");
+    let properties = ws.path().join("connect.properties");
+    let worker = ConnectWorker(
+        Command::new(script)
+            .args(["tool", "org.apache.kafka.connect.cli.ConnectDistributed"])
+            .arg(&properties)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(ws.path().join("connect.log")).unwrap())
+            .spawn()
+            .expect("the Connect worker starts"),
+    );
+
+    // The JVM starts and the worker joins its group within seconds.
+    let members = || {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        let consumer: BaseConsumer =
+            rdkafka::ClientConfig::new().set("bootstrap.servers", &ws.bootstrap).create().unwrap();
+        let list = consumer.fetch_group_list(Some(&group), Duration::from_secs(10));
+        list.ok()
+            .and_then(|l| {
+                l.groups().iter().find(|g| g.name() == group).map(|g| (g.protocol_type().to_owned(), g.members().len()))
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (protocol, count) = members();
+        if count > 0 {
+            assert_eq!(protocol, "connect");
+            break;
+        }
+        let log = std::fs::read_to_string(ws.path().join("connect.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        assert!(Instant::now() < deadline, "the worker never joined its group:\n{}", tail.join("\n"));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    ws.write("topics/t.yaml", &file("    delete: true\n"));
+    let plan = ws.run(&["plan"]);
+    plan.expect_code(0);
+    assert!(!plan.stdout.contains("unknown"), "the groups are known with the worker running: {}", plan.stdout);
+    let applied = ws.run(&["apply", "--auto-approve"]);
+    applied.expect_code(0);
+    assert!(!applied.stderr.contains("could not be checked"), "{}", applied.stderr);
+    assert!(!ws.live().await.topics.contains_key(&t), "an idle topic is deleted while Connect runs");
+    // The worker was up all along: its group still has members.
+    assert!(members().1 > 0, "the worker stayed in its group during the apply");
+    drop(worker);
+    delete_group_when_empty(&ws.bootstrap, &group).await;
+}
+
 /// Starts the controller again when dropped, even after a failure, and waits for the cluster.
 struct Controller;
 

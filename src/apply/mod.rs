@@ -44,8 +44,9 @@ pub enum Error {
         /// The cap.
         max: usize,
     },
-    /// Deletions of data in use, or more bytes than `--max-destroy-bytes`: each names its rule.
-    #[error("{}; nothing was applied\nhint: `--allow-active-data`, or `acknowledge: [activeData]` on a topic declared with `delete: true`, deletes data in use", data_summary(.0))]
+    /// Deletions of data in use, or more bytes than `--max-destroy-bytes`: each names its rule, and
+    /// the hints how to proceed.
+    #[error("{}", data_summary(.0))]
     DataInUse(Vec<crate::plan::data::Refused>),
     /// The brokers refused changes in the validate-only preflight, or did not answer in time.
     #[error("{}; nothing was applied", preflight_summary(.0))]
@@ -53,8 +54,44 @@ pub enum Error {
 }
 
 fn data_summary(refused: &[crate::plan::data::Refused]) -> String {
+    use crate::plan::data::Refused;
     let lines: Vec<String> = refused.iter().map(|r| format!("  {r}")).collect();
-    format!("refusing to delete data that is in use or cannot be checked:\n{}", lines.join("\n"))
+    let mut hints = Vec::new();
+    let in_use =
+        refused.iter().any(|r| !matches!(r, Refused::TooManyBytes { .. } | Refused::CannotCheck { fact: "size", .. }));
+    if refused.iter().any(|r| matches!(r, Refused::CannotCheck { .. })) {
+        hints.push(
+            "hint: a fact that cannot be read counts as in use, and an unknown size as over the cap: bring back the \
+             brokers that did not answer (or grant what was not authorised) and plan again"
+                .to_owned(),
+        );
+    }
+    if in_use {
+        hints.push(
+            "hint: `--allow-active-data`, or `acknowledge: [activeData]` on a topic declared with `delete: true`, \
+             deletes data in use or whose use cannot be checked"
+                .to_owned(),
+        );
+    }
+    if refused.iter().any(|r| matches!(r, Refused::CannotCheck { fact: "size", .. })) {
+        hints.push(
+            "hint: an unknown size passes no `--max-destroy-bytes`, whatever its value and with \
+             `--allow-active-data` too: apply without the cap to delete it anyway"
+                .to_owned(),
+        );
+    }
+    if refused.iter().any(|r| matches!(r, Refused::TooManyBytes { .. })) {
+        hints.push(
+            "hint: raise `--max-destroy-bytes` or delete fewer topics per apply (`--allow-active-data` never lifts \
+             it)"
+            .to_owned(),
+        );
+    }
+    format!(
+        "refusing to delete data that is in use or cannot be checked:\n{}; nothing was applied\n{}",
+        lines.join("\n"),
+        hints.join("\n")
+    )
 }
 
 fn preflight_summary(failed: &[(Change, cluster::Error)]) -> String {
@@ -217,11 +254,13 @@ impl ApplyReport {
 /// (a topic of `desired` that acknowledges `activeData` is exempt from the in-use rules).
 pub fn check_guards(plan: &Plan, desired: &Desired, guards: &Guards) -> Result<(), Error> {
     check_counts(plan, guards)?;
-    let acknowledged = |topic: &str| {
-        desired.topics.get(topic).is_some_and(|t| t.acknowledged.contains(&crate::desired::Acknowledgement::ActiveData))
-    };
-    let refused = crate::plan::data::check(&plan.changes, &plan.data, acknowledged, &guards.data);
+    let refused = crate::plan::data::check(&plan.changes, &plan.data, |t| acknowledged(desired, t), &guards.data);
     if refused.is_empty() { Ok(()) } else { Err(Error::DataInUse(refused)) }
+}
+
+/// Whether `topic`'s file acknowledges `activeData`.
+fn acknowledged(desired: &Desired, topic: &str) -> bool {
+    desired.topics.get(topic).is_some_and(|t| t.acknowledged.contains(&crate::desired::Acknowledgement::ActiveData))
 }
 
 fn check_counts(plan: &Plan, guards: &Guards) -> Result<(), Error> {
@@ -255,6 +294,10 @@ pub async fn run(
         return Err(Error::Blocked(plan.blocked.len()));
     }
     check_guards(plan, desired, guards)?;
+    let unchecked = crate::plan::data::unchecked(&plan.changes, &plan.data, |t| acknowledged(desired, t), &guards.data);
+    if !unchecked.is_empty() {
+        reporter.event(Event::DeletingUnchecked { topics: &unchecked });
+    }
     options.cancel.running(true);
     let report = run_armed(plan, desired, admin, options, reporter).await;
     options.cancel.running(false);
@@ -694,6 +737,80 @@ mod tests {
         let allowed =
             Guards { data: plan::data::Rules { allow_active_data: true, ..Default::default() }, ..Guards::default() };
         assert!(run(&plan, &d, &cluster, &allowed).await.unwrap().is_success());
+    }
+
+    /// The issue's two holes: a group whose members read without committing, and a replica whose broker
+    /// is down. Each blocks the deletion naming the rule and the way on; the flag lets unknown use go with
+    /// a warning, never past the byte cap.
+    #[tokio::test(start_paused = true)]
+    async fn readers_without_commits_and_unknown_sizes_block_deletions() {
+        let cluster = FakeCluster::new(3);
+        cluster.create_topic("read", 1);
+        cluster.create_topic("down", 1);
+        cluster.produce("read", 0, &[NOW_MS - 72 * 3_600_000], 1000);
+        cluster.produce("down", 0, &[NOW_MS - 72 * 3_600_000], 262_144);
+        cluster.join("manual-commits", "read");
+        let gone = |name: &str| {
+            let mut t = topic(name, 1, &[]);
+            t.delete = true;
+            t
+        };
+
+        let d = desired([gone("read")]);
+        let plan = plan_for(&d, &cluster).await;
+        let groups = plan.data["read"].groups.known().unwrap();
+        assert_eq!((groups[0].group.as_str(), groups[0].active, groups[0].members), ("manual-commits", true, 1));
+        let refused = run(&plan, &d, &cluster, &Guards::default()).await.unwrap_err().to_string();
+        assert!(
+            refused.contains(
+                "topic `read` is read by consumer group(s) with active members (manual-commits), against the \
+                 active-group rule"
+            ),
+            "{refused}"
+        );
+        assert!(refused.contains("hint: `--allow-active-data`"), "{refused}");
+
+        // Its only replica's broker is stopped: the size is not zero, it is unknown.
+        let replica = cluster.snapshot().topics["down"].partitions[0].replicas[0];
+        cluster.stop_broker(replica);
+        let d = desired([gone("down")]);
+        let plan = plan_for(&d, &cluster).await;
+        let size = &plan.data["down"].size;
+        assert!(
+            matches!(
+                size,
+                crate::live::Fact::Unknown(crate::live::Unknown::Unmeasured {
+                    replicas: 1,
+                    of: 1,
+                    at_least_bytes: 0,
+                    ..
+                })
+            ),
+            "{size:?}"
+        );
+        let capped = |allow_active_data| Guards {
+            data: plan::data::Rules { allow_active_data, max_destroy_bytes: Some(1024), ..Default::default() },
+            ..Guards::default()
+        };
+        for allow in [false, true] {
+            let refused = run(&plan, &d, &cluster, &capped(allow)).await.unwrap_err().to_string();
+            assert!(refused.contains("so the --max-destroy-bytes rule cannot be checked"), "{refused}");
+            assert!(refused.contains("bring back the brokers that did not answer"), "{refused}");
+            assert!(refused.contains("an unknown size passes no `--max-destroy-bytes`"), "{refused}");
+        }
+        // Without a cap: the unknown last write (no leader) is unknown use, refused without the flag...
+        let refused = run(&plan, &d, &cluster, &Guards::default()).await.unwrap_err().to_string();
+        assert!(
+            refused.contains("last write unknown (a partition has no leader), so the recent-write rule"),
+            "{refused}"
+        );
+        assert!(cluster.snapshot().topics.contains_key("down"));
+        // ...and deleted with it, saying so.
+        let mut events = Recorder::default();
+        let allowed =
+            Guards { data: plan::data::Rules { allow_active_data: true, ..Default::default() }, ..Guards::default() };
+        super::run(&plan, &d, &cluster, &allowed, &Options::default(), &mut events).await.unwrap();
+        assert!(events.lines.contains(&"deleting unchecked: down".to_owned()), "{:?}", events.lines);
     }
 
     #[tokio::test(start_paused = true)]

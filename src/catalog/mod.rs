@@ -5,11 +5,12 @@
 pub mod fingerprint;
 pub mod human;
 mod release;
+pub mod setting;
 mod table;
 mod value;
 
 pub use release::{NotARelease, Release};
-pub use value::{Invalid, Value, canonical, duration_in_ms, java_double, normalise, size_in_bytes};
+pub use value::{Invalid, Value, canonical, java_double, normalise, size_in_bytes};
 
 /// How a config's value is written and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -190,11 +190,6 @@ fn duration_text(text: &str) -> Result<i128, Invalid> {
     with_unit(text, &UNITS, "a duration", "write milliseconds, or a whole number with ms, s, m, h, d or w: `7d`")
 }
 
-/// A duration such as `7d` or `36h`, in milliseconds (for command-line limits such as `--max-plan-age`).
-pub fn duration_in_ms(text: &str) -> Result<i128, Invalid> {
-    duration_text(text)
-}
-
 /// A size such as `50MiB` or `1048576`, in bytes (for command-line rates such as `--throttle`).
 pub fn size_in_bytes(text: &str) -> Result<i128, Invalid> {
     bytes_text(text)

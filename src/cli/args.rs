@@ -2,9 +2,11 @@
 //! [`super::settings`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::catalog::setting;
 use crate::commands::{list, plan, schema, watch};
 
 /// Declarative, GitOps-style reconciler for Apache Kafka topics.
@@ -73,10 +75,11 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "N", default_value_t = crate::commands::fleet::DEFAULT_PARALLEL,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub parallel: usize,
-    /// Seconds the whole command may take: describe, preflight, every phase, waiting for replicas to
-    /// move, and verification. Every request gets what is left (at most 30 s), and retries stop at it.
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    pub timeout: u64,
+    /// How long the whole command may take (`90s`, `5m`, `2h`; a bare number is seconds; 1s to 30d):
+    /// describe, preflight, every phase, waiting for replicas to move, and verification. Every request
+    /// gets what is left (at most 30 s), and retries stop at it.
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 /// Arguments of `validate`.
@@ -124,8 +127,8 @@ pub struct PlanArgs {
     /// credential is needed or read. `apply` of such a plan checks the live cluster.
     #[arg(long, value_name = "FILE")]
     pub from_snapshot: Option<PathBuf>,
-    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`); default: the project's
-    /// `maxSnapshotAge`, else any age.
+    /// With --from-snapshot: refuse a snapshot older than this (`24h`, `7d`; 1s to
+    /// 365d); default: the project's `maxSnapshotAge`, else any age.
     #[arg(long, value_name = "DURATION", value_parser = parse_age, requires = "from_snapshot")]
     pub max_snapshot_age: Option<u64>,
 }
@@ -172,19 +175,21 @@ pub struct ApplyArgs {
     /// Start replication-factor changes and return without waiting for the data to move.
     #[arg(long, conflicts_with = "throttle")]
     pub no_wait: bool,
-    /// Refuse a saved plan older than this (`36h`, `7d`); default: the project's `maxPlanAge`, else 7 days.
+    /// Refuse a saved plan older than this (`36h`, `7d`; 1s to 365d); default:
+    /// the project's `maxPlanAge`, else 7 days.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_plan_age: Option<u64>,
     /// Delete topics whose data is in use too: written within --active-window, or read by a consumer
-    /// group with members. Without it such a deletion is refused, naming the rule (a topic declared with
-    /// `delete: true` may say `acknowledge: [activeData]` instead).
+    /// group with members, or whose use cannot be checked (unknown counts as in use; apply warns). Without
+    /// it such a deletion is refused, naming the rule (a topic declared with `delete: true` may say
+    /// `acknowledge: [activeData]` instead).
     #[arg(long)]
     pub allow_active_data: bool,
-    /// A topic written more recently than this is in use (`24h`, `7d`).
+    /// A topic written more recently than this is in use (`24h`, `7d`; 1s to 365d).
     #[arg(long, value_name = "DURATION", value_parser = parse_window, default_value = "24h")]
     pub active_window: u64,
     /// Delete at most this many bytes (`500GiB`; every replica counted) in one apply; refuse the whole
-    /// apply otherwise.
+    /// apply otherwise, and when a size is unknown (a replica's broker did not answer).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_destroy_bytes: Option<u64>,
 }
@@ -245,9 +250,10 @@ pub struct WatchArgs {
     pub connect: ConnectArgs,
     /// Topic files or directories (default: the project's `topics`, else `topics/`), read again each cycle.
     pub paths: Vec<PathBuf>,
-    /// How long from one cycle's start to the next (`30s`, `5m`), plus up to --jitter of it at random.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    pub interval: std::time::Duration,
+    /// How long from one cycle's start to the next (`30s`, `5m`; 100ms to 7d),
+    /// plus up to --jitter of it at random.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_interval)]
+    pub interval: Duration,
     /// Up to this fraction of --interval is added to each wait at random, so that many watchers do not
     /// describe their clusters at the same moment.
     #[arg(long, value_name = "FRACTION", default_value_t = 0.1, value_parser = parse_fraction)]
@@ -262,9 +268,10 @@ pub struct WatchArgs {
     /// How each cycle's summary is written on stderr: text, or one JSON object per line.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: watch::LogFormat,
-    /// `/readyz` stays ready this long after a cluster's last good cycle (default: two intervals).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub ready_grace: Option<std::time::Duration>,
+    /// `/readyz` stays ready this long after a cluster's last good cycle (1s to 14d; default: two
+    /// intervals).
+    #[arg(long, value_name = "DURATION", value_parser = parse_ready_grace)]
+    pub ready_grace: Option<Duration>,
     /// Stop after this many cycles (for tests and benchmarks); default: run until SIGTERM or SIGINT.
     #[arg(long, value_name = "N")]
     pub cycles: Option<u64>,
@@ -286,27 +293,25 @@ pub struct CompletionsArgs {
 }
 
 fn parse_age(text: &str) -> Result<u64, String> {
-    match crate::catalog::duration_in_ms(text) {
-        Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
-        Ok(_) => Err("an age cannot be negative".into()),
-        Err(e) => Err(e.reason),
-    }
+    Ok(setting::duration(text, setting::MAX_AGE).map_err(|e| e.to_string())?.as_secs())
 }
 
 fn parse_window(text: &str) -> Result<u64, String> {
-    match crate::catalog::duration_in_ms(text) {
-        Ok(ms) if ms >= 0 => u64::try_from(ms).map_err(|_| "too large".to_owned()),
-        Ok(_) => Err("a window cannot be negative".into()),
-        Err(e) => Err(e.reason),
-    }
+    let window = setting::duration(text, setting::ACTIVE_WINDOW).map_err(|e| e.to_string())?;
+    // At most a year, in milliseconds: far inside a u64.
+    Ok(u64::try_from(window.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    match crate::catalog::duration_in_ms(text) {
-        Ok(ms) if ms > 0 => Ok(std::time::Duration::from_millis(ms as u64)),
-        Ok(_) => Err("a duration must be positive".into()),
-        Err(e) => Err(e.reason),
-    }
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    setting::duration(text, setting::TIMEOUT).map_err(|e| e.to_string())
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    setting::duration(text, setting::INTERVAL).map_err(|e| e.to_string())
+}
+
+fn parse_ready_grace(text: &str) -> Result<Duration, String> {
+    setting::duration(text, setting::READY_GRACE).map_err(|e| e.to_string())
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::CommandFactory;
 
@@ -171,7 +170,7 @@ fn target(args: ConnectArgs) -> (Target, FleetChoice) {
     let ConnectArgs { cluster, all_clusters, parallel, timeout } = args;
     let selection = Selection { patterns: cluster, all: all_clusters };
     let single = selection.single().flatten().map(str::to_owned);
-    (Target { cluster: single, timeout: Duration::from_secs(timeout) }, FleetChoice { selection, parallel })
+    (Target { cluster: single, timeout }, FleetChoice { selection, parallel })
 }
 
 fn validate_settings(args: ValidateArgs) -> validate::Settings {
@@ -278,7 +277,7 @@ fn watch_settings(args: WatchArgs) -> watch::Settings {
     watch::Settings {
         selection: Selection { patterns: cluster, all: all_clusters },
         parallel,
-        timeout: Duration::from_secs(timeout),
+        timeout,
         paths,
         interval,
         jitter,
@@ -302,6 +301,8 @@ fn completions_settings(args: CompletionsArgs) -> completions::Settings {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use super::*;
@@ -382,6 +383,56 @@ mod tests {
             (w.interval, w.ready_grace, w.listen.to_string()),
             (Duration::from_secs(30), Duration::from_secs(60), "127.0.0.1:9464".into())
         );
+    }
+
+    #[test]
+    fn every_duration_flag_takes_units_and_only_the_timeout_a_bare_number() {
+        let env = Env::default();
+        let commands::Command::Plan(p) = resolve(&["topicform", "plan", "--timeout", "5m"], &env).command else {
+            panic!()
+        };
+        assert_eq!(p.target.timeout, Duration::from_secs(300));
+        let commands::Command::Plan(p) = resolve(&["topicform", "plan", "--timeout", "90"], &env).command else {
+            panic!()
+        };
+        assert_eq!(p.target.timeout, Duration::from_secs(90));
+        let commands::Command::Watch(w) =
+            resolve(&["topicform", "watch", "--interval", "30s", "--timeout", "1m", "--ready-grace", "2h"], &env)
+                .command
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (w.interval, w.timeout, w.ready_grace),
+            (Duration::from_secs(30), Duration::from_secs(60), Duration::from_secs(7200))
+        );
+        let commands::Command::Apply(a) = resolve(
+            &["topicform", "apply", "p.json", "--max-plan-age", "36h", "--active-window", "3600s", "--timeout", "1h"],
+            &env,
+        )
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!((a.max_plan_age, a.guards.data.window_ms), (Some(129_600), 3_600_000));
+        // Out of range or not a duration: a usage error naming the form and the range, never a
+        // wrap-around to zero or a busy loop.
+        for (args, said) in [
+            (&["topicform", "watch", "--interval", "0s"][..], "from 100ms to 1w"),
+            (&["topicform", "watch", "--interval", "8d"], "from 100ms to 1w"),
+            (&["topicform", "plan", "--timeout", "18446744073709551615"], "from 1s to 30d"),
+            (&["topicform", "apply", "p.json", "--max-plan-age", "99999999999999999999w"], "from 1s to 365d"),
+            (&["topicform", "plan", "--from-snapshot", "s.json", "--max-snapshot-age", "0s"], "from 1s to 365d"),
+            (&["topicform", "apply", "--active-window", "1.5h"], "which is not a duration"),
+            (&["topicform", "watch", "--ready-grace", "15d"], "from 1s to 2w"),
+            // Bare numbers were milliseconds here once: refused rather than read as seconds.
+            (&["topicform", "watch", "--interval", "30"], "a number without a unit"),
+            (&["topicform", "apply", "--active-window", "3600"], "a number without a unit"),
+            (&["topicform", "apply", "p.json", "--max-plan-age", "3600000"], "a number without a unit"),
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(err.contains(said), "{args:?}: {err}");
+        }
     }
 
     #[test]

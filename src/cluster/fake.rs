@@ -13,8 +13,8 @@ use super::{
 };
 use crate::desired::ClusterConfig;
 use crate::live::{
-    Broker, ConfigSource, DataQuery, Effective, Fact, GroupData, Live, LiveConfig, LivePartition, LiveTopic,
-    PartitionOffsets, PartitionSize, Scope, THROTTLE_RATES, TopicData, Unknown,
+    Broker, ConfigSource, DataQuery, Effective, Fact, GroupAnswer, Live, LiveConfig, LivePartition, LiveTopic,
+    PartitionOffsets, Scope, THROTTLE_RATES, TopicData, Unknown,
 };
 
 /// Kafka's defaults for a few topic configs, enough for tests.
@@ -65,10 +65,24 @@ struct State {
     groups: BTreeMap<String, FakeGroup>,
     /// Facts the principal may not see.
     denied: BTreeSet<Denied>,
+    /// Brokers that are stopped: they answer no data request.
+    down: BTreeSet<i32>,
 }
 
-/// A consumer group: whether it has members, and its commits by topic and partition.
-type FakeGroup = (bool, BTreeMap<(String, i32), i64>);
+/// A consumer group: whether it has members, its commits by topic and partition, and the topics its
+/// members read (or why that cannot be told).
+#[derive(Clone)]
+struct FakeGroup {
+    active: bool,
+    committed: BTreeMap<(String, i32), i64>,
+    readers: Result<BTreeMap<String, u32>, String>,
+}
+
+impl Default for FakeGroup {
+    fn default() -> Self {
+        FakeGroup { active: false, committed: BTreeMap::new(), readers: Ok(BTreeMap::new()) }
+    }
+}
 
 /// A fact [`FakeCluster::deny`] hides, as an ACL would.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,6 +114,7 @@ impl FakeCluster {
             logs: BTreeMap::new(),
             groups: BTreeMap::new(),
             denied: BTreeSet::new(),
+            down: BTreeSet::new(),
         };
         FakeCluster {
             inner: Arc::new(Inner {
@@ -170,8 +185,32 @@ impl FakeCluster {
     pub fn commit(&self, group: &str, active: bool, topic: &str, partition: i32, offset: i64) {
         let mut state = self.inner.state.lock().unwrap();
         let g = state.groups.entry(group.to_owned()).or_default();
-        g.0 = active;
-        g.1.insert((topic.to_owned(), partition), offset);
+        g.active = active;
+        g.committed.insert((topic.to_owned(), partition), offset);
+    }
+
+    /// Adds to `group` a member subscribed to `topic`, which commits nothing (manual commits, or a group
+    /// in its first seconds).
+    pub fn join(&self, group: &str, topic: &str) {
+        let mut state = self.inner.state.lock().unwrap();
+        let g = state.groups.entry(group.to_owned()).or_default();
+        g.active = true;
+        if let Ok(readers) = &mut g.readers {
+            *readers.entry(topic.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// Gives `group` members whose reads cannot be told, for `why` (a protocol other than `consumer`).
+    pub fn join_unknown(&self, group: &str, why: &str) {
+        let mut state = self.inner.state.lock().unwrap();
+        let g = state.groups.entry(group.to_owned()).or_default();
+        g.active = true;
+        g.readers = Err(why.to_owned());
+    }
+
+    /// Stops broker `id`: it answers no data request, as a broker that is down.
+    pub fn stop_broker(&self, id: i32) {
+        self.inner.state.lock().unwrap().down.insert(id);
     }
 
     /// Hides a fact from every later `data` call, as a missing ACL would.
@@ -520,15 +559,19 @@ impl Admin for FakeCluster {
         for (topic, cut) in &query.topics {
             let Some(t) = live.topics.get(topic) else { continue };
             let log = |p: i32| state.logs.get(&(topic.clone(), p)).map(Vec::as_slice).unwrap_or_default();
-            let sizes = t
-                .partitions
-                .iter()
-                .map(|p| {
-                    let leader: u64 = log(p.id).iter().map(|(_, b)| b).sum();
-                    let replicas = p.replicas.len() as u32;
-                    (p.id, PartitionSize { leader, all: leader * u64::from(replicas), replicas })
-                })
-                .collect();
+            // Each replica holds what its leader holds; a stopped broker does not say.
+            let mut answers: BTreeMap<i32, crate::live::BrokerSizes> =
+                live.brokers.keys().filter(|b| !state.down.contains(b)).map(|b| (*b, Ok(BTreeMap::new()))).collect();
+            for p in &t.partitions {
+                let bytes: u64 = log(p.id).iter().map(|(_, b)| b).sum();
+                for r in &p.replicas {
+                    if let Some(Ok(found)) = answers.get_mut(r) {
+                        found.insert((topic.clone(), p.id), bytes);
+                    }
+                }
+            }
+            let sizes = crate::live::sum_sizes(topic, &t.partitions, &answers);
+            let leaderless = t.partitions.iter().any(|p| p.leader.is_none_or(|l| state.down.contains(&l)));
             let offsets = t
                 .partitions
                 .iter()
@@ -540,24 +583,32 @@ impl Admin for FakeCluster {
                 })
                 .collect();
             let last_write = t.partitions.iter().flat_map(|p| log(p.id).iter().map(|(ts, _)| *ts)).max();
-            let groups = state
+            let answers: Vec<GroupAnswer> = state
                 .groups
                 .iter()
-                .filter_map(|(g, (active, commits))| {
-                    let committed: BTreeMap<i32, i64> =
-                        commits.iter().filter(|((ct, _), _)| ct == topic).map(|((_, p), o)| (*p, *o)).collect();
-                    let state = if *active { "Stable" } else { "Empty" };
-                    (!committed.is_empty()).then(|| GroupData { group: g.clone(), state: state.into(), committed })
+                .map(|(g, fake)| GroupAnswer {
+                    group: g.clone(),
+                    state: if fake.active { "Stable" } else { "Empty" }.into(),
+                    committed: fake.committed.clone(),
+                    readers: fake.readers.clone(),
                 })
                 .collect();
+            let groups = crate::live::groups_reading(topic, &answers);
             let fact = |denied: Denied| if hidden(denied) { Some(Unknown::NotAuthorised) } else { None };
+            fn led<T>(leaderless: bool, known: T) -> Fact<T> {
+                if leaderless {
+                    Fact::Unknown(Unknown::Failed("a partition has no leader".into()))
+                } else {
+                    Fact::Known(known)
+                }
+            }
             out.insert(
                 topic.clone(),
                 TopicData {
-                    sizes: fact(Denied::LogDirs).map_or(Fact::Known(sizes), Fact::Unknown),
-                    offsets: fact(Denied::Offsets).map_or(Fact::Known(offsets), Fact::Unknown),
-                    last_write: fact(Denied::Offsets).map_or(Fact::Known(last_write), Fact::Unknown),
-                    groups: fact(Denied::Groups).map_or(Fact::Known(groups), Fact::Unknown),
+                    sizes: fact(Denied::LogDirs).map_or(sizes.into(), Fact::Unknown),
+                    offsets: fact(Denied::Offsets).map_or(led(leaderless, offsets), Fact::Unknown),
+                    last_write: fact(Denied::Offsets).map_or(led(leaderless, last_write), Fact::Unknown),
+                    groups: fact(Denied::Groups).map_or(groups.into(), Fact::Unknown),
                 },
             );
         }

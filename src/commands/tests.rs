@@ -849,3 +849,67 @@ async fn a_hostile_snapshot_is_escaped_in_text_and_markdown() {
         insta::assert_snapshot!(name, shown);
     }
 }
+
+/// The issue's two holes through the commands: a group whose members read without committing shows as
+/// active in the plan and blocks apply; a topic whose only replica's broker is down shows an unknown
+/// size, never `0 B`, and `--max-destroy-bytes` refuses it, with or without `--allow-active-data`.
+#[tokio::test(start_paused = true)]
+async fn readers_without_commits_and_unknown_sizes_block_deletions_end_to_end() {
+    let project = Project::new(
+        "topics:\n  - name: read\n    partitions: 1\n    replicationFactor: 1\n    delete: true\n  - name: down\n    \
+         partitions: 2\n    replicationFactor: 1\n    delete: true\n",
+    );
+    let cluster = FakeCluster::new(3);
+    cluster.create_topic("read", 1);
+    cluster.create_topic("down", 2);
+    let long_ago = project.common().now_unix as i64 * 1000 - 72 * 3_600_000;
+    cluster.produce("read", 0, &[long_ago], 100);
+    cluster.produce("down", 0, &[long_ago], 131_072);
+    cluster.produce("down", 1, &[long_ago], 131_072);
+    cluster.join("manual-commits", "read");
+    // Partition 1 of `down` alone lives there.
+    let replica = cluster.snapshot().topics["down"].partitions[1].replicas[0];
+    assert_ne!(replica, cluster.snapshot().topics["read"].partitions[0].replicas[0], "{replica}");
+    cluster.stop_broker(replica);
+
+    let shown = run(&project, plan(false), &cluster).await;
+    assert!(shown.contains("1 consumer group(s) active (manual-commits)"), "{shown}");
+    assert!(
+        shown.contains("group manual-commits: active (Stable), 1 member(s) reading it, nothing committed"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "data: size unknown (1 of 2 replica(s) not measured (broker {replica}: it is not in the cluster's \
+             metadata (stopped or unreachable)); at least 128.0 KiB on the others)"
+        )),
+        "{shown}"
+    );
+    assert!(!shown.contains("0 B on 0 replica(s)"), "{shown}");
+
+    let apply_with = |allow_active_data: bool| {
+        let rules = crate::plan::data::Rules { allow_active_data, max_destroy_bytes: Some(1024), ..Default::default() };
+        Command::Apply(apply::Settings {
+            target: target(),
+            source: apply::Source::Files { paths: vec![], prune: false },
+            auto_approve: true,
+            interactive: false,
+            guards: Guards { data: rules, ..Guards::default() },
+            options: Options::default(),
+            max_plan_age: None,
+        })
+    };
+    let refused = run(&project, apply_with(false), &cluster).await;
+    assert!(refused.starts_with("status: Ok(Failure)"), "{refused}");
+    for said in [
+        "topic `read` is read by consumer group(s) with active members (manual-commits), against the active-group rule",
+        "topic `down`: last write unknown (a partition has no leader), so the recent-write rule cannot be checked",
+        "so the --max-destroy-bytes rule cannot be checked",
+    ] {
+        assert!(refused.contains(said), "{said}\n{refused}");
+    }
+    let refused = run(&project, apply_with(true), &cluster).await;
+    assert!(refused.starts_with("status: Ok(Failure)"), "{refused}");
+    assert!(refused.contains("so the --max-destroy-bytes rule cannot be checked"), "{refused}");
+    assert_eq!(cluster.snapshot().topics.len(), 2, "nothing deleted");
+}

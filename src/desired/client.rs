@@ -63,6 +63,15 @@ pub enum Kind {
 /// Properties that topicform sets from the project file itself.
 const OWN: &[&str] = &["bootstrap.servers", "metadata.broker.list"];
 
+/// The SASL mechanisms that librdkafka and Kafka's brokers both have, spelt as librdkafka compares
+/// them (case matters). A mechanism's name is not a secret: messages may show it.
+pub const MECHANISMS: &[&str] = &["GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"];
+
+/// `sasl.mechanism` and its alias `sasl.mechanisms`.
+pub fn is_mechanism_key(name: &str) -> bool {
+    name == "sasl.mechanism" || name == "sasl.mechanisms"
+}
+
 /// What is wrong with a client property. No variant holds the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -81,6 +90,11 @@ pub enum Problem {
     Shape(String),
     /// A consumer's property: topicform's admin client is a producer, and librdkafka ignores it.
     ConsumerOnly,
+    /// `sasl.mechanism` names no mechanism librdkafka has.
+    Mechanism {
+        /// The mechanism closest to the value, when one is close.
+        suggestion: Option<&'static str>,
+    },
 }
 
 impl Problem {
@@ -93,6 +107,9 @@ impl Problem {
             Problem::Nul => "holds a NUL character, which librdkafka cannot take".into(),
             Problem::Shape(takes) => format!("takes {takes}; its value is not one (client values are never shown)"),
             Problem::ConsumerOnly => "is a consumer's property; topicform's admin client ignores it".into(),
+            Problem::Mechanism { .. } => {
+                format!("names no SASL mechanism of librdkafka {LIBRDKAFKA} (its value is not shown; case matters)")
+            }
         }
     }
 
@@ -105,6 +122,13 @@ impl Problem {
             }
             Problem::Own => Some("write the brokers under the cluster's `bootstrap`".into()),
             Problem::ConsumerOnly => Some("remove it; it has no effect here".into()),
+            Problem::Mechanism { suggestion } => {
+                let all = MECHANISMS.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+                Some(match suggestion {
+                    Some(m) => format!("did you mean `{m}`? The mechanisms are {all}"),
+                    None => format!("the mechanisms are {all}"),
+                })
+            }
             _ => None,
         }
     }
@@ -153,7 +177,23 @@ pub fn check(name: &str, value: Option<&str>) -> Vec<Problem> {
     {
         problems.push(Problem::Shape(takes));
     }
+    if is_mechanism_key(name)
+        && let Some(value) = value.filter(|v| !v.contains('\0'))
+        && !MECHANISMS.contains(&value.trim())
+    {
+        problems.push(Problem::Mechanism { suggestion: closest_mechanism(value.trim()) });
+    }
     problems
+}
+
+/// The mechanism `value` most likely means: the same letters in another case, or a near miss.
+fn closest_mechanism(value: &str) -> Option<&'static str> {
+    if let Some(m) = MECHANISMS.iter().find(|m| m.eq_ignore_ascii_case(value)) {
+        return Some(m);
+    }
+    let names: Vec<String> = MECHANISMS.iter().map(|m| (*m).to_owned()).collect();
+    let near = super::load::closest(&value.to_ascii_uppercase(), &names)?;
+    MECHANISMS.iter().copied().find(|m| *m == near)
 }
 
 /// `None` when `value` has the shape `kind` takes, else what it takes, in words.
@@ -246,6 +286,32 @@ mod tests {
             }
         }
         assert_eq!(check("sasl.password", Some("a\0b")), vec![Problem::Nul]);
+    }
+
+    #[test]
+    fn a_sasl_mechanism_is_one_librdkafka_has_with_a_did_you_mean() {
+        for m in MECHANISMS {
+            assert!(check("sasl.mechanism", Some(m)).is_empty(), "{m}");
+            assert!(check("sasl.mechanisms", Some(m)).is_empty(), "{m}");
+        }
+        let cases = [
+            ("SCRAM-SHA-5122", Some("SCRAM-SHA-512")),
+            ("scram-sha-256", Some("SCRAM-SHA-256")),
+            ("PLAN", Some("PLAIN")),
+            ("OAUTHBAERER", Some("OAUTHBEARER")),
+            ("Kerberos", None),
+            ("SCRAM-SHA-1", Some("SCRAM-SHA-512")),
+        ];
+        for (value, suggestion) in cases {
+            let problems = check("sasl.mechanism", Some(value));
+            assert_eq!(problems.len(), 1, "{value}: {problems:?}");
+            let Problem::Mechanism { suggestion: got } = problems[0] else { panic!("{value}: {problems:?}") };
+            assert_eq!(got, suggestion, "{value}");
+            assert!(problems[0].hint().unwrap().contains("`SCRAM-SHA-512`, `OAUTHBEARER`"), "{:?}", problems[0].hint());
+            assert!(!problems[0].message().contains(value), "{}", problems[0].message());
+        }
+        // A `${VAR}` is checked once resolved; nothing is known before.
+        assert!(check("sasl.mechanism", None).is_empty());
     }
 
     #[test]

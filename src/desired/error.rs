@@ -53,6 +53,10 @@ impl Error {
             ErrorKind::InvalidReplicationFactor { .. } => {
                 Some("a replication factor is at least 1 and at most the number of brokers".into())
             }
+            ErrorKind::InvalidPartitions { .. } => Some(format!(
+                "a partition count is a whole number from 1 to {} (see `partitions` in docs/format.md)",
+                super::validate::MAX_PARTITIONS
+            )),
             ErrorKind::PartitionsMissing { .. } => {
                 Some("add `partitions: N` to the topic, or to the file's `defaults`".into())
             }

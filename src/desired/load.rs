@@ -48,12 +48,17 @@ pub fn load_project(path: &Path, sources: &mut Sources) -> Result<Project, Vec<E
     let text = read(&file, sources).map_err(|e| vec![e])?;
     let (doc, problems) = yaml::parse::<ProjectDoc>(&file, &text).map_err(|e| vec![e])?;
     let doc = doc.map(|d| d.value).unwrap_or_default();
-    // Snippets of the project file never show a client value written in it: it may be a password.
+    // Snippets of the project file never show a client value written in it: it may be a password. A
+    // SASL mechanism's name is none, and stays.
     let offsets: Vec<usize> = doc
         .clusters
         .iter()
         .flat_map(|(_, c)| c.value.client.0.iter())
-        .filter(|(_, v)| v.value.as_text().is_ok_and(|t| !t.contains("${")))
+        .filter(|(k, v)| {
+            let mechanism =
+                |t: &str| super::client::is_mechanism_key(&k.value) && super::client::MECHANISMS.contains(&t);
+            v.value.as_text().is_ok_and(|t| !t.contains("${") && !mechanism(&t))
+        })
         .map(|(_, v)| v.at.offset as usize)
         .collect();
     if !offsets.is_empty() {
@@ -137,7 +142,7 @@ pub fn load_topics(paths: &[PathBuf], sources: &mut Sources) -> Result<Checked, 
 /// [`load_topics`], leaving out `project` (the project file), which a flat layout (`topics: [.]`)
 /// would otherwise read as a topic file.
 pub fn load_tree(paths: &[PathBuf], project: Option<&Path>, sources: &mut Sources) -> Result<Checked, Vec<Error>> {
-    let tree = walk_tree(paths, project, Collector::new(Vec::new(), true), sources);
+    let tree = walk_tree(paths, &[], project, Collector::new(Vec::new(), true), sources);
     validate::split(tree.desired, tree.problems)
 }
 
@@ -166,16 +171,24 @@ pub fn check_tree(
     };
     let mut collector = Collector::new(views, keep);
     collector.problems(problems);
-    walk_tree(paths, project.map(|p| p.path.as_path()), collector, sources)
+    // The project's own `topics:` entries: a problem with one is located at the entry.
+    let named: Vec<Option<Location>> = match project.map(Project::located_topic_paths) {
+        Some(located) if located.iter().map(|(p, _)| p).eq(paths.iter()) => {
+            located.into_iter().map(|(_, at)| at).collect()
+        }
+        _ => Vec::new(),
+    };
+    walk_tree(paths, &named, project.map(|p| p.path.as_path()), collector, sources)
 }
 
 fn walk_tree(
     paths: &[PathBuf],
+    named: &[Option<Location>],
     project: Option<&Path>,
     mut collector: Collector<'_>,
     sources: &mut Sources,
 ) -> Collected {
-    let (files, problems) = topic_files(paths, project);
+    let (files, problems) = topic_files(paths, named, project);
     collector.problems(problems);
     parse_in_order(files, |file, read, parsed| {
         if let Some(text) = read {
@@ -316,7 +329,9 @@ pub fn project_text(name: &str, text: &str) -> Result<Project, Error> {
 /// (sharing a directory of topic files through a link is common), with loop detection; a link that
 /// cannot be followed is reported, never skipped silently. A file reached by two paths (`topics` and
 /// `./topics`, or through a link) is read once, and the project file never.
-fn topic_files(paths: &[PathBuf], project: Option<&Path>) -> (Vec<PathBuf>, Vec<Error>) {
+/// A problem with a path itself (it does not exist, is no file or directory, holds no topic file) is
+/// located where `named` says the path is named (the project's `topics:`), when it says.
+fn topic_files(paths: &[PathBuf], named: &[Option<Location>], project: Option<&Path>) -> (Vec<PathBuf>, Vec<Error>) {
     let mut walk = Walk {
         files: Vec::new(),
         problems: Vec::new(),
@@ -324,28 +339,32 @@ fn topic_files(paths: &[PathBuf], project: Option<&Path>) -> (Vec<PathBuf>, Vec<
         project: project.and_then(|p| std::fs::canonicalize(p).ok()),
         found: 0,
     };
-    for path in paths {
+    for (i, path) in paths.iter().enumerate() {
         walk.found = 0;
+        let at = named.get(i).cloned().flatten();
+        let located = |kind| Error { kind, at: at.clone() };
         match std::fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                walk.problem(ErrorKind::Read { reason: format!("`{}` does not exist", path.display()) });
+                let reason = format!("`{}` does not exist", path.display());
+                walk.problems.push(located(ErrorKind::Read { reason }));
                 continue;
             }
             Err(e) => {
-                walk.problem(ErrorKind::Read { reason: format!("cannot read `{}`: {}", path.display(), reason(&e)) });
+                let reason = format!("cannot read `{}`: {}", path.display(), reason(&e));
+                walk.problems.push(located(ErrorKind::Read { reason }));
                 continue;
             }
             Ok(_) => {}
         }
         match std::fs::metadata(path) {
-            Err(e) => walk.problem(broken_link(path, &e)),
+            Err(e) => walk.problems.push(located(broken_link(path, &e))),
             Ok(meta) if meta.is_dir() => walk.dir(path, &mut Vec::new()),
             // A file named on the command line or in `topics:` is read whatever its extension.
             Ok(meta) if meta.is_file() => walk.file(path),
-            Ok(meta) => walk.problem(not_regular(path, &meta)),
+            Ok(meta) => walk.problems.push(located(not_regular(path, &meta))),
         }
         if walk.found == 0 && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-            walk.problem(ErrorKind::NoTopicFiles { path: path.display().to_string() });
+            walk.problems.push(located(ErrorKind::NoTopicFiles { path: path.display().to_string() }));
         }
     }
     (walk.files, walk.problems)
@@ -674,7 +693,7 @@ mod tests {
 
         let topics = base.join("topics");
         let again = base.join("./topics");
-        let (files, problems) = topic_files(&[topics.clone(), again, base.join("topics/a.yaml")], None);
+        let (files, problems) = topic_files(&[topics.clone(), again, base.join("topics/a.yaml")], &[], None);
         assert_eq!(names(&files, base), ["topics/a.yaml", "topics/own/b.yml", "topics/shared/c.yaml"]);
         let mut want = vec![
             format!(
@@ -695,13 +714,13 @@ mod tests {
 
         // A flat layout: the project file beside the topic files is never one of them.
         std::fs::write(base.join("flat.yaml"), "").unwrap();
-        let (files, _) = topic_files(&[base.join(".")], Some(&base.join("topicform.yaml")));
+        let (files, _) = topic_files(&[base.join(".")], &[], Some(&base.join("topicform.yaml")));
         assert!(files.iter().all(|f| !f.ends_with("topicform.yaml")), "{files:?}");
         assert!(files.iter().any(|f| f.ends_with("flat.yaml")), "{files:?}");
 
         // A FIFO named on the command line is refused, and never opened (this would block).
         if made {
-            let (files, problems) = topic_files(std::slice::from_ref(&fifo), None);
+            let (files, problems) = topic_files(std::slice::from_ref(&fifo), &[], None);
             assert!(files.is_empty());
             assert_eq!(
                 reasons(&problems),

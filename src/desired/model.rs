@@ -204,31 +204,40 @@ impl Shape for TopicName {
 }
 
 /// A count (`partitions`, `replicationFactor`) as written: a number, or a string, so that a wrong one
-/// is explained in words ("1.5, which is not a whole number") at its location.
+/// is explained in words ("`1.5`, which is not a whole number") at its location.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Count {
     /// An integer, of any size.
     Integer(i128),
-    /// A number with a fraction or exponent.
-    Float(f64),
+    /// A number with a fraction or exponent (or an integer too large for 128 bits), and its text as
+    /// written when known (`1.0`, `1e3`).
+    Float(f64, Option<Box<str>>),
     /// A string; a numeric one is accepted, as for config values.
     Text(String),
 }
 
 impl Count {
     /// The count when it is a whole number in `min..=max`, else the reason it is refused (completing
-    /// "sets `partitions` to ...").
+    /// "sets `partitions` to ..."), which starts with the value as written.
     pub fn within(&self, min: i64, max: i64) -> Result<i64, String> {
         let n = match self {
             Count::Integer(n) => *n,
-            // A whole number too large for a 64-bit integer arrives as a float.
-            Count::Float(x) if x.fract() == 0.0 && *x < i64::MIN as f64 => {
-                return Err(format!("{x:.0}; Kafka needs at least {min}"));
+            Count::Float(x, written) => {
+                let shown = match written {
+                    Some(w) => format!("`{}`", yaml::shown(w)),
+                    None => x.to_string(),
+                };
+                return Err(if x.fract() != 0.0 {
+                    format!("{shown}, which is not a whole number")
+                } else if *x < min as f64 {
+                    format!("{shown}; Kafka needs at least {min}")
+                } else if *x > max as f64 {
+                    format!("{shown}; Kafka allows at most {max}")
+                } else {
+                    // `1.0` or `1e3`: the number is whole, but only an integer says so.
+                    format!("{shown}, which is not written as a whole number; write `{x:.0}`")
+                });
             }
-            Count::Float(x) if x.fract() == 0.0 && *x > i64::MAX as f64 => {
-                return Err(format!("{x:.0}; Kafka allows at most {max}"));
-            }
-            Count::Float(x) => return Err(format!("{x}, which is not a whole number")),
             Count::Text(t) => match t.trim().parse::<i128>() {
                 Ok(n) => n,
                 Err(_) => return Err(format!("`{}`, which is not a whole number", yaml::shown(t))),
@@ -248,10 +257,17 @@ impl Shape for Count {
     fn expected() -> &'static str {
         "a whole number"
     }
+    const FLOAT_WRITTEN: bool = true;
+    fn float_written(self, written: &str) -> Self {
+        match self {
+            Count::Float(x, _) => Count::Float(x, Some(written.trim().into())),
+            other => other,
+        }
+    }
     fn scalar(scalar: Scalar<'_>) -> Option<Self> {
         match scalar {
             Scalar::Integer(i) => Some(Count::Integer(i)),
-            Scalar::Float(x) if x.is_finite() => Some(Count::Float(x)),
+            Scalar::Float(x) if x.is_finite() => Some(Count::Float(x, None)),
             Scalar::Text(t) => Some(Count::Text(t.to_owned())),
             _ => None,
         }

@@ -52,12 +52,13 @@ pub struct ProjectDoc {
     #[serde(default)]
     #[schemars(with = "Option<PolicyDoc>")]
     pub policy: Option<At<PolicyDoc>>,
-    /// How old a saved plan `apply` still takes (`7d`, `36h`; default 7 days); `--max-plan-age` wins.
+    /// How old a saved plan `apply` still takes (`7d`, `36h`; 1s to 365d;
+    /// default 7 days); `--max-plan-age` wins.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_plan_age: Option<At<String>>,
-    /// How old a snapshot `plan --from-snapshot` still takes (`24h`; default: any age);
-    /// `--max-snapshot-age` wins.
+    /// How old a snapshot `plan --from-snapshot` still takes (`24h`, `7d`; 1s to 365d;
+    /// default: any age); `--max-snapshot-age` wins.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub max_snapshot_age: Option<At<String>>,
@@ -430,6 +431,8 @@ impl Project {
                 problems.extend(glob_problem(key, p, self.file()));
             }
         }
+        problems.extend(self.max_plan_age().and_then(Result::err));
+        problems.extend(self.max_snapshot_age().and_then(Result::err));
         problems
     }
 
@@ -472,10 +475,16 @@ impl Project {
 
     /// The topic paths the project names, relative to the current directory.
     pub fn topic_paths(&self) -> Vec<PathBuf> {
+        self.located_topic_paths().into_iter().map(|(path, _)| path).collect()
+    }
+
+    /// [`Self::topic_paths`], each with where the project file names it (`None` for the default
+    /// `topics`, which it does not name).
+    pub fn located_topic_paths(&self) -> Vec<(PathBuf, Option<Location>)> {
         let base = self.path.parent().map(PathBuf::from).unwrap_or_default();
         match &self.doc.topics {
-            Some(paths) => paths.value.iter().map(|p| base.join(&p.value)).collect(),
-            None => vec![base.join("topics")],
+            Some(paths) => paths.value.iter().map(|p| (base.join(&p.value), Some(p.at.located(self.file())))).collect(),
+            None => vec![(base.join("topics"), None)],
         }
     }
 
@@ -621,10 +630,9 @@ impl Project {
 
     fn age(&self, key: &'static str, written: &At<String>) -> Option<Result<u64, Error>> {
         let at = written.at.located(self.file());
-        Some(match crate::catalog::duration_in_ms(&written.value) {
-            Ok(ms) if ms >= 0 => Ok((ms / 1000) as u64),
-            Ok(_) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: "negative".into() }, at)),
-            Err(invalid) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: invalid.reason }, at)),
+        Some(match crate::catalog::setting::duration(&written.value, crate::catalog::setting::MAX_AGE) {
+            Ok(age) => Ok(age.as_secs()),
+            Err(e) => Err(Error::at(ErrorKind::InvalidMaxAge { key, reason: e.to_string() }, at)),
         })
     }
 
@@ -925,6 +933,16 @@ mod tests {
         assert!(p.max_plan_age().is_none());
         let e = p.max_snapshot_age().unwrap().unwrap_err();
         assert!(messages(&[e])[0].starts_with("4:17: `maxSnapshotAge` is "), "{:?}", p.max_snapshot_age());
+        // A bare number needs a unit (it was milliseconds once), the bounds are the flags', and a huge
+        // value is refused at its line, never wrapped around to a small one.
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 3600000\nmaxSnapshotAge: 366d\n");
+        let e = p.max_plan_age().unwrap().unwrap_err();
+        assert!(messages(&[e])[0].starts_with("4:13: `maxPlanAge` is `3600000`, a number without a unit"));
+        let e = p.max_snapshot_age().unwrap().unwrap_err();
+        assert_eq!(messages(&[e])[0], "5:17: `maxSnapshotAge` is `366d`, outside the range it takes: from 1s to 365d");
+        let p = project("clusters:\n  c:\n    bootstrap: a:1\nmaxPlanAge: 99999999999999999999999w\n");
+        let e = p.max_plan_age().unwrap().unwrap_err();
+        assert!(messages(&[e])[0].starts_with("4:13: `maxPlanAge` is `99999999999999999999999w`, outside"));
     }
 
     #[test]
@@ -991,7 +1009,7 @@ mod tests {
         assert_eq!(got.len(), 6, "{got:#?}");
         assert!(got[0].starts_with("5:21: `policy.partitions.min` is 12, above `policy.partitions.max` 6"), "{got:#?}");
         assert!(
-            got[1].starts_with("6:28: `policy.replicationFactor.min` is 1.5, which is not a whole number"),
+            got[1].starts_with("6:28: `policy.replicationFactor.min` is `1.5`, which is not a whole number"),
             "{got:#?}"
         );
         assert!(got[2].starts_with("7:28: `policy.requiredConfigs` names `min.insync.replica`"), "{got:#?}");

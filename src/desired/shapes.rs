@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-/// A partition count: an integer of at least 1, or the same number as a string (`"12"` is accepted,
-/// as numbers are everywhere in topic files).
+/// A partition count: an integer from 1 to 100,000 (librdkafka's limit, `validate::MAX_PARTITIONS`),
+/// or the same number as a string (`"12"` is accepted, as numbers are everywhere in topic files).
 pub struct PartitionCount;
 
 impl JsonSchema for PartitionCount {
@@ -18,7 +18,7 @@ impl JsonSchema for PartitionCount {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "anyOf": [
-                { "type": "integer", "minimum": 1, "maximum": 2147483647 },
+                { "type": "integer", "minimum": 1, "maximum": super::validate::MAX_PARTITIONS },
                 { "type": "string", "pattern": "^\\s*[0-9]+\\s*$" },
             ]
         })

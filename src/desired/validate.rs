@@ -342,6 +342,14 @@ pub(crate) enum Field {
     ReplicationFactor,
 }
 
+/// The most partitions one topic may declare: librdkafka's own limit (`RD_KAFKAP_PARTITIONS_MAX`),
+/// above which it refuses to create a topic, to add partitions, or to read a topic's metadata, so that
+/// topicform could neither make nor see such a topic. Kafka's protocol carries the count as a Java int,
+/// but a plan must not allocate for two billion partitions. Kafka 3.6 and later also refuse a request
+/// that writes more than 10,000 metadata records (KAFKA-14996): a topic larger than that is created or
+/// grown in steps. See `partitions` in docs/format.md.
+pub const MAX_PARTITIONS: i64 = 100_000;
+
 /// Checks a count where it is written, reporting a bad one once.
 pub(crate) fn check_count(
     value: Option<&At<Count>>,
@@ -357,7 +365,13 @@ pub(crate) fn check_count(
         Field::ReplicationFactor => i64::from(i16::MAX),
     };
     let loc = at(value.at);
-    Some(match value.value.within(1, max) {
+    let checked = value.value.within(1, max).and_then(|n| match field {
+        Field::Partitions if n > MAX_PARTITIONS => {
+            Err(format!("{n}, above librdkafka's limit of {MAX_PARTITIONS} partitions for one topic"))
+        }
+        _ => Ok(n),
+    });
+    Some(match checked {
         Ok(n) => Ok((n, loc)),
         Err(reason) => {
             let subject = subject.clone();
@@ -385,16 +399,38 @@ fn config(
     };
     // Any release's range: the cluster's own is checked once its release is known.
     catalog::normalise(spec.loosest(), &value.value).map(|v| (spec.name, v)).map_err(|invalid| {
+        let hint = match value.value {
+            ConfigValue::Null => Some(null_hint(subject)),
+            _ => invalid.hint,
+        };
         Error::at(
             ErrorKind::InvalidConfigValue {
                 subject: subject.clone(),
                 key: spec.name.to_owned(),
                 reason: invalid.reason,
-                hint: invalid.hint,
+                hint,
             },
             at(value.at),
         )
     })
+}
+
+/// What leaving a config out means where `subject` writes it: a topic without it gets its file's
+/// default, if any, before the broker's value; a file's `defaults` and a cluster's override stand
+/// between the topics and that value.
+fn null_hint(subject: &Subject) -> String {
+    match subject {
+        Subject::Topic(_) => {
+            "remove the key: the topic then gets the value of its file's `defaults`, if they set one, \
+                              else the broker's"
+                .into()
+        }
+        Subject::Defaults => "remove the key: the file's topics that do not set it then get the broker's value".into(),
+        Subject::Override { .. } => {
+            "remove the key: the matching topics then keep what their files declare, else the broker's value".into()
+        }
+        Subject::Cluster(_) => "remove the key".into(),
+    }
 }
 
 /// A `rawConfig` entry as written (a scalar, as text). A key the catalog knows belongs under `config`,
@@ -538,7 +574,20 @@ mod tests {
         assert_eq!(Count::Text(" 12 ".into()).within(1, 100), Ok(12));
         assert_eq!(Count::Integer(0).within(1, 10), Err("0; Kafka needs at least 1".into()));
         assert_eq!(Count::Integer(11).within(1, 10), Err("11; Kafka allows at most 10".into()));
-        assert_eq!(Count::Float(1.5).within(1, 10), Err("1.5, which is not a whole number".into()));
+        assert_eq!(Count::Float(1.5, None).within(1, 10), Err("1.5, which is not a whole number".into()));
+        // The value as written, and what to write instead.
+        let written = |x: f64, w: &str| Count::Float(x, Some(w.into()));
+        assert_eq!(
+            written(1.0, "1.0").within(1, 10),
+            Err("`1.0`, which is not written as a whole number; write `1`".into())
+        );
+        assert_eq!(
+            written(1e3, "1e3").within(1, 10_000),
+            Err("`1e3`, which is not written as a whole number; write `1000`".into())
+        );
+        assert_eq!(written(1e3, "1e3").within(1, 10), Err("`1e3`; Kafka allows at most 10".into()));
+        assert_eq!(written(0.0, "0.0").within(1, 10), Err("`0.0`; Kafka needs at least 1".into()));
+        assert_eq!(written(2.5e0, "2.5e0").within(1, 10), Err("`2.5e0`, which is not a whole number".into()));
         assert_eq!(Count::Text("many".into()).within(1, 10), Err("`many`, which is not a whole number".into()));
         assert_eq!(
             Count::Integer(i128::MAX).within(1, 10).unwrap_err(),

@@ -181,12 +181,23 @@ pub trait Shape: Sized {
 
     /// Whether a number or boolean scalar is read from its source text instead (`1.10` stays `1.10`).
     const TEXTUAL: bool = false;
+
+    /// Whether a value read from a float scalar is given the scalar's text ([`Shape::float_written`]).
+    const FLOAT_WRITTEN: bool = false;
+
+    /// The value read from a float scalar, given the scalar's text as written (`1.0`, `1e3`), for a
+    /// message that shows what was written. Called only when [`Shape::FLOAT_WRITTEN`].
+    fn float_written(self, _written: &str) -> Self {
+        self
+    }
 }
 
-/// A value, or what was found instead; `typed` when it came from a non-string scalar.
+/// A value, or what was found instead; `typed` when it came from a non-string scalar, `float` when
+/// from a float one.
 struct Loose<T> {
     value: Result<T, Found>,
     typed: bool,
+    float: bool,
 }
 
 impl<'de, T: Shape> Deserialize<'de> for Loose<T> {
@@ -196,7 +207,8 @@ impl<'de, T: Shape> Deserialize<'de> for Loose<T> {
             fn scalar<E>(scalar: Scalar<'_>) -> Result<Loose<T>, E> {
                 // Null stays null: `name: ~` is no name, not the name `~`.
                 let typed = matches!(scalar, Scalar::Bool(_) | Scalar::Integer(_) | Scalar::Float(_));
-                Ok(Loose { value: T::scalar(scalar).ok_or_else(|| Found::of(scalar)), typed })
+                let float = matches!(scalar, Scalar::Float(_));
+                Ok(Loose { value: T::scalar(scalar).ok_or_else(|| Found::of(scalar)), typed, float })
             }
         }
         impl<'de, T: Shape> Visitor<'de> for LooseVisitor<T> {
@@ -238,10 +250,10 @@ impl<'de, T: Shape> Deserialize<'de> for Loose<T> {
                 Self::scalar(Scalar::Text(v))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                Ok(Loose { value: T::seq(seq)?.ok_or(Found::List), typed: false })
+                Ok(Loose { value: T::seq(seq)?.ok_or(Found::List), typed: false, float: false })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(Loose { value: T::map(map)?.ok_or(Found::Mapping), typed: false })
+                Ok(Loose { value: T::map(map)?.ok_or(Found::Mapping), typed: false, float: false })
             }
         }
         deserializer.deserialize_any(LooseVisitor(std::marker::PhantomData))
@@ -258,15 +270,19 @@ pub(crate) fn any<'de, T: Shape, D: Deserializer<'de>>(deserializer: D) -> Resul
 fn read<'de, T: Shape, D: Deserializer<'de>>(deserializer: D) -> Result<(Result<T, Found>, Pos), D::Error> {
     let spanned = Spanned::<Loose<T>>::deserialize(deserializer)?;
     let at = Pos::of(&spanned.referenced);
-    let Loose { mut value, typed } = spanned.value;
-    if typed && T::TEXTUAL {
-        // A number or a boolean where text belongs: take it as written.
+    let Loose { mut value, typed, float } = spanned.value;
+    if typed && (T::TEXTUAL || (float && T::FLOAT_WRITTEN)) {
         let span = spanned.referenced.span();
         if let (Some(start), Some(len)) = (span.byte_offset(), span.byte_len())
             && let Some(raw) =
                 with(|cx| cx.source.get(start as usize..(start + len) as usize).map(str::to_owned)).flatten()
         {
-            value = T::scalar(Scalar::Text(&raw)).ok_or_else(|| Found::Text(shown(&raw)));
+            value = if T::TEXTUAL {
+                // A number or a boolean where text belongs: take it as written.
+                T::scalar(Scalar::Text(&raw)).ok_or_else(|| Found::Text(shown(&raw)))
+            } else {
+                value.map(|v| v.float_written(&raw))
+            };
         }
     }
     Ok((value, at))

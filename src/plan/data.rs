@@ -22,7 +22,8 @@ pub struct Impact {
     pub records: Fact<u64>,
     /// When the newest record was written.
     pub last_write: Fact<LastWrite>,
-    /// Consumer groups with committed offsets on the topic, by group id.
+    /// Consumer groups that read the topic (a commit on it, or members subscribed to it or assigned
+    /// it), by group id; unknown when a group with members might read it and what they read is not known.
     pub groups: Fact<Vec<Group>>,
     /// For a shorter `retention.ms`: what becomes eligible for deletion at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,18 +56,23 @@ pub struct LastWrite {
     pub age_ms: Option<u64>,
 }
 
-/// A consumer group with committed offsets on a topic.
+/// A consumer group that reads a topic: with committed offsets on it, or with members that subscribe to
+/// it or are assigned its partitions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     /// The group id.
     pub group: String,
-    /// Whether it has members now (its state is not `Empty`).
+    /// Whether it has members now (members read the topic, or its state is not `Empty`).
     pub active: bool,
     /// Its state, as its coordinator says (`Stable`, `Empty`, ...).
     pub state: String,
+    /// Members that subscribe to the topic or are assigned its partitions (a group that commits by
+    /// hand, or has not committed yet, reads through them alone).
+    #[serde(default)]
+    pub members: u32,
     /// Records behind the end of the topic, summed over the partitions it committed; `null` when the
-    /// offsets are not known.
+    /// offsets are not known or the group committed nothing on the topic.
     pub lag: Option<u64>,
 }
 
@@ -196,7 +202,8 @@ fn topic_impact(d: &TopicData, t: Touches, now_ms: i64) -> Impact {
                 group: g.group.clone(),
                 active: g.is_active(),
                 state: g.state.clone(),
-                lag: d.offsets.known().map(|offsets| {
+                members: g.members,
+                lag: d.offsets.known().filter(|_| !g.committed.is_empty()).map(|offsets| {
                     g.committed
                         .iter()
                         .filter_map(|(p, c)| offsets.get(p).map(|o| (o.latest - (*c).max(o.earliest)).max(0) as u64))
@@ -240,10 +247,13 @@ fn map<T, U>(fact: &Fact<T>, f: impl FnOnce(&T) -> U) -> Fact<U> {
 }
 
 /// The data rules of apply: a deletion is refused while its data is in use, and the bytes one apply
-/// deletes may be capped.
+/// deletes may be capped. Unknown is never taken for idle or for zero: a fact that could not be read
+/// counts as in use, and an unknown size as over the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
-    /// `--allow-active-data`: delete topics in use too.
+    /// `--allow-active-data`: delete topics in use too, and so topics whose use could not be checked
+    /// (unknown counts as in use); [`unchecked`] names them, so that apply says so. It never lifts the
+    /// byte cap.
     pub allow_active_data: bool,
     /// A topic written within this many milliseconds is in use.
     pub window_ms: u64,
@@ -313,7 +323,8 @@ pub enum Refused {
 
 /// Checks every deletion of `changes` against `rules`, with the facts of `data` (gathered at apply
 /// time). `acknowledged(topic)`: the topic's file acknowledges `activeData`, which lifts the in-use rules
-/// for it (never the byte cap). Empty: apply may delete.
+/// for it (never the byte cap). A fact that is not known counts as in use, and an unknown size as more
+/// than any `--max-destroy-bytes`. Empty: apply may delete.
 pub fn check(
     changes: &[Change],
     data: &BTreeMap<String, Impact>,
@@ -322,14 +333,14 @@ pub fn check(
 ) -> Vec<Refused> {
     let mut out = Vec::new();
     let mut total = 0u64;
-    let mut unknown_size = None;
+    let mut unknown_sizes = Vec::new();
     for change in changes {
         let Change::DeleteTopic { topic, reason, .. } = change else { continue };
         let missing = Impact::unknown(Unknown::Failed("not gathered".into()));
         let facts = data.get(topic).unwrap_or(&missing);
         match &facts.size {
             Fact::Known(s) => total += s.all_replicas_bytes,
-            Fact::Unknown(why) => unknown_size = unknown_size.or(Some((topic.clone(), why.clone()))),
+            Fact::Unknown(why) => unknown_sizes.push((topic.clone(), why.clone())),
         }
         // A pruned topic has no file to acknowledge in.
         if rules.allow_active_data || (*reason == DeleteReason::Declared && acknowledged(topic)) {
@@ -367,15 +378,43 @@ pub fn check(
         }
     }
     if let Some(max) = rules.max_destroy_bytes {
-        match unknown_size {
-            Some((topic, why)) => {
-                out.push(Refused::CannotCheck { topic, fact: "size", why, rule: "--max-destroy-bytes" })
-            }
-            None if total > max => out.push(Refused::TooManyBytes { bytes: total, max }),
-            None => {}
+        // Every topic whose size is unknown, and the known bytes too when they alone exceed the cap.
+        for (topic, why) in unknown_sizes {
+            out.push(Refused::CannotCheck { topic, fact: "size", why, rule: "--max-destroy-bytes" });
+        }
+        if total > max {
+            out.push(Refused::TooManyBytes { bytes: total, max });
         }
     }
     out
+}
+
+/// The deletions of `changes` allowed only because `--allow-active-data` or the file's acknowledgement
+/// lifts the in-use rules, while a fact those rules need is not known: apply deletes them, as unknown
+/// counts as in use and in use is allowed, and says so rather than take them for idle.
+pub fn unchecked(
+    changes: &[Change],
+    data: &BTreeMap<String, Impact>,
+    acknowledged: impl Fn(&str) -> bool,
+    rules: &Rules,
+) -> Vec<String> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DeleteTopic { topic, reason, .. } => Some((topic, reason)),
+            _ => None,
+        })
+        .filter(|(topic, reason)| {
+            rules.allow_active_data || (**reason == DeleteReason::Declared && acknowledged(topic))
+        })
+        .filter(|(topic, _)| {
+            data.get(topic.as_str()).is_none_or(|f| {
+                let empty = f.records == Fact::Known(0);
+                (!empty && f.last_write.known().is_none()) || f.groups.known().is_none()
+            })
+        })
+        .map(|(topic, _)| topic.to_string())
+        .collect()
 }
 
 impl Impact {
@@ -392,23 +431,27 @@ impl Impact {
     }
 
     /// Whether the data is in use by the rules' window: written within it, or read by a group with
-    /// members. `None` when neither is known.
+    /// members. `None` when that is not known: neither fact shows use and one of them is unknown (a
+    /// topic holding no record needs no last write).
     pub fn in_use(&self, window_ms: u64) -> Option<bool> {
-        let written = self.last_write.known().map(|w| w.age_ms.is_some_and(|a| a < window_ms));
+        let empty = self.records == Fact::Known(0);
+        let written =
+            if empty { Some(false) } else { self.last_write.known().map(|w| w.age_ms.is_some_and(|a| a < window_ms)) };
         let read = self.groups.known().map(|g| g.iter().any(|g| g.active));
         match (written, read) {
-            (None, None) => None,
-            (w, r) => Some(w.unwrap_or(false) || r.unwrap_or(false)),
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
         }
     }
 }
 
-/// The topics whose data was idle when the plan was made and is in use now: a saved plan reviewed as
-/// deleting idle data must not delete data in use.
+/// The topics whose data was idle when the plan was made and is in use now, or can no longer be checked
+/// (unknown counts as in use): a saved plan reviewed as deleting idle data must not delete data in use.
 pub fn became_active(then: &BTreeMap<String, Impact>, now: &BTreeMap<String, Impact>, window_ms: u64) -> Vec<String> {
     then.iter()
         .filter(|(topic, t)| {
-            t.in_use(window_ms) == Some(false) && now.get(*topic).and_then(|n| n.in_use(window_ms)) == Some(true)
+            t.in_use(window_ms) == Some(false) && now.get(*topic).and_then(|n| n.in_use(window_ms)) != Some(false)
         })
         .map(|(topic, _)| topic.clone())
         .collect()
@@ -473,11 +516,17 @@ mod tests {
             offsets: Fact::Known(offsets),
             last_write: Fact::Known(Some(NOW - 2 * HOUR)),
             groups: Fact::Known(vec![
-                GroupData { group: "billing".into(), state: "Stable".into(), committed: BTreeMap::from([(0, 900)]) },
+                GroupData {
+                    group: "billing".into(),
+                    state: "Stable".into(),
+                    committed: BTreeMap::from([(0, 900)]),
+                    members: 1,
+                },
                 GroupData {
                     group: "old".into(),
                     state: "Empty".into(),
                     committed: BTreeMap::from([(0, 1000), (1, 50)]),
+                    members: 0,
                 },
             ]),
         }
@@ -552,5 +601,96 @@ mod tests {
         );
         assert_eq!(became_active(&idle, &facts, rules.window_ms), ["t"]);
         assert!(became_active(&facts, &idle, rules.window_ms).is_empty());
+        assert_eq!(became_active(&idle, &hidden, rules.window_ms), ["t"], "idle then, unknown now: not idle");
+    }
+
+    /// Unknown is never idle and never zero: each rule, the flag and the acknowledgement over facts that
+    /// could not be read.
+    #[test]
+    fn unknown_facts_count_as_in_use_and_over_the_byte_cap() {
+        let changes = [delete("t", DeleteReason::Pruned)];
+        let rules = Rules::default();
+        let facts = |d: TopicData| impact(&changes, &BTreeMap::from([("t".to_owned(), d)]), NOW);
+        let refusals = |i: &BTreeMap<String, Impact>, rules: &Rules| -> Vec<String> {
+            check(&changes, i, |_| false, rules).iter().map(ToString::to_string).collect()
+        };
+        let mut idle = data();
+        idle.last_write = Fact::Known(Some(NOW - 48 * HOUR));
+        idle.groups = Fact::Known(vec![]);
+
+        // A group whose members read the topic and never committed: in use, and its lag is not a number.
+        let mut manual = idle.clone();
+        manual.groups = Fact::Known(vec![GroupData {
+            group: "manual".into(),
+            state: "Stable".into(),
+            committed: BTreeMap::new(),
+            members: 1,
+        }]);
+        let manual = facts(manual);
+        let group = &manual["t"].groups.known().unwrap()[0];
+        assert_eq!((group.active, group.members, group.lag), (true, 1, None));
+        assert_eq!(manual["t"].in_use(rules.window_ms), Some(true));
+        assert_eq!(
+            refusals(&manual, &rules),
+            ["topic `t` is read by consumer group(s) with active members (manual), against the active-group rule"]
+        );
+
+        // The only replica's broker is down: the size is unknown, so the byte cap cannot pass, even
+        // with the flag; the data was not written within the window, but no group list: unknown use.
+        let down = Unknown::Unmeasured {
+            replicas: 1,
+            of: 1,
+            at_least_bytes: 0,
+            brokers: vec![crate::live::Unmeasured { broker: 3, why: "stopped".into() }],
+        };
+        let mut broken = idle.clone();
+        broken.sizes = Fact::Unknown(down.clone());
+        broken.groups = Fact::Unknown(Unknown::Failed("group `g` has members, and what they read is not known".into()));
+        let broken = facts(broken);
+        assert_eq!(broken["t"].in_use(rules.window_ms), None, "unknown, not idle");
+        let capped = Rules { max_destroy_bytes: Some(1024), ..rules };
+        assert_eq!(
+            refusals(&broken, &capped),
+            [
+                "topic `t`: consumer groups unknown (group `g` has members, and what they read is not known), so \
+                 the active-group rule cannot be checked",
+                "topic `t`: size unknown (1 of 1 replica(s) not measured (broker 3: stopped); at least 0 B on the \
+                 others), so the --max-destroy-bytes rule cannot be checked",
+            ]
+        );
+        let allowed = Rules { allow_active_data: true, ..capped };
+        assert_eq!(
+            check(&changes, &broken, |_| false, &allowed),
+            [Refused::CannotCheck { topic: "t".into(), fact: "size", why: down, rule: "--max-destroy-bytes" }],
+            "the flag never lifts the byte cap"
+        );
+        // With the flag and no cap, it goes, and is named as unchecked so that apply says so.
+        let allowed = Rules { allow_active_data: true, ..rules };
+        assert!(check(&changes, &broken, |_| false, &allowed).is_empty());
+        assert_eq!(unchecked(&changes, &broken, |_| false, &allowed), ["t"]);
+        assert!(unchecked(&changes, &broken, |_| false, &rules).is_empty(), "refused, not unchecked");
+        assert!(unchecked(&changes, &facts(idle), |_| false, &allowed).is_empty(), "known idle");
+        let declared = [delete("t", DeleteReason::Declared)];
+        assert_eq!(unchecked(&declared, &broken, |t| t == "t", &rules), ["t"], "acknowledged in its file");
+
+        // Every unknown size is named, and known bytes over the cap still count.
+        let two =
+            [delete("t", DeleteReason::Pruned), delete("u", DeleteReason::Pruned), delete("v", DeleteReason::Pruned)];
+        let mut facts = broken.clone();
+        facts.insert("u".into(), broken["t"].clone());
+        facts.insert("v".into(), impact(&changes, &BTreeMap::from([("t".to_owned(), data())]), NOW)["t"].clone());
+        let capped = Rules { allow_active_data: true, max_destroy_bytes: Some(1024), ..rules };
+        let refused = check(&two, &facts, |_| false, &capped);
+        assert_eq!(
+            refused
+                .iter()
+                .map(|r| match r {
+                    Refused::CannotCheck { topic, .. } => topic.as_str(),
+                    Refused::TooManyBytes { .. } => "bytes",
+                    _ => "other",
+                })
+                .collect::<Vec<_>>(),
+            ["t", "u", "bytes"]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The diff: what must change so that the live topics match the declared ones.
 
 use crate::catalog;
+use crate::desired::validate::MAX_PARTITIONS;
 use crate::desired::{ConfigMode, Desired, DesiredTopic};
 use crate::live::{ConfigSource, Effective, Live, LiveTopic, THROTTLED_REPLICAS};
 
@@ -45,10 +46,19 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
             } else if let Some(current) = live.topics.get(&topic.name) {
                 changes.push(Change::DeleteTopic {
                     topic: topic.name.clone(),
-                    partitions: current.partitions.len() as u32,
+                    partitions: u32::try_from(current.partitions.len()).unwrap_or(u32::MAX),
                     reason: DeleteReason::Declared,
                 });
             }
+            continue;
+        }
+        if i64::from(topic.partitions) > MAX_PARTITIONS {
+            // Nothing below may allocate for a count no cluster holds.
+            blocked.push(Blocked {
+                topic: topic.name.clone(),
+                reason: BlockedReason::TooManyPartitions { declared: topic.partitions, max: MAX_PARTITIONS as u32 },
+                declared_at: topic.origin.clone(),
+            });
             continue;
         }
         match live.topics.get(&topic.name) {
@@ -73,7 +83,7 @@ pub fn diff_with(desired: &Desired, live: &Live, options: &Options) -> Plan {
         if options.prune {
             changes.push(Change::DeleteTopic {
                 topic: name.clone(),
-                partitions: topic.partitions.len() as u32,
+                partitions: u32::try_from(topic.partitions.len()).unwrap_or(u32::MAX),
                 reason: DeleteReason::Pruned,
             });
         } else {
@@ -161,7 +171,7 @@ fn diff_topic(
         if let Some(to) = rf_change {
             // New partitions get the old replication factor from the broker, and the reassignment
             // planned now would not include them: one step at a time.
-            let from = current_rf as u16;
+            let from = u16::try_from(current_rf).unwrap_or(u16::MAX);
             blocked.push(block(BlockedReason::ReplicationFactorAndPartitions { from, to }));
             return;
         }
@@ -190,7 +200,8 @@ fn diff_topic(
                     .zip(placed)
                     .map(|((partition, from), (_, to))| PartitionMove { partition, from, to })
                     .collect();
-                changes.push(Change::ChangeReplicationFactor { topic: name(), from: current_rf as u16, to, moves });
+                let from = u16::try_from(current_rf).unwrap_or(u16::MAX);
+                changes.push(Change::ChangeReplicationFactor { topic: name(), from, to, moves });
             }
             Err(PlacementError::NotEnoughBrokers { available, .. }) => {
                 blocked.push(block(BlockedReason::NotEnoughBrokers { declared: to, brokers: available }));
@@ -345,6 +356,32 @@ mod tests {
 
     fn live(topics: impl IntoIterator<Item = (&'static str, LiveTopic)>) -> Live {
         Live { topics: topics.into_iter().map(|(n, t)| (n.to_string(), t)).collect(), ..Live::default() }
+    }
+
+    /// Counts are bounded before anything is allocated for them: the largest count a topic may have
+    /// is planned with one assignment per new partition, and a larger one (a desired state made
+    /// without validation) is blocked, never allocated for.
+    #[test]
+    fn partition_counts_are_bounded_before_placement_allocates() {
+        let mut l = live([("a", existing(1, 2, &[])), ("b", existing(1, 2, &[]))]);
+        l.brokers = (1..=3).map(|id| (id, crate::live::Broker { id, host: "h".into(), port: 1, rack: None })).collect();
+        let max = MAX_PARTITIONS as u32;
+        let plan =
+            diff(&desired([declared("a", max, &[]), declared("b", u32::MAX, &[]), declared("c", u32::MAX, &[])]), &l);
+        match plan.changes.as_slice() {
+            [Change::AddPartitions { topic, from: 1, to, assignments }] => {
+                assert_eq!((topic.as_str(), *to, assignments.len()), ("a", max, max as usize - 1));
+                assert!(assignments.iter().all(|r| r.len() == 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        let blocked: Vec<(&str, &BlockedReason)> = plan.blocked.iter().map(|b| (b.topic.as_str(), &b.reason)).collect();
+        let too_many = BlockedReason::TooManyPartitions { declared: u32::MAX, max };
+        assert_eq!(blocked, [("b", &too_many), ("c", &too_many)]);
+        assert_eq!(
+            too_many.to_string(),
+            "declares 4294967295 partitions, above librdkafka's limit of 100000 partitions for one topic"
+        );
     }
 
     #[test]

@@ -312,6 +312,15 @@ pub enum BlockedReason {
         /// Live partition count.
         live: u32,
     },
+    /// More partitions declared than one topic may have (see `desired::validate::MAX_PARTITIONS`);
+    /// validation refuses them first, so only a desired state made otherwise meets this.
+    #[error("declares {declared} partitions, above librdkafka's limit of {max} partitions for one topic")]
+    TooManyPartitions {
+        /// Declared partition count.
+        declared: u32,
+        /// The most one topic may have.
+        max: u32,
+    },
     /// A replication factor above the number of brokers.
     #[error("declares replication factor {declared}, but the cluster has {brokers} broker(s)")]
     NotEnoughBrokers {

@@ -478,7 +478,10 @@ impl std::fmt::Display for Stale {
         match self {
             Stale::Created { topic } => write!(f, "topic `{topic}` was created since the plan was made"),
             Stale::BecameActive { topic } => {
-                write!(f, "topic `{topic}`'s data was idle when the plan was made and is in use now")
+                write!(
+                    f,
+                    "topic `{topic}`'s data was idle when the plan was made and is in use now, or cannot be checked"
+                )
             }
             Stale::Deleted { topic } => write!(f, "topic `{topic}` was deleted since the plan was made"),
             Stale::Partitions { topic, then, now } => write!(f, "topic `{topic}` had {then} partitions, now {now}"),

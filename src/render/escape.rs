@@ -40,10 +40,10 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
 }
 
 /// Characters that need no escape anywhere in Markdown or HTML: letters, digits and punctuation that
-/// starts nothing where a value is written, always after the renderer's own text (`.` `-` `,` `:` `/`
-/// `=` `(` `)` `%` `+` `;` `?` `@` `>`, space).
+/// starts nothing where a value is written, always after the renderer's own text and never inside an
+/// HTML attribute (`.` `-` `,` `:` `/` `=` `(` `)` `%` `+` `;` `?` `@` `>` `'` `"`, space).
 fn plain(c: char) -> bool {
-    c.is_alphanumeric() || " .-,:/=()%+;?@>".contains(c)
+    c.is_alphanumeric() || " .-,:/=()%+;?@>'\"".contains(c)
 }
 
 /// `s` as inline Markdown text, also safe inside an HTML block (`<summary>`): first escaped as for a

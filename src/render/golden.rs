@@ -29,9 +29,11 @@ fn with_data(mut plan: Plan) -> Plan {
             records: Fact::Known(4_100_000),
             last_write: Fact::Known(LastWrite { at_ms: Some(now - 2 * hour), age_ms: Some(2 * hour as u64) }),
             groups: Fact::Known(vec![
-                Group { group: "audit".into(), active: true, state: "Stable".into(), lag: Some(0) },
-                Group { group: "billing".into(), active: true, state: "Stable".into(), lag: Some(12_000) },
-                Group { group: "replay".into(), active: false, state: "Empty".into(), lag: None },
+                Group { group: "audit".into(), active: true, state: "Stable".into(), members: 1, lag: Some(0) },
+                Group { group: "billing".into(), active: true, state: "Stable".into(), members: 3, lag: Some(12_000) },
+                // Commits by hand, and has not yet: read by its members alone.
+                Group { group: "manual".into(), active: true, state: "Stable".into(), members: 2, lag: None },
+                Group { group: "replay".into(), active: false, state: "Empty".into(), members: 0, lag: Some(250_000) },
             ]),
             retention_ms_cut: None,
             retention_bytes_cut: None,
@@ -56,6 +58,16 @@ fn with_data(mut plan: Plan) -> Plan {
     hidden.records = Fact::Known(0);
     hidden.last_write = Fact::Known(LastWrite { at_ms: None, age_ms: None });
     hidden.retention_ms_cut = Some(Fact::Known(TimeCut { retention_ms: 172_800_000, records: 0, bytes: 0 }));
+    // A broker holding replicas is down: the size is at least what the others hold, never zero.
+    hidden.size = Fact::Unknown(Unknown::Unmeasured {
+        replicas: 1,
+        of: 3,
+        at_least_bytes: 0,
+        brokers: vec![crate::live::Unmeasured {
+            broker: 3,
+            why: "it is not in the cluster's metadata (stopped or unreachable)".into(),
+        }],
+    });
     plan.data.insert("payments.audit.v1".into(), hidden);
     plan
 }

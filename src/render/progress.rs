@@ -106,6 +106,11 @@ impl<W: Write, R: BufRead> Reporter for Terminal<W, R> {
             Event::GatheringData { topics } => self.detail(&format!(
                 "Reading the size, offsets and consumer groups of {topics} topic(s) whose data the plan deletes or cuts..."
             )),
+            Event::DeletingUnchecked { topics } => self.line(&format!(
+                "Warning: deleting {}, whose use could not be checked (see the plan's data lines): unknown counts \
+                 as in use, which --allow-active-data or `acknowledge: [activeData]` allows.",
+                topics.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            )),
             Event::PlanSaved { path } => {
                 let p = path.display();
                 self.line(&format!("Saved the plan to `{p}`; apply it with `topicform apply {p}`."))
@@ -330,6 +335,13 @@ mod tests {
             drawn(true, 0, &events),
             "\r\x1b[KReassigning: 0 of 2 partition(s) done.\r\x1b[KReassigning: 1 of 2 partition(s) done.\nReassignment done: 2 of 2 partition(s).\n"
         );
+    }
+
+    #[test]
+    fn deleting_unchecked_data_is_a_warning_at_every_verbosity() {
+        let topics = ["down".to_owned(), "hidden".to_owned()];
+        let events = [Event::DeletingUnchecked { topics: &topics }];
+        insta::assert_snapshot!(drawn(false, 0, &events), @"Warning: deleting `down`, `hidden`, whose use could not be checked (see the plan's data lines): unknown counts as in use, which --allow-active-data or `acknowledge: [activeData]` allows.");
     }
 
     #[test]

@@ -114,9 +114,18 @@ fn data_lines(i: &Impact) -> Vec<String> {
     let mut out = vec![format!("data: {size}, {records}, {last_write}, {groups}")];
     if let Fact::Known(gs) = &i.groups {
         for g in gs {
-            let lag = g.lag.map_or_else(|| "lag unknown".to_owned(), |l| format!("lag {} records", human::count(l)));
+            // With the offsets known, no lag means no commit: a group that commits by hand, or not yet.
+            let lag = match (g.lag, i.records.known()) {
+                (Some(l), _) => format!("lag {} records", human::count(l)),
+                (None, Some(_)) => "nothing committed".to_owned(),
+                (None, None) => "lag unknown".to_owned(),
+            };
             let state = if g.active { "active" } else { "no members" };
-            out.push(format!("group {}: {state} ({}), {lag}", g.group, g.state));
+            let members = match g.members {
+                0 => String::new(),
+                n => format!(", {n} member(s) reading it"),
+            };
+            out.push(format!("group {}: {state} ({}){members}, {lag}", g.group, g.state));
         }
     }
     const ESTIMATE: &str =

@@ -37,6 +37,11 @@ pub(super) fn connect(
     let mut secrets = Vec::new();
     for (key, value) in cluster.client.expose() {
         config.set(key, value);
+        // A mechanism's name is no secret, and scrubbing it would garble what it appears in
+        // (`PLAIN` in `SASL_PLAINTEXT`, and the error that names a mechanism).
+        if crate::desired::client::is_mechanism_key(key) && crate::desired::client::MECHANISMS.contains(&value) {
+            continue;
+        }
         secrets.push(value.to_owned());
     }
     if cluster.client.hides_bootstrap() {
@@ -338,5 +343,34 @@ mod tests {
             ("sasl.password", "hunter2-s3cr3t"),
         ]);
         assert!(!message.contains("s3cr3t"), "{message}");
+    }
+
+    /// A mechanism's name is no secret: an error that names it keeps it, and every real secret is
+    /// still scrubbed.
+    #[test]
+    fn a_mechanism_name_is_never_redacted() {
+        let connection = Connection { timeout: Duration::from_secs(1), deadline: None, verbose: 0 };
+        for mechanism in crate::desired::client::MECHANISMS {
+            let client = [
+                ("security.protocol", "sasl_plaintext"),
+                ("sasl.mechanism", mechanism),
+                ("sasl.username", "alice-s3cr3t"),
+                ("sasl.password", "hunter2-s3cr3t"),
+            ];
+            let said = match connect(&cluster(&client), connection, None) {
+                Err(e) => e.to_string(),
+                Ok(admin) => admin.redact(&format!("SASL authentication with {mechanism} over SASL_PLAINTEXT failed")),
+            };
+            assert!(said.contains(mechanism) && !said.contains("<redacted>"), "{mechanism}: {said}");
+            assert!(!said.contains("s3cr3t"), "{said}");
+            if let Ok(admin) = connect(&cluster(&client), connection, None) {
+                assert_eq!(admin.redact("user alice-s3cr3t"), "user <redacted>");
+            }
+        }
+        // A value that is not a mechanism is scrubbed as any value is.
+        let admin = connect(&cluster(&[("sasl.mechanisms", "plain")]), connection, None);
+        if let Ok(admin) = admin {
+            assert_eq!(admin.redact("mechanism plain"), "mechanism <redacted>");
+        }
     }
 }

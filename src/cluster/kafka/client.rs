@@ -75,6 +75,8 @@ pub(super) fn connect(
         secrets,
         requests: Arc::new(AtomicUsize::new(0)),
         answered: AtomicUsize::new(0),
+        hung: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+        via: std::sync::Mutex::new(None),
     };
     // The client is made on first use ([`KafkaAdmin::client`]), unless topicform cannot connect itself
     // (OAUTHBEARER, GSSAPI, inline PEM; a mechanism it does not know): then every request goes through
@@ -118,7 +120,17 @@ impl KafkaAdmin {
     /// topics). `Err` with the configuration error, each time, when it cannot be made.
     pub(super) fn client(&self) -> Result<Arc<librdkafka::Client>, String> {
         let made = self.made.get_or_init(|| {
-            let client = self.config.create::<librdkafka::Client>().map_err(|e| match e {
+            // Bootstrap servers seen silent are left out, while any other remains: librdkafka connects
+            // to one of them first, and a frozen one holds it until `socket.connection.setup.timeout.ms`.
+            let mut config = self.config.clone();
+            let hung = self.hung.lock().unwrap();
+            let servers: Vec<&str> = self.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            let answering: Vec<&str> = servers.iter().copied().filter(|s| !hung.contains(*s)).collect();
+            if !answering.is_empty() && answering.len() < servers.len() {
+                config.set("bootstrap.servers", answering.join(","));
+            }
+            drop(hung);
+            let client = config.create::<librdkafka::Client>().map_err(|e| match e {
                 KafkaError::ClientCreation(message) => format!(
                     "librdkafka cannot create a client for cluster `{}`: {}",
                     self.cluster,

@@ -24,6 +24,7 @@ mod connection;
 mod data;
 mod describe;
 mod execute;
+mod hedge;
 mod librdkafka;
 mod probe;
 mod protocol;
@@ -87,6 +88,12 @@ pub struct KafkaAdmin {
     requests: Arc<AtomicUsize>,
     /// Bytes of the Metadata and DescribeConfigs answers read on topicform's own connections.
     answered: AtomicUsize,
+    /// Brokers (`host:port`) that stayed silent while another answered, asked last from then on (see
+    /// [`hedge`]).
+    hung: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The broker librdkafka's admin requests go to (see [`librdkafka::with_via`]), when a describe
+    /// found that the controller its Metadata named did not answer: one that did.
+    via: std::sync::Mutex<Option<i32>>,
 }
 
 impl KafkaAdmin {
@@ -123,7 +130,10 @@ impl KafkaAdmin {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let client = self.client().map_err(|message| E::from(client::Unmade(message)))?;
         let timeout = self.connection.request_timeout();
-        tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
+        let via = *self.via.lock().unwrap();
+        tokio::task::spawn_blocking(move || librdkafka::with_via(via, || call(&client, timeout)))
+            .await
+            .expect("librdkafka call panicked")
     }
 
     /// Says `line` (already redacted) at `-v`.

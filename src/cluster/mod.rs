@@ -366,6 +366,16 @@ pub trait Admin {
     /// failed request) is said per fact, never an error.
     fn data(&self, live: &Live, query: &DataQuery) -> impl Future<Output = BTreeMap<String, TopicData>> + Send;
 
+    /// The topics of `topics` that the brokers do not agree on yet: some list a topic and others do not,
+    /// or they list different partition counts (metadata reaches each broker a moment after the
+    /// controller; seconds after thousands of changes). One Metadata request of those topics per broker;
+    /// a broker that does not answer within a short bound is left out. Empty when the admin cannot tell
+    /// (an in-memory cluster, a snapshot: one view only).
+    fn disagreement(&self, topics: &[String]) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let _ = topics;
+        async { Ok(Vec::new()) }
+    }
+
     /// Admin requests sent so far through this admin, when it counts them (`watch` shows a cycle's).
     fn request_count(&self) -> Option<usize> {
         None

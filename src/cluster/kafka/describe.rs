@@ -132,6 +132,69 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
     }
 }
 
+/// The topics of `topics` whose Metadata the brokers do not agree on (see [`crate::cluster::Admin::
+/// disagreement`]): one broker's answer (hedged over the bootstrap servers), then every other broker it
+/// lists at once, each within [`hedge::patience`]. Empty when topicform cannot make its own connections
+/// (OAUTHBEARER, GSSAPI): it cannot tell.
+pub(super) async fn disagreement(admin: &KafkaAdmin, topics: &[String]) -> Result<Vec<String>, Error> {
+    let Ok(security) = admin.security.as_ref() else { return Ok(Vec::new()) };
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let names = &names[..];
+    let ask = |server: String, timeout: std::time::Duration| async move {
+        let mut conn = protocol::open(&protocol::Target::new(&server, security, timeout)).await?;
+        admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let versions = protocol::within(timeout, &server, protocol::api_versions_on(&mut conn, timeout)).await?;
+        let version = versions
+            .get(&METADATA)
+            .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
+            .filter(|v| protocol::METADATA_VERSIONS.contains(v))
+            .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
+        protocol::within(timeout, &server, metadata_of(admin, &mut conn, version, Some(names))).await
+    };
+    let servers: Vec<String> = admin.bootstrap.split(',').map(str::to_owned).collect();
+    let (server, first) = hedge::first(admin, servers, |server| ask(server, admin.request_timeout()))
+        .await
+        .map_err(|f| Error::Request { operation: "Metadata", code: Some(f.code), message: admin.redact(&f.message) })?;
+    let others: Vec<String> = first
+        .brokers
+        .iter()
+        .map(|b| super::execute::address(&b.host, u16::try_from(b.port).unwrap_or(0)))
+        .filter(|a| a != server.trim())
+        .collect();
+    let bound = hedge::patience(admin.request_timeout());
+    let answers = futures_util::future::join_all(others.into_iter().map(|broker| ask(broker, bound))).await;
+    // A broker that does not answer in time tells nothing either way.
+    let views: Vec<BTreeMap<String, usize>> =
+        std::iter::once(first).chain(answers.into_iter().filter_map(Result::ok)).map(|r| view(&r)).collect();
+    Ok(disagreeing(topics, &views))
+}
+
+/// One broker's Metadata answer as the topics it knows, with their partition counts.
+fn view(response: &MetadataResponse) -> BTreeMap<String, usize> {
+    response
+        .topics
+        .iter()
+        .filter(|t| t.error_code == 0)
+        .filter_map(|t| Some((t.name.as_ref()?.0.to_string(), t.partitions.len())))
+        .collect()
+}
+
+/// The topics of `topics` that the `views` (one per broker) do not all give alike.
+fn disagreeing(topics: &[String], views: &[BTreeMap<String, usize>]) -> Vec<String> {
+    topics
+        .iter()
+        .filter(|t| {
+            let mut seen = views.iter().map(|v| v.get(*t));
+            let first = seen.next().flatten();
+            seen.any(|s| s != first)
+        })
+        .cloned()
+        .collect()
+}
+
 /// Where librdkafka's admin requests go (see [`librdkafka::with_via`]): the controller the answer named
 /// (in ZooKeeper mode the one broker that takes them; in KRaft mode any live broker, which forwards
 /// them), unless it was seen silent, then the broker that answered (`answered`, a bootstrap server).
@@ -979,6 +1042,21 @@ mod tests {
         response.topics.push(topic("orders", 29, &[]));
         let refused = first_of(&scope, versions, response).err().unwrap();
         assert!(matches!(refused, Error::Topic { code: ErrorCode::TopicAuthorizationFailed, .. }), "{refused:?}");
+    }
+
+    /// Brokers agree on a topic when every one lists it with the same partition count, or none does.
+    #[test]
+    fn brokers_disagree_while_one_lags() {
+        let v = |pairs: &[(&str, usize)]| pairs.iter().map(|(n, p)| (n.to_string(), *p)).collect();
+        let topics: Vec<String> = ["created", "deleted", "grown", "settled", "absent"].map(str::to_owned).into();
+        let views: Vec<BTreeMap<String, usize>> = vec![
+            v(&[("created", 1), ("deleted", 1), ("grown", 3), ("settled", 2)]),
+            v(&[("grown", 6), ("settled", 2)]),
+            v(&[("created", 1), ("grown", 6), ("settled", 2)]),
+        ];
+        assert_eq!(disagreeing(&topics, &views), ["created", "deleted", "grown"]);
+        assert!(disagreeing(&topics, &views[..1]).is_empty(), "one view agrees with itself");
+        assert!(disagreeing(&topics, &[]).is_empty());
     }
 
     #[test]

@@ -18,6 +18,12 @@
 //! [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one DescribeCluster plus
 //! the request to the controller it names. `data` sends, to each broker, ApiVersions, DescribeLogDirs, up
 //! to four ListOffsets, ListGroups and one OffsetFetch per 500 groups it coordinates.
+//!
+//! Besides, only when something calls for it: when the Metadata answer lacks topics the scope names
+//! (to be created, or not yet known to that broker), one Metadata request of just those to every other
+//! broker at once; `disagreement` (verification, once its describe matches the files) is one Metadata
+//! request of the touched topics per broker. Every request any broker can answer is hedged ([`hedge`]):
+//! a broker silent for [`hedge::patience`] gets company, which adds requests only when one is silent.
 
 mod client;
 mod connection;
@@ -210,6 +216,10 @@ impl Admin for KafkaAdmin {
 
     async fn list_reassignments(&self, partitions: &BTreeMap<String, Vec<i32>>) -> Result<Vec<Ongoing>, Error> {
         execute::list_reassignments(self, partitions).await
+    }
+
+    async fn disagreement(&self, topics: &[String]) -> Result<Vec<String>, Error> {
+        describe::disagreement(self, topics).await
     }
 
     async fn data(&self, live: &Live, query: &DataQuery) -> BTreeMap<String, TopicData> {

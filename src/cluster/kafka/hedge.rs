@@ -156,6 +156,60 @@ mod tests {
         }
     }
 
+    fn admin() -> KafkaAdmin {
+        let cluster = crate::desired::ClusterConfig {
+            name: "test".into(),
+            bootstrap: "a:1,b:2,c:3".into(),
+            client: crate::desired::ClientProperties::default(),
+            kafka_version: None,
+        };
+        KafkaAdmin::connect(&cluster, Duration::from_secs(10)).unwrap()
+    }
+
+    /// A silent broker (frozen) is overtaken after its patience and remembered as hung, so the next
+    /// request asks it last; one that refuses hands over at once; none answering is a timeout naming
+    /// them all. Time is paused: the sleeps pass at once, in order.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_broker_is_overtaken_and_asked_last_next_time() {
+        let admin = admin();
+        let servers = || ["a:1", "b:2", "c:3"].map(str::to_owned).to_vec();
+        let asked = std::sync::Mutex::new(Vec::new());
+        let ask = |broker: String| {
+            asked.lock().unwrap().push(broker.clone());
+            let timeout = admin.request_timeout();
+            async move {
+                let answer = async {
+                    match broker.as_str() {
+                        "a:1" => std::future::pending().await,
+                        "b:2" => Err(Failure::new("_TRANSPORT", "b:2: connection refused")),
+                        _ => Ok(broker.clone()),
+                    }
+                };
+                super::super::protocol::within(timeout, &broker, answer).await
+            }
+        };
+        let (broker, answer) = first(&admin, servers(), ask).await.unwrap();
+        assert_eq!((broker.as_str(), answer.as_str()), ("c:3", "c:3"));
+        assert_eq!(*asked.lock().unwrap(), ["a:1", "b:2", "c:3"]);
+        assert!(admin.hung.lock().unwrap().contains("a:1"), "the silent one is remembered");
+        assert!(!admin.hung.lock().unwrap().contains("b:2"), "a refusal is not a hang");
+
+        asked.lock().unwrap().clear();
+        first(&admin, servers(), ask).await.unwrap();
+        assert_eq!(*asked.lock().unwrap(), ["b:2", "c:3"], "the hung one last, and not needed");
+
+        let silent = |broker: String| {
+            let timeout = admin.request_timeout();
+            async move {
+                super::super::protocol::within(timeout, &broker, std::future::pending::<Result<(), Failure>>()).await
+            }
+        };
+        let failed = first(&admin, servers(), silent).await.unwrap_err();
+        assert_eq!(failed.code, ErrorCode::TimedOut);
+        assert!(failed.message.starts_with("timed out: no answer from "), "{}", failed.message);
+        assert!(["a:1", "b:2", "c:3"].iter().all(|b| failed.message.contains(b)), "{}", failed.message);
+    }
+
     #[test]
     fn the_failure_told_is_the_most_telling() {
         let timeout = |b: &str| (b.to_owned(), Failure::new("_TIMED_OUT", format!("no answer from {b}")));

@@ -100,8 +100,21 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
             .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
         let response = metadata_of(admin, &mut conn, version, names).await?;
         Ok::<_, protocol::Failure>((versions, version, response))
-    })
-    .await;
+    });
+    // When the first server is silent past its patience, why is looked into meanwhile (see [`door`]),
+    // so that a command that times out has its likely cause by the deadline rather than after it.
+    let probe = async {
+        tokio::time::sleep(hedge::patience(admin.request_timeout())).await;
+        door(admin).await
+    };
+    tokio::pin!(asked, probe);
+    let mut cause: Option<Option<String>> = None;
+    let asked = loop {
+        tokio::select! {
+            asked = &mut asked => break asked,
+            found = &mut probe, if cause.is_none() => cause = Some(found),
+        }
+    };
     match asked {
         Ok((server, (versions, version, response))) => {
             let mut first = first_of(scope, versions, response).map_err(Some)?;
@@ -112,10 +125,14 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
         // No server answered within the deadline: librdkafka would wait as long again.
         Err(f) if f.code == ErrorCode::TimedOut => {
             let message = admin.redact(&f.message);
+            let cause = match cause {
+                Some(cause) => cause,
+                None => probe.await,
+            };
             Err(Some(Error::Request {
                 operation: "Metadata",
                 code: Some(ErrorCode::TimedOut),
-                message: match door(admin).await {
+                message: match cause {
                     Some(cause) => format!("{message}\nlikely cause: {}", admin.redact(&cause)),
                     None => message,
                 },
@@ -908,7 +925,8 @@ async fn throttled_brokers(admin: &KafkaAdmin, brokers: &[i32]) -> Result<std::c
 }
 
 /// Why the first bootstrap server did not answer, from what answers there (see [`probe`]), within
-/// [`PROBE_BUDGET`]: the deadline is spent by then, and the probe is all a timed-out command adds to it.
+/// [`PROBE_BUDGET`]. Started while the other servers are asked, it is done by the deadline unless the
+/// deadline is shorter than a patience and the budget: then it adds that much to it, at most.
 async fn door(admin: &KafkaAdmin) -> Option<String> {
     let first = admin.bootstrap.split(',').map(str::trim).find(|s| !s.is_empty())?;
     probe::cause(first, probe::knock(first, PROBE_BUDGET).await, &admin.protocol)

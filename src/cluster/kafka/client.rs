@@ -196,11 +196,13 @@ impl KafkaAdmin {
         if e.code == UNMADE {
             return Error::Config(e.message);
         }
-        Error::Request {
-            operation,
-            code: Some(ErrorCode::from_name(&e.code)),
-            message: self.explain(redact(&e.message, &self.secrets)),
+        let code = ErrorCode::from_name(&e.code);
+        let mut message = redact(&e.message, &self.secrets);
+        // librdkafka says `Local: Timed out`, often after another clause: a timeout is called one.
+        if code.is_timeout() && !message.to_ascii_lowercase().starts_with("timed out") {
+            message = format!("timed out: {message}");
         }
+        Error::Request { operation, code: Some(code), message: self.explain(message) }
     }
 
     /// Adds the likely cause to a request that failed for want of a broker: what librdkafka last
@@ -319,6 +321,27 @@ mod tests {
             Err(other) => panic!("not a configuration error: {other}"),
             Ok(_) => panic!("librdkafka took {client:?}"),
         }
+    }
+
+    /// A request librdkafka gave up on is called a timeout, whatever its words; other errors keep theirs.
+    #[test]
+    fn a_timeout_is_called_one() {
+        let admin =
+            connect(&cluster(&[]), Connection { timeout: Duration::from_secs(1), deadline: None, verbose: 0 }, None)
+                .unwrap();
+        let error = |code: &str, message: &str| {
+            let e = librdkafka::KafkaError { code: code.into(), message: message.into(), raw: -185 };
+            admin.request_error("CreatePartitions", e).to_string()
+        };
+        assert_eq!(
+            error("_TIMED_OUT", "Failed while waiting for controller: Local: Timed out"),
+            "CreatePartitions failed: timed out: Failed while waiting for controller: Local: Timed out"
+        );
+        assert_eq!(
+            error("_TIMED_OUT", "timed out: no answer within 6 s"),
+            "CreatePartitions failed: timed out: no answer within 6 s"
+        );
+        assert_eq!(error("POLICY_VIOLATION", "no"), "CreatePartitions failed: no");
     }
 
     /// librdkafka's own message for a misspelt property echoes the value; ours names the property only.

@@ -218,7 +218,7 @@ impl Call {
         if event.ptr.is_null() {
             return Err(KafkaError {
                 code: "_TIMED_OUT".into(),
-                message: format!("no answer within {} s", self.wait.as_secs()),
+                message: format!("timed out: no answer within {} s", self.wait.as_secs()),
                 raw: -185,
             });
         }

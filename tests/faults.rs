@@ -224,6 +224,9 @@ async fn a_frozen_first_bootstrap_broker_is_not_a_single_point_of_failure() {
     list.expect_code(0);
     assert!(list.stdout.contains(&new), "{}", list.stdout);
     ws.run(&["plan", "--detailed-exitcode", "--timeout", "30"]).expect_code(0);
+    let watch = ws.run(&["watch", "--cycles", "1", "--interval", "1s", "--timeout", "30", "--log-format", "json"]);
+    watch.expect_code(0);
+    assert!(watch.stderr.contains(r#""outcome":"in_sync""#), "{}", watch.stderr);
 
     // Every broker frozen: nothing can answer, and the command says so within its deadline.
     frozen.freeze(&["2", "3"]);

@@ -191,8 +191,12 @@ pub(super) async fn ongoing_at(admin: &KafkaAdmin, controller: Option<String>) -
     let asked = hedge::first(admin, candidates, |broker| async move {
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         list_all(protocol::Target::new(&broker, security, budget)).await
-    })
-    .await;
+    });
+    // The budget bounds the whole listing, not each broker's try: with the controller away, every
+    // broker waits for it alike.
+    let asked = tokio::time::timeout(budget, asked).await.unwrap_or_else(|_| {
+        Err(protocol::Failure::new("_TIMED_OUT", "timed out: no broker could list the reassignments"))
+    });
     let moving = asked.map_err(|f| request_failure(admin, OPERATION, f))?.1;
     Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect())
 }

@@ -1062,6 +1062,22 @@ mod tests {
         assert!(matches!(refused, Error::Topic { code: ErrorCode::TopicAuthorizationFailed, .. }), "{refused:?}");
     }
 
+    /// librdkafka's admin requests go to the controller the answer named, unless it was seen silent;
+    /// then to the broker that answered.
+    #[test]
+    fn librdkafka_is_pointed_at_a_broker_that_answers() {
+        let mut live = Live::default();
+        for (id, host) in [(1, "a"), (2, "b"), (3, "c")] {
+            live.brokers.insert(id, Broker { id, host: host.into(), port: 9092, rack: None });
+        }
+        let first = First { live, versions: None, controller: Some("a:9092".into()) };
+        let none = std::collections::BTreeSet::new();
+        let hung: std::collections::BTreeSet<String> = ["a:9092".to_owned()].into();
+        assert_eq!(via(&first, "b:9092", &none), Some(1), "the controller, as librdkafka would");
+        assert_eq!(via(&first, "b:9092", &hung), Some(2), "the frozen controller is passed over");
+        assert_eq!(via(&first, "elsewhere:1", &hung), None, "an address no broker has: librdkafka decides");
+    }
+
     /// Brokers agree on a topic when every one lists it with the same partition count, or none does.
     #[test]
     fn brokers_disagree_while_one_lags() {

@@ -242,12 +242,14 @@ async fn confirm_missing(
     if missing.is_empty() {
         return;
     }
+    // A broker seen silent is not waited for again: it would cost the bound and tell nothing.
+    let hung = admin.hung.lock().unwrap().clone();
     let others: Vec<String> = first
         .live
         .brokers
         .values()
         .map(|b| super::execute::address(&b.host, b.port))
-        .filter(|a| a != answered.trim())
+        .filter(|a| a != answered.trim() && !hung.contains(a))
         .collect();
     let bound = hedge::patience(admin.request_timeout());
     let asks = others.iter().map(|broker| {

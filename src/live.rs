@@ -348,6 +348,11 @@ impl Scope {
         self.patterns.is_empty().then(|| self.names.iter().filter(|n| self.contains(n)))
     }
 
+    /// The topics the scope names (its exact names, in scope), whether or not it also has patterns.
+    pub fn named(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().filter(|n| self.contains(n))
+    }
+
     /// Whether the topic is in scope.
     pub fn contains(&self, topic: &str) -> bool {
         !topic.starts_with("__")

@@ -390,3 +390,84 @@ impl Drop for Controller {
         kafka_local(&["start-controller"]);
     }
 }
+
+/// Thaws the brokers when dropped, even after a failure, and waits for the cluster.
+struct Frozen(Vec<&'static str>);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        for broker in &self.0 {
+            kafka_local(&["thaw", broker]);
+        }
+        kafka_local(&["wait"]);
+    }
+}
+
+impl Frozen {
+    /// Freezes `brokers` too (SIGSTOP: their ports accept connections and nothing answers); the guard
+    /// thaws them all at once, also those frozen before a later freeze failed.
+    fn freeze(&mut self, brokers: &[&'static str]) {
+        for broker in brokers {
+            self.0.push(broker);
+            assert!(kafka_local(&["freeze", broker]), "freezing broker {broker}");
+        }
+    }
+}
+
+/// The first bootstrap broker frozen (a GC pause, a hung disk): plan, apply and list still work, through
+/// the brokers that answer. Every broker frozen: the command says it timed out, and fails.
+#[tokio::test]
+async fn a_frozen_first_bootstrap_broker_is_not_a_single_point_of_failure() {
+    if !controlled_cluster("a_frozen_first_bootstrap_broker_is_not_a_single_point_of_failure") {
+        return;
+    }
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let ws = Workspace::new("frozen");
+    let base = std::env::var("TOPICFORM_KAFKA_BASE_PORT").unwrap_or_else(|_| "9092".into());
+    assert!(
+        ws.bootstrap.split(',').next().is_some_and(|first| first.trim().ends_with(&format!(":{base}"))),
+        "broker 1 ({base}) comes first in {}",
+        ws.bootstrap
+    );
+    let (t, new) = (ws.topic("t"), ws.topic("new"));
+    let files = |partitions: u32, with_new: bool| {
+        let mut yaml = format!("topics:\n  - name: {t}\n    partitions: {partitions}\n    replicationFactor: 1\n");
+        if with_new {
+            yaml += &format!("  - name: {new}\n    partitions: 1\n    replicationFactor: 1\n");
+        }
+        yaml
+    };
+    ws.write("topics/t.yaml", &files(1, false));
+    ws.run(&["apply", "--auto-approve"]).expect_code(0);
+
+    let mut frozen = Frozen(Vec::new());
+    frozen.freeze(&["1"]);
+    ws.write("topics/t.yaml", &files(2, true));
+    let plan = ws.run(&["plan", "--detailed-exitcode", "--timeout", "30"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.contains("1 to create, 1 to change"), "{}", plan.stdout);
+    let applied = ws.run(&["apply", "--auto-approve", "--timeout", "30"]);
+    applied.expect_code(0);
+    assert!(applied.stdout.contains("Verified"), "{}", applied.stdout);
+    let list = ws.run(&["list", "--timeout", "30"]);
+    list.expect_code(0);
+    assert!(list.stdout.contains(&new), "{}", list.stdout);
+    ws.run(&["plan", "--detailed-exitcode", "--timeout", "30"]).expect_code(0);
+    let watch = ws.run(&["watch", "--cycles", "1", "--interval", "1s", "--timeout", "30", "--log-format", "json"]);
+    watch.expect_code(0);
+    assert!(watch.stderr.contains(r#""outcome":"in_sync""#), "{}", watch.stderr);
+
+    // Every broker frozen: nothing can answer, and the command says so within its deadline.
+    frozen.freeze(&["2", "3"]);
+    ws.write("topics/t.yaml", &files(3, true));
+    for args in [&["plan", "--timeout", "5"][..], &["apply", "--auto-approve", "--timeout", "5"]] {
+        let failed = ws.run(args);
+        failed.expect_code(1);
+        assert!(failed.stderr.contains("timed out"), "{args:?}: {}", failed.stderr);
+        assert!(!failed.stderr.contains("refused"), "a timeout is not a refusal: {}", failed.stderr);
+        assert!(!failed.stdout.contains("Applied"), "{}", failed.stdout);
+    }
+    drop(frozen);
+    converges(&ws).await;
+    assert_eq!(ws.live().await.topics[&t].partitions.len(), 3);
+}

@@ -379,7 +379,15 @@ pub async fn gather(
         return;
     }
     reporter.event(Event::GatheringData { topics: query.topics.len() });
-    let data = admin.data(live, &query).await;
+    let mut data = admin.data(live, &query).await;
+    // Right after a create or a leader move, a fact may be unknown only for a moment.
+    let mut attempt = 0;
+    while let Some(delay) = retry::data_retry_delay(&data, attempt) {
+        attempt += 1;
+        reporter.event(Event::Retrying { items: query.topics.len(), attempt, delay });
+        tokio::time::sleep(delay).await;
+        data = admin.data(live, &query).await;
+    }
     plan.data = crate::plan::data::impact(&plan.changes, &data, now_ms);
 }
 
@@ -823,6 +831,27 @@ mod tests {
         let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
         assert!(report.is_success(), "{report:?}");
         assert_eq!(report.already_existed, ["a"], "reported as made by someone else, not as applied");
+    }
+
+    /// Verification waits while brokers still list the touched topics differently, and says so when
+    /// they never agree within its budget: one broker's view is not convergence.
+    #[tokio::test(start_paused = true)]
+    async fn verification_waits_until_every_broker_agrees() {
+        let cluster = FakeCluster::new(3);
+        let d = desired([topic("a", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        cluster.lag_brokers(3);
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
+        assert!(matches!(report.verify, Verify::Converged), "{:?}", report.verify);
+        assert_eq!(cluster.disagreement(&["a".to_owned()]).await.unwrap(), Vec::<String>::new(), "all 3 used");
+
+        let d = desired([topic("b", 1, &[])]);
+        let plan = plan_for(&d, &cluster).await;
+        cluster.lag_brokers(u32::MAX);
+        let report = run(&plan, &d, &cluster, &Guards::default()).await.unwrap();
+        let Verify::Failed(e) = &report.verify else { panic!("{:?}", report.verify) };
+        assert!(e.to_string().contains("the brokers still do not all list `b` alike"), "{e}");
+        assert!(!report.is_success());
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,5 +1,6 @@
 //! Verification: after the changes, describe the topics they touched and diff again until nothing
-//! remains or the budget runs out.
+//! remains and every broker lists those topics alike (see [`Admin::disagreement`]), or the budget runs
+//! out.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -79,7 +80,21 @@ pub async fn verify(
             Err(e) => return Verify::Failed(e),
         };
         if remaining.is_empty() {
-            return Verify::Converged;
+            // One broker's view matches the files; the others must too, or the next plan, answered by
+            // a broker whose metadata lags, would show the created topics as missing or the deleted
+            // ones as still there.
+            let lagging = match admin.disagreement(&touched.iter().cloned().collect::<Vec<_>>()).await {
+                Ok(lagging) => lagging,
+                Err(e) => return Verify::Failed(e),
+            };
+            if lagging.is_empty() {
+                return Verify::Converged;
+            }
+            if waited >= budget {
+                return Verify::Failed(disagree(&lagging, waited));
+            }
+            attempt += 1;
+            continue;
         }
         let only_failures = remaining.blocked.is_empty()
             && remaining.changes.iter().all(|c| failed.contains(c) || failed_topics.contains(c.topic()));
@@ -87,6 +102,24 @@ pub async fn verify(
         if only_failures || waited >= budget {
             return Verify::NotConverged(remaining);
         }
+    }
+}
+
+/// The brokers still disagree on `lagging` after `waited`.
+fn disagree(lagging: &[String], waited: Duration) -> crate::cluster::Error {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = lagging.iter().take(SHOWN).map(|t| format!("`{t}`")).collect();
+    if lagging.len() > SHOWN {
+        names.push(format!("and {} more", lagging.len() - SHOWN));
+    }
+    crate::cluster::Error::Request {
+        operation: "Metadata",
+        code: None,
+        message: format!(
+            "after {} s the brokers still do not all list {} alike: some have not yet caught up with the controller",
+            waited.as_secs(),
+            names.join(", ")
+        ),
     }
 }
 

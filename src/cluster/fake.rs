@@ -41,6 +41,8 @@ struct Inner {
     /// How many ListPartitionReassignments calls a reassignment stays in progress for.
     reassignment_polls: Mutex<u32>,
     lingering: Mutex<Lingering>,
+    /// How many more [`Admin::disagreement`] calls find every topic asked still disagreed on.
+    lagging: Mutex<u32>,
     requests: AtomicUsize,
 }
 
@@ -124,6 +126,7 @@ impl FakeCluster {
                 broken: Mutex::new(BTreeSet::new()),
                 reassignment_polls: Mutex::new(0),
                 lingering: Mutex::new(Lingering::default()),
+                lagging: Mutex::new(0),
                 requests: AtomicUsize::new(0),
             }),
         }
@@ -138,6 +141,12 @@ impl FakeCluster {
     /// briefly away would.
     pub fn fail_transiently(&self, topic: &str, times: u32) {
         self.inner.flaky.lock().unwrap().insert(topic.to_owned(), times);
+    }
+
+    /// Makes the next `times` [`Admin::disagreement`] calls find every topic they ask about disagreed on,
+    /// as brokers whose metadata lags behind the controller would.
+    pub fn lag_brokers(&self, times: u32) {
+        *self.inner.lagging.lock().unwrap() = times;
     }
 
     /// Makes changes to `topic` pass validation and then fail when made, with a non-retriable error:
@@ -335,6 +344,15 @@ fn finish_move(live: &mut Live, topic: &str, partition: i32, replicas: &[i32]) {
 impl Admin for FakeCluster {
     fn request_count(&self) -> Option<usize> {
         Some(self.requests())
+    }
+
+    async fn disagreement(&self, topics: &[String]) -> Result<Vec<String>, Error> {
+        let mut lagging = self.inner.lagging.lock().unwrap();
+        if *lagging == 0 {
+            return Ok(Vec::new());
+        }
+        *lagging -= 1;
+        Ok(topics.to_vec())
     }
 
     async fn describe(&self, scope: &Scope) -> Result<Live, Error> {

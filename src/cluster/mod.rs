@@ -112,6 +112,11 @@ impl ErrorCode {
 
     /// The code of an error name as Kafka or librdkafka spells it (`NOT_CONTROLLER`, `_TRANSPORT`).
     pub fn from_name(name: &str) -> ErrorCode {
+        // librdkafka names code 6 by its pre-KIP-392 name (`rd_kafka_err2name`), Kafka by the new one.
+        let name = match name {
+            "NOT_LEADER_FOR_PARTITION" => "NOT_LEADER_OR_FOLLOWER",
+            other => other,
+        };
         ErrorCode::NAMED
             .iter()
             .find(|(_, n)| *n == name)
@@ -151,9 +156,21 @@ impl ErrorCode {
                 | ErrorCode::AllBrokersDown
                 | ErrorCode::WaitCoord
                 | ErrorCode::NodeUpdate
-        )
+        ) || matches!(self, ErrorCode::Other(name) if RETRIABLE_OTHERS.contains(&name.as_str()))
     }
 }
+
+/// Kafka's other retriable errors (`RetriableException` subclasses) that an admin request can meet, and
+/// librdkafka's local timeouts, by name.
+const RETRIABLE_OTHERS: [&str; 7] = [
+    "NOT_ENOUGH_REPLICAS",
+    "PREFERRED_LEADER_NOT_AVAILABLE",
+    "ELIGIBLE_LEADERS_NOT_AVAILABLE",
+    "FENCED_LEADER_EPOCH",
+    "UNKNOWN_LEADER_EPOCH",
+    "COORDINATOR_LOAD_IN_PROGRESS",
+    "_TIMED_OUT_QUEUE",
+];
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -349,6 +366,16 @@ pub trait Admin {
     /// failed request) is said per fact, never an error.
     fn data(&self, live: &Live, query: &DataQuery) -> impl Future<Output = BTreeMap<String, TopicData>> + Send;
 
+    /// The topics of `topics` that the brokers do not agree on yet: some list a topic and others do not,
+    /// or they list different partition counts (metadata reaches each broker a moment after the
+    /// controller; seconds after thousands of changes). One Metadata request of those topics per broker;
+    /// a broker that does not answer within a short bound is left out. Empty when the admin cannot tell
+    /// (an in-memory cluster, a snapshot: one view only).
+    fn disagreement(&self, topics: &[String]) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        let _ = topics;
+        async { Ok(Vec::new()) }
+    }
+
     /// Admin requests sent so far through this admin, when it counts them (`watch` shows a cycle's).
     fn request_count(&self) -> Option<usize> {
         None
@@ -403,12 +430,20 @@ mod tests {
             assert_eq!(code.name(), name);
         }
         assert_eq!(ErrorCode::from_name("SOMETHING_NEW"), ErrorCode::Other("SOMETHING_NEW".into()));
+        assert_eq!(ErrorCode::from_name("NOT_LEADER_FOR_PARTITION"), ErrorCode::NotLeaderOrFollower);
         assert_eq!(ErrorCode::Other("SOMETHING_NEW".into()).to_string(), "SOMETHING_NEW");
         let cases = [
             ("NOT_CONTROLLER", true),
             ("REQUEST_TIMED_OUT", true),
             ("_TRANSPORT", true),
             ("_ALL_BROKERS_DOWN", true),
+            // librdkafka's name for code 6, which a delete right after a create or a leader move meets.
+            ("NOT_LEADER_FOR_PARTITION", true),
+            ("NOT_LEADER_OR_FOLLOWER", true),
+            ("LEADER_NOT_AVAILABLE", true),
+            ("NOT_ENOUGH_REPLICAS", true),
+            ("_TIMED_OUT_QUEUE", true),
+            ("UNKNOWN_TOPIC_OR_PARTITION", false),
             ("POLICY_VIOLATION", false),
             ("INVALID_CONFIG", false),
             ("TOPIC_ALREADY_EXISTS", false),

@@ -80,6 +80,8 @@ pub(super) fn connect(
         secrets,
         requests: Arc::new(AtomicUsize::new(0)),
         answered: AtomicUsize::new(0),
+        hung: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+        via: std::sync::Mutex::new(None),
     };
     // The client is made on first use ([`KafkaAdmin::client`]), unless topicform cannot connect itself
     // (OAUTHBEARER, GSSAPI, inline PEM; a mechanism it does not know): then every request goes through
@@ -123,7 +125,17 @@ impl KafkaAdmin {
     /// topics). `Err` with the configuration error, each time, when it cannot be made.
     pub(super) fn client(&self) -> Result<Arc<librdkafka::Client>, String> {
         let made = self.made.get_or_init(|| {
-            let client = self.config.create::<librdkafka::Client>().map_err(|e| match e {
+            // Bootstrap servers seen silent are left out, while any other remains: librdkafka connects
+            // to one of them first, and a frozen one holds it until `socket.connection.setup.timeout.ms`.
+            let mut config = self.config.clone();
+            let hung = self.hung.lock().unwrap();
+            let servers: Vec<&str> = self.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            let answering: Vec<&str> = servers.iter().copied().filter(|s| !hung.contains(*s)).collect();
+            if !answering.is_empty() && answering.len() < servers.len() {
+                config.set("bootstrap.servers", answering.join(","));
+            }
+            drop(hung);
+            let client = config.create::<librdkafka::Client>().map_err(|e| match e {
                 KafkaError::ClientCreation(message) => format!(
                     "librdkafka cannot create a client for cluster `{}`: {}",
                     self.cluster,
@@ -189,11 +201,13 @@ impl KafkaAdmin {
         if e.code == UNMADE {
             return Error::Config(e.message);
         }
-        Error::Request {
-            operation,
-            code: Some(ErrorCode::from_name(&e.code)),
-            message: self.explain(redact(&e.message, &self.secrets)),
+        let code = ErrorCode::from_name(&e.code);
+        let mut message = redact(&e.message, &self.secrets);
+        // librdkafka says `Local: Timed out`, often after another clause: a timeout is called one.
+        if code.is_timeout() && !message.to_ascii_lowercase().starts_with("timed out") {
+            message = format!("timed out: {message}");
         }
+        Error::Request { operation, code: Some(code), message: self.explain(message) }
     }
 
     /// Adds the likely cause to a request that failed for want of a broker: what librdkafka last
@@ -312,6 +326,27 @@ mod tests {
             Err(other) => panic!("not a configuration error: {other}"),
             Ok(_) => panic!("librdkafka took {client:?}"),
         }
+    }
+
+    /// A request librdkafka gave up on is called a timeout, whatever its words; other errors keep theirs.
+    #[test]
+    fn a_timeout_is_called_one() {
+        let admin =
+            connect(&cluster(&[]), Connection { timeout: Duration::from_secs(1), deadline: None, verbose: 0 }, None)
+                .unwrap();
+        let error = |code: &str, message: &str| {
+            let e = librdkafka::KafkaError { code: code.into(), message: message.into(), raw: -185 };
+            admin.request_error("CreatePartitions", e).to_string()
+        };
+        assert_eq!(
+            error("_TIMED_OUT", "Failed while waiting for controller: Local: Timed out"),
+            "CreatePartitions failed: timed out: Failed while waiting for controller: Local: Timed out"
+        );
+        assert_eq!(
+            error("_TIMED_OUT", "timed out: no answer within 6 s"),
+            "CreatePartitions failed: timed out: no answer within 6 s"
+        );
+        assert_eq!(error("POLICY_VIOLATION", "no"), "CreatePartitions failed: no");
     }
 
     /// librdkafka's own message for a misspelt property echoes the value; ours names the property only.

@@ -21,7 +21,7 @@ use litemap::LiteMap;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::connection::Connection;
-use super::{ANSWER_BYTES, DESCRIBE_CHUNK, KafkaAdmin, librdkafka, probe, protocol};
+use super::{ANSWER_BYTES, DESCRIBE_CHUNK, KafkaAdmin, hedge, librdkafka, probe, protocol};
 use crate::catalog;
 use crate::cluster::{Error, ErrorCode};
 use crate::live::{Broker, ConfigSource, Effective, Live, LiveConfig, LivePartition, LiveTopic, Names, Scope};
@@ -84,47 +84,193 @@ const METADATA: i16 = 3;
 /// a server that did not answer in time (asking again through librdkafka would double the wait).
 async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Error>> {
     let Ok(security) = admin.security.as_ref() else { return Err(None) };
-    let mut last = None;
-    for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let timeout = admin.request_timeout();
-        let asked = async {
-            let mut conn = protocol::open(&protocol::Target::new(server, security, timeout)).await?;
-            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let versions = protocol::api_versions_on(&mut conn, timeout).await?;
-            let version = versions
-                .get(&METADATA)
-                .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
-                .filter(|v| protocol::METADATA_VERSIONS.contains(v))
-                .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
-            let names: Option<Vec<&str>> = scope.exact_names().map(Iterator::collect);
-            let response = metadata_of(admin, &mut conn, version, names.as_deref()).await?;
-            Ok::<_, protocol::Failure>((versions, response))
-        };
-        match asked.await {
-            Ok((versions, response)) => return first_of(scope, versions, response).map_err(Some),
-            // Nothing answered within the request's time: librdkafka would wait as long again.
-            Err(f) if f.code == ErrorCode::TimedOut => {
-                let message = admin.redact(&f.message);
-                return Err(Some(Error::Request {
-                    operation: "Metadata",
-                    code: Some(ErrorCode::TimedOut),
-                    message: match door(admin).await {
-                        Some(cause) => format!("{message}\nlikely cause: {}", admin.redact(&cause)),
-                        None => message,
-                    },
-                }));
-            }
-            Err(f) => last = Some(f),
+    let names: Option<Vec<&str>> = scope.exact_names().map(Iterator::collect);
+    let names = names.as_deref();
+    let servers: Vec<String> = admin.bootstrap.split(',').map(str::to_owned).collect();
+    // Hedged over the bootstrap servers: a frozen one (it accepts the connection, then says nothing)
+    // costs [`hedge::patience`], not the deadline.
+    let asked = hedge::first(admin, servers, |server| async move {
+        let mut conn = protocol::open(&protocol::Target::new(&server, security, admin.request_timeout())).await?;
+        admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let versions = protocol::api_versions_on(&mut conn, admin.request_timeout()).await?;
+        let version = versions
+            .get(&METADATA)
+            .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
+            .filter(|v| protocol::METADATA_VERSIONS.contains(v))
+            .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
+        let response = metadata_of(admin, &mut conn, version, names).await?;
+        Ok::<_, protocol::Failure>((versions, version, response))
+    });
+    // When the first server is silent past its patience, why is looked into meanwhile (see [`door`]),
+    // so that a command that times out has its likely cause by the deadline rather than after it.
+    let probe = async {
+        tokio::time::sleep(hedge::patience(admin.request_timeout())).await;
+        door(admin).await
+    };
+    tokio::pin!(asked, probe);
+    let mut cause: Option<Option<String>> = None;
+    let asked = loop {
+        tokio::select! {
+            asked = &mut asked => break asked,
+            found = &mut probe, if cause.is_none() => cause = Some(found),
+        }
+    };
+    match asked {
+        Ok((server, (versions, version, response))) => {
+            let mut first = first_of(scope, versions, response).map_err(Some)?;
+            confirm_missing(admin, security, scope, &server, version, &mut first).await;
+            *admin.via.lock().unwrap() = via(&first, server.trim(), &admin.hung.lock().unwrap());
+            Ok(first)
+        }
+        // No server answered within the deadline: librdkafka would wait as long again.
+        Err(f) if f.code == ErrorCode::TimedOut => {
+            let message = admin.redact(&f.message);
+            let cause = match cause {
+                Some(cause) => cause,
+                None => probe.await,
+            };
+            Err(Some(Error::Request {
+                operation: "Metadata",
+                code: Some(ErrorCode::TimedOut),
+                message: match cause {
+                    Some(cause) => format!("{message}\nlikely cause: {}", admin.redact(&cause)),
+                    None => message,
+                },
+            }))
+        }
+        Err(f) => {
+            admin.note(&format!(
+                "Metadata on topicform's own connection failed ({}: {}); asking through librdkafka",
+                f.code.name(),
+                admin.redact(&f.message)
+            ));
+            Err(None)
         }
     }
-    if let Some(f) = last {
-        admin.note(&format!(
-            "Metadata on topicform's own connection failed ({}: {}); asking through librdkafka",
-            f.code.name(),
-            admin.redact(&f.message)
-        ));
+}
+
+/// The topics of `topics` whose Metadata the brokers do not agree on (see [`crate::cluster::Admin::
+/// disagreement`]): one broker's answer (hedged over the bootstrap servers), then every other broker it
+/// lists at once, each within [`hedge::patience`]. Empty when topicform cannot make its own connections
+/// (OAUTHBEARER, GSSAPI): it cannot tell.
+pub(super) async fn disagreement(admin: &KafkaAdmin, topics: &[String]) -> Result<Vec<String>, Error> {
+    let Ok(security) = admin.security.as_ref() else { return Ok(Vec::new()) };
+    if topics.is_empty() {
+        return Ok(Vec::new());
     }
-    Err(None)
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let names = &names[..];
+    let ask = |server: String, timeout: std::time::Duration| async move {
+        let mut conn = protocol::open(&protocol::Target::new(&server, security, timeout)).await?;
+        admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let versions = protocol::within(timeout, &server, protocol::api_versions_on(&mut conn, timeout)).await?;
+        let version = versions
+            .get(&METADATA)
+            .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
+            .filter(|v| protocol::METADATA_VERSIONS.contains(v))
+            .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
+        protocol::within(timeout, &server, metadata_of(admin, &mut conn, version, Some(names))).await
+    };
+    let servers: Vec<String> = admin.bootstrap.split(',').map(str::to_owned).collect();
+    let (server, first) = hedge::first(admin, servers, |server| ask(server, admin.request_timeout()))
+        .await
+        .map_err(|f| Error::Request { operation: "Metadata", code: Some(f.code), message: admin.redact(&f.message) })?;
+    let others: Vec<String> = first
+        .brokers
+        .iter()
+        .map(|b| super::execute::address(&b.host, u16::try_from(b.port).unwrap_or(0)))
+        .filter(|a| a != server.trim())
+        .collect();
+    let bound = hedge::patience(admin.request_timeout());
+    let answers = futures_util::future::join_all(others.into_iter().map(|broker| ask(broker, bound))).await;
+    // A broker that does not answer in time tells nothing either way.
+    let views: Vec<BTreeMap<String, usize>> =
+        std::iter::once(first).chain(answers.into_iter().filter_map(Result::ok)).map(|r| view(&r)).collect();
+    Ok(disagreeing(topics, &views))
+}
+
+/// One broker's Metadata answer as the topics it knows, with their partition counts.
+fn view(response: &MetadataResponse) -> BTreeMap<String, usize> {
+    response
+        .topics
+        .iter()
+        .filter(|t| t.error_code == 0)
+        .filter_map(|t| Some((t.name.as_ref()?.0.to_string(), t.partitions.len())))
+        .collect()
+}
+
+/// The topics of `topics` that the `views` (one per broker) do not all give alike.
+fn disagreeing(topics: &[String], views: &[BTreeMap<String, usize>]) -> Vec<String> {
+    topics
+        .iter()
+        .filter(|t| {
+            let mut seen = views.iter().map(|v| v.get(*t));
+            let first = seen.next().flatten();
+            seen.any(|s| s != first)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Where librdkafka's admin requests go (see [`librdkafka::with_via`]): the controller the answer named
+/// (in ZooKeeper mode the one broker that takes them; in KRaft mode any live broker, which forwards
+/// them), unless it was seen silent, then the broker that answered (`answered`, a bootstrap server).
+fn via(first: &First, answered: &str, hung: &std::collections::BTreeSet<String>) -> Option<i32> {
+    let id_of =
+        |at: &str| first.live.brokers.values().find(|b| super::execute::address(&b.host, b.port) == at).map(|b| b.id);
+    match &first.controller {
+        Some(controller) if !hung.contains(controller) => id_of(controller),
+        _ => id_of(answered),
+    }
+}
+
+/// The topics the scope names that the answering broker (`answered`) did not list, asked of every other
+/// broker at once (one Metadata request each, of just those topics): a broker learns of new topics a
+/// moment after the controller (seconds after thousands of creates), so a topic is taken as missing only
+/// when no broker that answers within [`hedge::patience`] knows it. A topic another broker knows is taken
+/// from its answer. Costs nothing when the answer lists every named topic; else one round trip.
+async fn confirm_missing(
+    admin: &KafkaAdmin,
+    security: &protocol::Security,
+    scope: &Scope,
+    answered: &str,
+    version: i16,
+    first: &mut First,
+) {
+    let missing: Vec<String> =
+        scope.named().filter(|n| !first.live.topics.contains_key(*n)).map(str::to_owned).collect();
+    if missing.is_empty() {
+        return;
+    }
+    // A broker seen silent is not waited for again: it would cost the bound and tell nothing.
+    let hung = admin.hung.lock().unwrap().clone();
+    let others: Vec<String> = first
+        .live
+        .brokers
+        .values()
+        .map(|b| super::execute::address(&b.host, b.port))
+        .filter(|a| a != answered.trim() && !hung.contains(a))
+        .collect();
+    let bound = hedge::patience(admin.request_timeout());
+    let asks = others.iter().map(|broker| {
+        let missing = missing.clone();
+        async move {
+            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let asked = async {
+                let mut conn = protocol::open(&protocol::Target::new(broker, security, bound)).await?;
+                protocol::metadata(&mut conn, bound, version, Some(missing)).await
+            };
+            protocol::within(bound, broker, asked).await
+        }
+    });
+    for answer in futures_util::future::join_all(asks).await {
+        // A broker that does not answer in time, or refuses, tells nothing either way.
+        let Ok(response) = answer else { continue };
+        let Ok(other) = first_of(scope, BTreeMap::new(), response) else { continue };
+        for (name, topic) in other.live.topics {
+            first.live.topics.entry(name).or_insert(topic);
+        }
+    }
 }
 
 /// Metadata on `conn`, as one answer: of every topic in one request (`names` is `None`), or of the
@@ -294,7 +440,9 @@ async fn configs(admin: &KafkaAdmin, scope: &Scope, live: &mut Live, version: Op
     if let (Some(version), Ok(security)) = (version, admin.security.as_ref())
         && protocol::DESCRIBE_CONFIGS_VERSIONS.contains(&version)
     {
-        let brokers: Vec<String> = live.brokers.values().map(|b| super::execute::address(&b.host, b.port)).collect();
+        let addresses: Vec<String> = live.brokers.values().map(|b| super::execute::address(&b.host, b.port)).collect();
+        // Brokers seen silent (a frozen bootstrap server) are asked last.
+        let brokers = hedge::order(addresses.iter().map(String::as_str), &admin.hung.lock().unwrap());
         let own = Own { admin, security, brokers: &brokers, version };
         match own.describe(scope, live).await {
             Ok(unknown) if unknown.is_empty() => return Ok(()),
@@ -396,9 +544,13 @@ impl Own<'_> {
 
     /// `asks` (sorted by topic) in [`Chunks`], spread over one connection per broker: each takes the next
     /// chunk when it has its answer, and hands each topic's kept entries to `take` (with the topic's
-    /// place in `asks`) as they come. A chunk whose broker fails goes back for another; when every
-    /// connection failed with chunks left, the first failure. Returns the topics the brokers answered
-    /// with an error, in the order of `asks`.
+    /// place in `asks`) as they come. A chunk whose broker fails goes back for another; so does a copy
+    /// of one whose broker has not answered within [`hedge::patience`] (a frozen broker), for a broker
+    /// that is idle or kept in reserve (every broker beyond those the chunks need waits, without a
+    /// connection, until a chunk comes back), and the first answer counts. Done when every chunk is
+    /// answered, whatever the silent brokers do; when every connection failed with chunks left, the
+    /// [`hedge::worst`] failure. Returns the topics the brokers answered with an error, in the order of
+    /// `asks`.
     async fn ask(
         &self,
         asks: &[protocol::Ask<'_>],
@@ -410,47 +562,144 @@ impl Own<'_> {
             return Ok(Vec::new());
         }
         // Locked only between awaits, never across one.
-        let chunks = Mutex::new(Chunks::new(asks, CONFIGS_GUESS, DESCRIBE_CHUNK));
+        let state = Mutex::new(Spread {
+            chunks: Chunks::new(asks, CONFIGS_GUESS, DESCRIBE_CHUNK),
+            answered: std::collections::BTreeSet::new(),
+            items: 0,
+            lost: 0,
+        });
+        let done = tokio::sync::Notify::new();
         let failed: Mutex<Vec<(usize, protocol::Failure)>> = Mutex::new(Vec::new());
-        let first = asks.len().div_ceil(chunks.lock().unwrap().size());
-        let workers = self.brokers.iter().take(first).map(|broker| {
-            let (chunks, failed, take) = (&chunks, &failed, &take);
+        let first = asks.len().div_ceil(state.lock().unwrap().chunks.size());
+        let start = |chunk: &[protocol::Ask<'_>]| chunk.as_ptr() as usize;
+        let workers = self.brokers.iter().enumerate().map(|(n, broker)| {
+            let (state, failed, take, done) = (&state, &failed, &take, &done);
             async move {
-                let timeout = self.admin.request_timeout();
-                let mut conn = protocol::open(&protocol::Target::new(broker, self.security, timeout)).await?;
+                // In reserve: waits for a chunk to come back before it connects.
+                if n >= first {
+                    loop {
+                        {
+                            let s = state.lock().unwrap();
+                            if s.items == asks.len() {
+                                return Ok(());
+                            }
+                            if !s.chunks.again.is_empty() || s.lost > 0 {
+                                break;
+                            }
+                        }
+                        tokio::time::sleep(IDLE).await;
+                    }
+                }
+                // A frozen broker may accept the connection and never finish TLS or SASL: bounded, and
+                // a reserve broker takes over.
+                let timeout = self.admin.request_timeout().min(2 * hedge::patience(self.admin.request_timeout()));
+                let mut conn = match protocol::open(&protocol::Target::new(broker, self.security, timeout)).await {
+                    Ok(conn) => conn,
+                    Err(f) => {
+                        state.lock().unwrap().lost += 1;
+                        return Err((broker.clone(), f));
+                    }
+                };
                 loop {
-                    let Some(chunk) = chunks.lock().unwrap().next() else { return Ok(()) };
+                    let next = {
+                        let mut s = state.lock().unwrap();
+                        if s.items == asks.len() {
+                            return Ok(());
+                        }
+                        match s.chunks.next() {
+                            Some(chunk) if s.answered.contains(&start(chunk)) => continue,
+                            next => next,
+                        }
+                    };
+                    let Some(chunk) = next else {
+                        // Idle while another broker's chunk may still come back.
+                        tokio::time::sleep(IDLE).await;
+                        continue;
+                    };
                     self.admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let timeout = self.admin.request_timeout();
-                    match protocol::describe_topic_configs(&mut conn, timeout, self.version, chunk, synonyms).await {
+                    let answer = {
+                        let request =
+                            protocol::describe_topic_configs(&mut conn, timeout, self.version, chunk, synonyms);
+                        tokio::pin!(request);
+                        tokio::select! {
+                            answer = &mut request => answer,
+                            _ = tokio::time::sleep(hedge::patience(timeout)) => {
+                                // Silent so far: another broker gets a copy; this one still may answer.
+                                {
+                                    let mut s = state.lock().unwrap();
+                                    if !s.answered.contains(&start(chunk)) {
+                                        s.chunks.again.push_back(chunk);
+                                    }
+                                }
+                                let answer = request.await;
+                                self.admin.hung.lock().unwrap().insert(broker.clone());
+                                answer
+                            }
+                        }
+                    };
+                    let size = conn.last_size();
+                    match answer {
                         Ok(response) => {
-                            chunks.lock().unwrap().answered(chunk.len(), conn.last_size());
-                            self.admin.answered.fetch_add(conn.last_size(), std::sync::atomic::Ordering::Relaxed);
+                            {
+                                let mut s = state.lock().unwrap();
+                                if !s.answered.insert(start(chunk)) {
+                                    continue;
+                                }
+                                s.chunks.answered(chunk.len(), size);
+                            }
+                            self.admin.answered.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
                             for (i, answer) in kept(response, synonyms, scope, asks) {
                                 match answer {
                                     Ok(configs) => take(i, configs),
                                     Err(f) => failed.lock().unwrap().push((i, f)),
                                 }
                             }
+                            let mut s = state.lock().unwrap();
+                            s.items += chunk.len();
+                            if s.items == asks.len() {
+                                done.notify_one();
+                            }
                         }
                         Err(f) => {
-                            chunks.lock().unwrap().again.push_back(chunk);
-                            return Err(f);
+                            let mut s = state.lock().unwrap();
+                            if !s.answered.contains(&start(chunk)) {
+                                s.chunks.again.push_back(chunk);
+                            }
+                            s.lost += 1;
+                            return Err((broker.clone(), f));
                         }
                     }
                 }
             }
         });
-        let outcomes: Vec<Result<(), protocol::Failure>> = futures_util::future::join_all(workers).await;
-        if !chunks.into_inner().unwrap().is_done() {
-            let failure = outcomes.into_iter().find_map(Result::err);
-            return Err(failure.unwrap_or_else(|| protocol::Failure::new("_TRANSPORT", "no broker to ask")));
+        let workers = futures_util::future::join_all(workers);
+        let outcomes: Vec<Result<(), (String, protocol::Failure)>> = tokio::select! {
+            outcomes = workers => outcomes,
+            _ = done.notified() => Vec::new(),
+        };
+        if state.into_inner().unwrap().items < asks.len() {
+            return Err(hedge::worst(outcomes.into_iter().filter_map(Result::err).collect()));
         }
         let mut failed = failed.into_inner().unwrap();
         failed.sort_unstable_by_key(|(i, _)| *i);
+        failed.dedup_by_key(|(i, _)| *i);
         Ok(failed)
     }
 }
+
+/// What the brokers asking DescribeConfigs share: the chunks still to hand out, the chunks answered (by
+/// where they start), how many topics those hold, and how many brokers failed (a broker in reserve then
+/// takes over).
+struct Spread<'a, 'b> {
+    chunks: Chunks<'a, protocol::Ask<'b>>,
+    answered: std::collections::BTreeSet<usize>,
+    items: usize,
+    lost: usize,
+}
+
+/// How often a broker with nothing to ask looks for a chunk that came back.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// What a topic's DescribeConfigs answer is taken to weigh before an answer tells: a little more than a
 /// 4.x topic's 33 entries without synonyms (1,358 bytes with a 13-character name), so that the first
@@ -508,6 +757,7 @@ impl<'a, T> Chunks<'a, T> {
     }
 
     /// Whether every item was handed out and none is to be asked again.
+    #[cfg(test)]
     fn is_done(&self) -> bool {
         self.rest.is_empty() && self.again.is_empty()
     }
@@ -639,15 +889,13 @@ fn visible<T>(outcome: Result<T, Error>) -> Result<Option<T>, Error> {
 /// GSSAPI).
 async fn api_versions(admin: &KafkaAdmin) -> Option<BTreeMap<i16, i16>> {
     let security = admin.security.as_ref().ok()?;
-    for server in admin.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    let servers: Vec<String> = admin.bootstrap.split(',').map(str::to_owned).collect();
+    let asked = hedge::first(admin, servers, |server| async move {
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(versions) =
-            protocol::api_versions(&protocol::Target::new(server, security, admin.request_timeout())).await
-        {
-            return Some(versions);
-        }
-    }
-    None
+        protocol::api_versions(&protocol::Target::new(&server, security, admin.request_timeout())).await
+    })
+    .await;
+    asked.ok().map(|(_, versions)| versions)
 }
 
 /// The brokers with a replication throttle rate, from each broker's DescribeConfigs (one request per
@@ -678,14 +926,18 @@ async fn throttled_brokers(admin: &KafkaAdmin, brokers: &[i32]) -> Result<std::c
     Ok(out)
 }
 
-/// Why the first bootstrap server did not answer, from what answers there (see [`probe`]).
+/// Why the first bootstrap server did not answer, from what answers there (see [`probe`]), within
+/// [`PROBE_BUDGET`]. Started while the other servers are asked, it is done by the deadline unless the
+/// deadline is shorter than a patience and the budget: then it adds that much to it, at most.
 async fn door(admin: &KafkaAdmin) -> Option<String> {
     let first = admin.bootstrap.split(',').map(str::trim).find(|s| !s.is_empty())?;
-    // Its own small budget: the failed request may have used all that was left of the deadline, and the
-    // guard behind the deadline leaves room for this.
-    let budget = admin.request_timeout().clamp(std::time::Duration::from_secs(2), std::time::Duration::from_secs(6));
-    probe::cause(first, probe::knock(first, budget).await, &admin.protocol)
+    probe::cause(first, probe::knock(first, PROBE_BUDGET).await, &admin.protocol)
 }
+
+/// How long the probe of a bootstrap server that did not answer may take, past the deadline at most:
+/// a TLS listener asked in plain text, an HTTP server or ZooKeeper answers a probe within milliseconds
+/// on a network where Kafka works at all. README's bound on `--timeout` counts it.
+pub(super) const PROBE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn config_source(raw: i32) -> ConfigSource {
     // librdkafka's rd_kafka_ConfigSource_t, which mirrors the DescribeConfigs ConfigSource field.
@@ -810,6 +1062,37 @@ mod tests {
         response.topics.push(topic("orders", 29, &[]));
         let refused = first_of(&scope, versions, response).err().unwrap();
         assert!(matches!(refused, Error::Topic { code: ErrorCode::TopicAuthorizationFailed, .. }), "{refused:?}");
+    }
+
+    /// librdkafka's admin requests go to the controller the answer named, unless it was seen silent;
+    /// then to the broker that answered.
+    #[test]
+    fn librdkafka_is_pointed_at_a_broker_that_answers() {
+        let mut live = Live::default();
+        for (id, host) in [(1, "a"), (2, "b"), (3, "c")] {
+            live.brokers.insert(id, Broker { id, host: host.into(), port: 9092, rack: None });
+        }
+        let first = First { live, versions: None, controller: Some("a:9092".into()) };
+        let none = std::collections::BTreeSet::new();
+        let hung: std::collections::BTreeSet<String> = ["a:9092".to_owned()].into();
+        assert_eq!(via(&first, "b:9092", &none), Some(1), "the controller, as librdkafka would");
+        assert_eq!(via(&first, "b:9092", &hung), Some(2), "the frozen controller is passed over");
+        assert_eq!(via(&first, "elsewhere:1", &hung), None, "an address no broker has: librdkafka decides");
+    }
+
+    /// Brokers agree on a topic when every one lists it with the same partition count, or none does.
+    #[test]
+    fn brokers_disagree_while_one_lags() {
+        let v = |pairs: &[(&str, usize)]| pairs.iter().map(|(n, p)| (n.to_string(), *p)).collect();
+        let topics: Vec<String> = ["created", "deleted", "grown", "settled", "absent"].map(str::to_owned).into();
+        let views: Vec<BTreeMap<String, usize>> = vec![
+            v(&[("created", 1), ("deleted", 1), ("grown", 3), ("settled", 2)]),
+            v(&[("grown", 6), ("settled", 2)]),
+            v(&[("created", 1), ("grown", 6), ("settled", 2)]),
+        ];
+        assert_eq!(disagreeing(&topics, &views), ["created", "deleted", "grown"]);
+        assert!(disagreeing(&topics, &views[..1]).is_empty(), "one view agrees with itself");
+        assert!(disagreeing(&topics, &[]).is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{CHANGE_CHUNK, KafkaAdmin, RECORDS_PER_REQUEST, librdkafka, protocol};
+use super::{CHANGE_CHUNK, KafkaAdmin, RECORDS_PER_REQUEST, hedge, librdkafka, protocol};
 use crate::cluster::{ConfigAlter, ConfigOp, Error, ErrorCode, Mode, NewPartitions, NewTopic, Ongoing, Reassignment};
 
 pub(super) async fn create_topics(admin: &KafkaAdmin, topics: &[NewTopic], mode: Mode) -> Vec<Result<(), Error>> {
@@ -177,63 +177,59 @@ pub(super) async fn list_reassignments(
 }
 
 /// Every reassignment under way in the cluster (ListPartitionReassignments with no topics), sent to
-/// `controller` when known (the describe just asked DescribeCluster), else as [`to_controller`] does.
+/// `controller` when known (the describe just asked Metadata), hedged over the bootstrap servers (see
+/// [`hedge`]): in KRaft mode any broker forwards it, in ZooKeeper mode the others answer
+/// `NOT_CONTROLLER` at once. Within 5 s at most: the listing is a note of the plan, and with the
+/// (KRaft) controller away no broker can answer it.
 pub(super) async fn ongoing_at(admin: &KafkaAdmin, controller: Option<String>) -> Result<Vec<Ongoing>, Error> {
     const OPERATION: &str = "ListPartitionReassignments";
-    let all = BTreeMap::new();
-    let send = |target: protocol::Target| {
-        let all = &all;
-        async move { protocol::ongoing(&target, all).await }
-    };
-    let moving = match (controller, admin.security.clone()) {
-        (Some(controller), Ok(security)) => {
-            admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // A short budget: the listing is a note of the plan, and with the (KRaft) controller away no
-            // broker can answer it.
-            let budget = admin.request_timeout().min(std::time::Duration::from_secs(5));
-            match send(protocol::Target::new(&controller, &security, budget)).await {
-                Ok(moving) => moving,
-                // That broker is gone, or no longer the controller: the general route. A timeout is not
-                // retried elsewhere: every broker would wait for the same absent controller.
-                Err(f) if f.code == ErrorCode::Transport || f.code == ErrorCode::NotController => {
-                    to_controller(admin, OPERATION, send).await?
-                }
-                Err(f) => return Err(request_failure(admin, OPERATION, f)),
-            }
-        }
-        _ => to_controller(admin, OPERATION, send).await?,
-    };
+    let security = admin.security.clone().map_err(|message| unsupported(OPERATION, message))?;
+    let mut candidates: Vec<String> = controller.into_iter().collect();
+    candidates.extend(admin.bootstrap.split(',').map(str::to_owned));
+    let budget = admin.request_timeout().min(std::time::Duration::from_secs(5));
+    let security = &security;
+    let asked = hedge::first(admin, candidates, |broker| async move {
+        admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        list_all(protocol::Target::new(&broker, security, budget)).await
+    });
+    // The budget bounds the whole listing, not each broker's try: with the controller away, every
+    // broker waits for it alike.
+    let asked = tokio::time::timeout(budget, asked).await.unwrap_or_else(|_| {
+        Err(protocol::Failure::new("_TIMED_OUT", "timed out: no broker could list the reassignments"))
+    });
+    let moving = asked.map_err(|f| request_failure(admin, OPERATION, f))?.1;
     Ok(moving.into_iter().map(|(topic, partition)| Ongoing { topic, partition }).collect())
 }
 
-/// Sends a controller request: first to the controller that DescribeCluster names (in ZooKeeper mode
-/// only the controller accepts it; in KRaft mode any broker forwards it), then to each bootstrap server
-/// while the connection fails. A `NOT_CONTROLLER` answer (the controller moved) asks DescribeCluster
-/// again, at most twice; what is left to retry is apply's decision.
+async fn list_all(target: protocol::Target) -> Result<Vec<(String, i32)>, protocol::Failure> {
+    protocol::ongoing(&target, &BTreeMap::new()).await
+}
+
+/// Sends a controller request, hedged (see [`hedge`]): to the controller that DescribeCluster names (in
+/// ZooKeeper mode only the controller accepts it; in KRaft mode any broker forwards it), and to each
+/// bootstrap server in turn when it fails or stays silent, the first answer counting (the requests sent
+/// so are idempotent: a reassignment to the same replicas, a listing). When the answer is
+/// `NOT_CONTROLLER` everywhere (the controller moved), DescribeCluster is asked again, at most twice;
+/// what is left to retry is apply's decision.
 async fn to_controller<T, F, Fut>(admin: &KafkaAdmin, operation: &'static str, send: F) -> Result<T, Error>
 where
     F: Fn(protocol::Target) -> Fut,
     Fut: std::future::Future<Output = Result<T, protocol::Failure>>,
 {
     let security = admin.security.clone().map_err(|message| unsupported(operation, message))?;
+    let security = &security;
+    let send = &send;
     let mut last = None;
     for _ in 0..3 {
-        let mut moved = false;
-        for broker in controller_candidates(admin).await {
+        let asked = hedge::first(admin, controller_candidates(admin).await, |broker| async move {
             admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match send(protocol::Target::new(&broker, &security, admin.request_timeout())).await {
-                Ok(answer) => return Ok(answer),
-                Err(f) if f.code == ErrorCode::NotController => {
-                    last = Some(f);
-                    moved = true;
-                    break;
-                }
-                Err(f) if is_connection_failure(&f.code) => last = Some(f),
-                Err(f) => return Err(request_failure(admin, operation, f)),
-            }
-        }
-        if !moved {
-            break;
+            send(protocol::Target::new(&broker, security, admin.request_timeout())).await
+        })
+        .await;
+        match asked {
+            Ok((_, answer)) => return Ok(answer),
+            Err(f) if f.code == ErrorCode::NotController => last = Some(f),
+            Err(f) => return Err(request_failure(admin, operation, f)),
         }
     }
     let f = last.unwrap_or_else(|| protocol::Failure::new("_TRANSPORT", "no broker to send it to"));
@@ -242,11 +238,6 @@ where
 
 fn request_failure(admin: &KafkaAdmin, operation: &'static str, f: protocol::Failure) -> Error {
     Error::Request { operation, code: Some(f.code), message: admin.redact(&f.message) }
-}
-
-/// A failure of the connection rather than of the request: another broker may do.
-fn is_connection_failure(code: &ErrorCode) -> bool {
-    matches!(code, ErrorCode::Transport | ErrorCode::TimedOut) || code.name() == "_SSL"
 }
 
 /// Where to send a controller request, in order: the controller DescribeCluster names, then every

@@ -158,6 +158,7 @@ impl Call {
         op: rd::rd_kafka_admin_op_t,
         timeout: Duration,
         validate_only: bool,
+        via: Option<i32>,
     ) -> Result<Call, KafkaError> {
         let ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
         // SAFETY: rk is live (caller); the returned handles are owned by the guards.
@@ -193,7 +194,13 @@ impl Call {
                     rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
                 },
             ];
-            if set.iter().any(|e| *e != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR) {
+            // Where topicform's own requests found a broker that answers (see [`VIA`]); librdkafka's
+            // default is the broker its Metadata names as controller, in KRaft mode any live broker.
+            let via = match via {
+                Some(id) => rd::rd_kafka_AdminOptions_set_broker(options.ptr, id, errstr.as_mut_ptr(), errstr.len()),
+                None => rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+            };
+            if set.iter().chain([&via]).any(|e| *e != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR) {
                 return Err(local_error(cstr(errstr.as_ptr()).unwrap_or_default()));
             }
         }
@@ -211,7 +218,7 @@ impl Call {
         if event.ptr.is_null() {
             return Err(KafkaError {
                 code: "_TIMED_OUT".into(),
-                message: format!("no answer within {} s", self.wait.as_secs()),
+                message: format!("timed out: no answer within {} s", self.wait.as_secs()),
                 raw: -185,
             });
         }
@@ -227,6 +234,32 @@ impl Call {
         }
         Ok(event)
     }
+}
+
+thread_local! {
+    /// The broker (by id) that the admin requests made on this thread go to, instead of the one
+    /// librdkafka's Metadata names as controller: set by [`with_via`] around one blocking call. In KRaft
+    /// mode every broker forwards what the controller must do (KIP-590), and the controller librdkafka
+    /// picks is any live broker (KRaft's Metadata names one at random), a frozen one included, for which
+    /// a request waits until its deadline ("Failed while waiting for controller").
+    static VIA: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `call` with its admin requests sent to broker `via` (see [`VIA`]).
+pub fn with_via<T>(via: Option<i32>, call: impl FnOnce() -> T) -> T {
+    VIA.with(|v| v.set(via));
+    let out = call();
+    VIA.with(|v| v.set(None));
+    out
+}
+
+fn via() -> Option<i32> {
+    VIA.with(std::cell::Cell::get)
+}
+
+/// [`via`] for resources of `kind`: a broker resource goes to that broker, as librdkafka sends it.
+fn topic_via(kind: Resource) -> Option<i32> {
+    if kind == Resource::Topic { via() } else { None }
 }
 
 /// Reads an array of topic results.
@@ -253,8 +286,9 @@ pub fn create_topics(
     timeout: Duration,
 ) -> Result<Results<()>, KafkaError> {
     let rk = client.inner().native_ptr();
-    let call =
-        unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout, validate_only) }?;
+    let call = unsafe {
+        Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout, validate_only, via())
+    }?;
     let mut handles = Vec::with_capacity(topics.len());
     for t in topics {
         let name = c_string(t.name)?;
@@ -306,8 +340,9 @@ pub fn create_partitions(
     timeout: Duration,
 ) -> Result<Results<()>, KafkaError> {
     let rk = client.inner().native_ptr();
-    let call =
-        unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, timeout, validate_only) }?;
+    let call = unsafe {
+        Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, timeout, validate_only, via())
+    }?;
     let mut handles = Vec::with_capacity(topics.len());
     for (topic, total, assignments) in topics {
         let name = c_string(topic)?;
@@ -363,7 +398,8 @@ pub enum Resource {
 /// DeleteTopics for all `topics` in one request. Kafka has no validate-only form of it.
 pub fn delete_topics(client: &Client, topics: &[&str], timeout: Duration) -> Result<Results<()>, KafkaError> {
     let rk = client.inner().native_ptr();
-    let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout, false) }?;
+    let call =
+        unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout, false, via()) }?;
     let mut handles = Vec::with_capacity(topics.len());
     for topic in topics {
         let name = c_string(topic)?;
@@ -464,7 +500,8 @@ pub struct Cluster {
 /// expose racks), the controller and the cluster id.
 pub fn describe_cluster(client: &Client, timeout: Duration) -> Result<Cluster, KafkaError> {
     let rk = client.inner().native_ptr();
-    let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER, timeout, false) }?;
+    let call =
+        unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER, timeout, false, via()) }?;
     // SAFETY: rk, options and queue are live for the call.
     unsafe { rd::rd_kafka_DescribeCluster(rk, call.options.ptr, call.queue.ptr) };
     let event = call.result(rd::RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT)?;
@@ -537,7 +574,13 @@ pub fn incremental_alter_configs(
 ) -> Result<Results<()>, KafkaError> {
     let rk = client.inner().native_ptr();
     let call = unsafe {
-        Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS, timeout, validate_only)
+        Call::new(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS,
+            timeout,
+            validate_only,
+            topic_via(kind),
+        )
     }?;
     let handles = config_resources(kind, topics.iter().map(|(t, _)| *t))?;
     for (handle, (topic, ops)) in handles.iter().zip(topics) {
@@ -591,7 +634,9 @@ pub fn describe_configs(
     timeout: Duration,
 ) -> Result<Results<Vec<Entry>>, KafkaError> {
     let rk = client.inner().native_ptr();
-    let call = unsafe { Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout, false) }?;
+    let call = unsafe {
+        Call::new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout, false, topic_via(kind))
+    }?;
     let handles = config_resources(kind, names.iter().copied())?;
     let mut raw: Vec<*mut rd::rd_kafka_ConfigResource_t> = handles.iter().map(|h| h.ptr).collect();
     // SAFETY: as in incremental_alter_configs.

@@ -18,12 +18,19 @@
 //! [`RECORDS_PER_REQUEST`] records, and a controller request (reassignments) is one DescribeCluster plus
 //! the request to the controller it names. `data` sends, to each broker, ApiVersions, DescribeLogDirs, up
 //! to four ListOffsets, ListGroups and one OffsetFetch per 500 groups it coordinates.
+//!
+//! Besides, only when something calls for it: when the Metadata answer lacks topics the scope names
+//! (to be created, or not yet known to that broker), one Metadata request of just those to every other
+//! broker at once; `disagreement` (verification, once its describe matches the files) is one Metadata
+//! request of the touched topics per broker. Every request any broker can answer is hedged ([`hedge`]):
+//! a broker silent for [`hedge::patience`] gets company, which adds requests only when one is silent.
 
 mod client;
 mod connection;
 mod data;
 mod describe;
 mod execute;
+mod hedge;
 mod librdkafka;
 mod probe;
 mod protocol;
@@ -87,6 +94,12 @@ pub struct KafkaAdmin {
     requests: Arc<AtomicUsize>,
     /// Bytes of the Metadata and DescribeConfigs answers read on topicform's own connections.
     answered: AtomicUsize,
+    /// Brokers (`host:port`) that stayed silent while another answered, asked last from then on (see
+    /// [`hedge`]).
+    hung: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The broker librdkafka's admin requests go to (see [`librdkafka::with_via`]), when a describe
+    /// found that the controller its Metadata named did not answer: one that did.
+    via: std::sync::Mutex<Option<i32>>,
 }
 
 impl KafkaAdmin {
@@ -123,7 +136,10 @@ impl KafkaAdmin {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let client = self.client().map_err(|message| E::from(client::Unmade(message)))?;
         let timeout = self.connection.request_timeout();
-        tokio::task::spawn_blocking(move || call(&client, timeout)).await.expect("librdkafka call panicked")
+        let via = *self.via.lock().unwrap();
+        tokio::task::spawn_blocking(move || librdkafka::with_via(via, || call(&client, timeout)))
+            .await
+            .expect("librdkafka call panicked")
     }
 
     /// Says `line` (already redacted) at `-v`.
@@ -200,6 +216,10 @@ impl Admin for KafkaAdmin {
 
     async fn list_reassignments(&self, partitions: &BTreeMap<String, Vec<i32>>) -> Result<Vec<Ongoing>, Error> {
         execute::list_reassignments(self, partitions).await
+    }
+
+    async fn disagreement(&self, topics: &[String]) -> Result<Vec<String>, Error> {
+        describe::disagreement(self, topics).await
     }
 
     async fn data(&self, live: &Live, query: &DataQuery) -> BTreeMap<String, TopicData> {

@@ -308,7 +308,7 @@ pub(super) async fn within<T>(
 ) -> Result<T, Failure> {
     tokio::time::timeout(timeout, work)
         .await
-        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("no answer from {broker}"))))
+        .unwrap_or_else(|_| Err(Failure::new("_TIMED_OUT", format!("timed out: no answer from {broker}"))))
 }
 
 /// Opens an authenticated connection to `target`, within its deadline.

@@ -1,6 +1,11 @@
 //! Changes right after changes, on the real cluster: metadata reaches each broker a moment after the
 //! controller, and leaders move after creates. Deletes right after creates are retried until they go
 //! through; plans right after thousands of creates never show a created topic as missing.
+//!
+//! scripts/test runs the thousands-of-topics test in a phase of its own after the main run (it sets
+//! `TOPICFORM_TEST_CONSISTENCY_LATER=1` there, and the test says it runs later): the brokers go on
+//! removing 2,500 deleted logs for a minute after it, and a broker restarted meanwhile (tests/faults.rs)
+//! takes minutes to start.
 
 mod common;
 
@@ -46,6 +51,10 @@ async fn deletes_right_after_creates_are_retried_until_they_go_through() {
 #[tokio::test]
 async fn plans_right_after_thousands_of_creates_are_empty() {
     if !cluster_available("plans_right_after_thousands_of_creates_are_empty") {
+        return;
+    }
+    if std::env::var("TOPICFORM_TEST_CONSISTENCY_LATER").is_ok_and(|v| v == "1") {
+        eprintln!("plans_right_after_thousands_of_creates_are_empty: runs in scripts/test's consistency phase");
         return;
     }
     let ws = Workspace::new("thousands");

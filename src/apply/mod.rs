@@ -379,15 +379,10 @@ pub async fn gather(
         return;
     }
     reporter.event(Event::GatheringData { topics: query.topics.len() });
-    let mut data = admin.data(live, &query).await;
-    // Right after a create or a leader move, a fact may be unknown only for a moment.
-    let mut attempt = 0;
-    while let Some(delay) = retry::data_retry_delay(&data, attempt) {
-        attempt += 1;
-        reporter.event(Event::Retrying { items: query.topics.len(), attempt, delay });
-        tokio::time::sleep(delay).await;
-        data = admin.data(live, &query).await;
-    }
+    // Right after a create or a leader move a fact may be unknown for a moment: the adapter asks again
+    // (`cluster::kafka::data::retry_delay`, within the deadline), where each broker's error code is still
+    // at hand; the facts that come back say only why they are unknown, in words.
+    let data = admin.data(live, &query).await;
     plan.data = crate::plan::data::impact(&plan.changes, &data, now_ms);
 }
 

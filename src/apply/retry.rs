@@ -1,10 +1,8 @@
 //! Retry policy: a pure function of the error and the attempt.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cluster::{self, ErrorCode};
-use crate::live::{Fact, TopicData, Unknown};
 
 /// How long to wait before retry `attempt` (0-based) of an item that failed with `err`, or `None` to
 /// give up: at once for errors that retrying cannot fix, after six tries (about 16 s in all) for
@@ -36,55 +34,9 @@ fn not_yet_known(err: &cluster::Error) -> bool {
     )
 }
 
-/// How long to wait before asking again, as attempt `attempt` (0-based), for facts about data of which
-/// some are unknown for a reason that asking again can fix (right after a create or a leader move,
-/// ListOffsets answers `NOT_LEADER_OR_FOLLOWER` until the leader is known), or `None`: three tries,
-/// under 2 s in all. Unknown stays unknown after them, and the guards treat it as in use.
-pub fn data_retry_delay(data: &BTreeMap<String, TopicData>, attempt: u32) -> Option<Duration> {
-    const DELAYS_MS: [u64; 3] = [250, 500, 1000];
-    let transient =
-        |why: Option<&Unknown>| matches!(why, Some(Unknown::Failed(code)) if ErrorCode::from_name(code).is_retriable());
-    let any = data.values().any(|d| {
-        transient(unknown(&d.sizes))
-            || transient(unknown(&d.offsets))
-            || transient(unknown(&d.last_write))
-            || transient(unknown(&d.groups))
-    });
-    if !any {
-        return None;
-    }
-    DELAYS_MS.get(attempt as usize).map(|&ms| Duration::from_millis(ms))
-}
-
-fn unknown<T>(fact: &Fact<T>) -> Option<&Unknown> {
-    match fact {
-        Fact::Known(_) => None,
-        Fact::Unknown(why) => Some(why),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_retry_policy() {
-        let data = |why: Unknown| BTreeMap::from([("t".to_owned(), TopicData::unknown(why))]);
-        let leader_moving = data(Unknown::Failed("NOT_LEADER_OR_FOLLOWER".into()));
-        let cases = [
-            (leader_moving.clone(), 0, Some(250)),
-            (leader_moving.clone(), 2, Some(1000)),
-            (leader_moving, 3, None),
-            (data(Unknown::Failed("_TIMED_OUT".into())), 0, Some(250)),
-            (data(Unknown::NotAuthorised), 0, None),
-            (data(Unknown::NotSupported), 0, None),
-            (data(Unknown::Failed("UNKNOWN_SERVER_ERROR".into())), 0, None),
-            (BTreeMap::new(), 0, None),
-        ];
-        for (i, (data, attempt, want)) in cases.into_iter().enumerate() {
-            assert_eq!(data_retry_delay(&data, attempt), want.map(Duration::from_millis), "case {i}");
-        }
-    }
 
     fn error(operation: &'static str, code: &str) -> cluster::Error {
         cluster::Error::Topic { operation, topic: "t".into(), code: ErrorCode::from_name(code), message: String::new() }

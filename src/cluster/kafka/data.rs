@@ -505,8 +505,7 @@ async fn ask(
     // Metadata of `__consumer_offsets`: a partition without a leader among the brokers asked is a group
     // coordinator nobody reaches, and its groups are listed by no broker.
     if let Some(asked) = coordinators_of {
-        let version = max(ApiKey::Metadata).map(|v| v.min(*protocol::METADATA_VERSIONS.end()));
-        answers.coordinators = Some(match version.filter(|v| protocol::METADATA_VERSIONS.contains(v)) {
+        answers.coordinators = Some(match protocol::metadata_version(max(ApiKey::Metadata)) {
             None => Err(Unknown::NotSupported),
             Some(v) => {
                 count();

@@ -93,10 +93,7 @@ async fn own_first(admin: &KafkaAdmin, scope: &Scope) -> Result<First, Option<Er
         let mut conn = protocol::open(&protocol::Target::new(&server, security, admin.request_timeout())).await?;
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let versions = protocol::api_versions_on(&mut conn, admin.request_timeout()).await?;
-        let version = versions
-            .get(&METADATA)
-            .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
-            .filter(|v| protocol::METADATA_VERSIONS.contains(v))
+        let version = protocol::metadata_version(versions.get(&METADATA).copied())
             .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
         let response = metadata_of(admin, &mut conn, version, names).await?;
         Ok::<_, protocol::Failure>((versions, version, response))
@@ -164,10 +161,7 @@ pub(super) async fn disagreement(admin: &KafkaAdmin, topics: &[String]) -> Resul
         let mut conn = protocol::open(&protocol::Target::new(&server, security, timeout)).await?;
         admin.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let versions = protocol::within(timeout, &server, protocol::api_versions_on(&mut conn, timeout)).await?;
-        let version = versions
-            .get(&METADATA)
-            .map(|&max| max.min(*protocol::METADATA_VERSIONS.end()))
-            .filter(|v| protocol::METADATA_VERSIONS.contains(v))
+        let version = protocol::metadata_version(versions.get(&METADATA).copied())
             .ok_or_else(|| protocol::Failure::new("_UNSUPPORTED_FEATURE", "no Metadata version 4 or later"))?;
         protocol::within(timeout, &server, metadata_of(admin, &mut conn, version, Some(names))).await
     };

@@ -233,6 +233,12 @@ fn versions_of(response: ApiVersionsResponse) -> Result<BTreeMap<i16, i16>, Fail
 /// (`AllowAutoTopicCreation`; Kafka 4.0 answers nothing older), to 13, the newest.
 pub const METADATA_VERSIONS: std::ops::RangeInclusive<i16> = 4..=13;
 
+/// The Metadata version to send to a broker whose newest is `max` (its ApiVersions answer), or `None`
+/// when it has none this module speaks.
+pub fn metadata_version(max: Option<i16>) -> Option<i16> {
+    max.map(|v| v.min(*METADATA_VERSIONS.end())).filter(|v| METADATA_VERSIONS.contains(v))
+}
+
 /// Metadata of `topics` (`None`: every topic) on an open connection: the brokers with their racks, the
 /// cluster's id and controller, each topic's partitions. Never creates a topic.
 pub(super) async fn metadata(
@@ -363,6 +369,14 @@ fn screaming(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_metadata_version_is_the_newest_both_speak() {
+        let cases = [(None, None), (Some(3), None), (Some(4), Some(4)), (Some(12), Some(12)), (Some(20), Some(13))];
+        for (max, want) in cases {
+            assert_eq!(metadata_version(max), want, "{max:?}");
+        }
+    }
 
     #[test]
     fn error_names() {

@@ -177,7 +177,9 @@ pub(crate) async fn run_keeping(
         return plan_with(common, settings, connect, None, out, reporter, kept).await;
     };
     // `{cluster}` names the selected cluster's snapshot in a one-cluster run too.
-    let path = match super::selected_cluster(common, &settings.target) {
+    // (The project file is read for the name only when the path has the placeholder.)
+    let templated = path.to_string_lossy().contains(super::CLUSTER_PLACEHOLDER);
+    let path = match templated.then(|| super::selected_cluster(common, &settings.target)).flatten() {
         Some(cluster) => super::per_cluster(&path, &cluster),
         None => path,
     };
